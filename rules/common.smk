@@ -1,0 +1,158 @@
+# Config validation (before any job runs), the grid, path templates and input functions.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
+
+from lottery_mia.config import (
+    NONZERO_SPARSITY_PATTERN,
+    SPARSITY_PATTERN,
+    canonical_sparsity,
+    check_config,
+    data_settings,
+    load_schema,
+    sample_counts,
+    training_settings,
+    validate_config,
+)
+from lottery_mia.data import pool_sizes
+
+SCHEMA = load_schema(Path(workflow.basedir) / "rules" / "schemas" / "config.schema.yaml")
+_validated = validate_config(config, SCHEMA)
+config.clear()
+config.update(_validated)
+check_config(config, SCHEMA, pool_sizes)
+
+RESULTS = "results"
+MODEL_DIR = RESULTS + "/{dataset}/{arch}/seed{seed}/sparsity{sparsity}"
+DENSE_DIR = RESULTS + "/{dataset}/{arch}/seed{seed}/sparsity0"
+INIT = RESULTS + "/{dataset}/{arch}/seed{seed}/init.pt"
+LOGS = RESULTS + "/logs"
+BENCHMARKS = RESULTS + "/benchmarks"
+FIGURES = RESULTS + "/figures"
+TABLES = RESULTS + "/tables"
+ATTACK_NAMES = ["mlp", "svm", "random_forest", "loss_threshold"]
+
+
+wildcard_constraints:
+    dataset="|".join(config["datasets"]),
+    arch="resnet18|resnet50",
+    seed=r"\d+",
+    sparsity=SPARSITY_PATTERN,
+    n=r"[1-9][0-9]*",
+    attack="|".join(ATTACK_NAMES),
+
+
+def sparsity_labels():
+    return [canonical_sparsity(p) for p in config["grid"]["sparsities"]]
+
+
+def model_dirs(dataset):
+    """Every model of a dataset: arch x seed x sparsity, in a fixed order."""
+    return [
+        MODEL_DIR.format(dataset=dataset, arch=arch, seed=seed, sparsity=p)
+        for arch in config["grid"]["archs"]
+        for seed in config["grid"]["seeds"]
+        for p in sparsity_labels()
+    ]
+
+
+def model_keys(dataset):
+    return [
+        {"arch": arch, "sparsity": float(p), "seed": seed}
+        for arch in config["grid"]["archs"]
+        for seed in config["grid"]["seeds"]
+        for p in sparsity_labels()
+    ]
+
+
+def attack_results():
+    return [
+        f"{directory}/attack/{attack}_n{n}.json"
+        for dataset in config["datasets"]
+        for directory in model_dirs(dataset)
+        for attack in config["grid"]["attacks"]
+        for n in sample_counts(config, dataset)
+    ]
+
+
+def transfer_attacks():
+    """Transfer matrices for the configured attacks plus the one Figure 4 shows."""
+    wanted = set(config["transfer"]["attacks"]) | {config["figures"]["attack"]}
+    return [attack for attack in config["grid"]["attacks"] if attack in wanted]
+
+
+def transfer_matrices(dataset):
+    return [
+        f"{RESULTS}/{dataset}/transfer/{attack}_n{n}.parquet"
+        for attack in transfer_attacks()
+        for n in sample_counts(config, dataset)
+    ]
+
+
+def figure_sample_count(dataset):
+    """n shown in Figures 2 and 4: the configured one if the dataset has it, else its largest."""
+    counts = sample_counts(config, dataset)
+    wanted = config["figures"]["sample_count"]
+    return wanted if wanted in counts else max(counts)
+
+
+def figure_paths(name):
+    return [f"{FIGURES}/{name}.png", f"{FIGURES}/{name}.pdf"]
+
+
+def final_outputs():
+    transfers = [path for dataset in config["datasets"] for path in transfer_matrices(dataset)]
+    figures = [
+        *figure_paths("fig1_test_accuracy"),
+        *figure_paths("fig2_attack_vs_sparsity"),
+        *figure_paths("fig3_attack_vs_samples"),
+        *[path for dataset in config["datasets"] for path in figure_paths(f"fig4_transfer_{dataset}")],
+    ]
+    return [
+        f"{RESULTS}/summary.parquet",
+        *transfers,
+        *figures,
+        f"{TABLES}/table1.csv",
+        f"{TABLES}/table1.md",
+    ]
+
+
+# Parameters that shape a result reach rules through `params:`, so Snakemake reruns what they change.
+def train_params(wildcards):
+    return {
+        "data": data_settings(config, wildcards.dataset),
+        "model": config["model"],
+        "training": training_settings(config, wildcards.dataset),
+    }
+
+
+def export_params(wildcards):
+    return {
+        **train_params(wildcards),
+        "outputs": config["outputs"],
+        "eval_size": config["attack"]["eval_size"],
+    }
+
+
+def attack_params(wildcards):
+    """The attack section with only this attack's own model settings, so that tuning the SVM
+    does not rerun the MLP attacks."""
+    shared = {k: v for k, v in config["attack"].items() if k not in ATTACK_NAMES}
+    own = config["attack"].get(wildcards.attack, {})
+    return {"attack": {**shared, wildcards.attack: own}}
+
+
+def gpu_request(wildcards):
+    """Training, ticket and export jobs ask for a GPU unless the dataset trains on the CPU."""
+    return 0 if training_settings(config, wildcards.dataset)["device"] == "cpu" else 1
+
+
+def run_key(wildcards):
+    """Identity of the model a job works on (the dense model's paths carry no sparsity wildcard)."""
+    return {
+        "dataset": wildcards.dataset,
+        "arch": wildcards.arch,
+        "seed": int(wildcards.seed),
+        "sparsity": float(wildcards.get("sparsity", 0)),
+    }

@@ -1,0 +1,446 @@
+"""Tests of the paper's figures and Table 1 drawn from a hand-made summary."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
+
+from lottery_mia import figures
+from lottery_mia.summary import build_summary
+
+STYLE = {"context": "paper", "palette": "colorblind", "dpi": 40}  # low dpi keeps the tests fast
+ARCHS = ("resnet18", "resnet50")
+SPARSITIES = (0.0, 0.5, 0.8, 0.9)
+SAMPLE_COUNTS = (400, 1000)
+ATTACKS = ("mlp", "loss")
+SEEDS = (0, 1)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def attack_accuracy(dataset: str, arch: str, seed: int, p: float, n: int, attack: str) -> float:
+    """A distinct, reproducible accuracy per result, so a wrong row selection shows up."""
+    base = 0.55 if dataset == "cifar10" else 0.7
+    return (
+        base
+        + 0.04 * p
+        + 0.01 * ARCHS.index(arch)
+        + 0.002 * seed
+        + 0.003 * SAMPLE_COUNTS.index(n)
+        + 0.0005 * ATTACKS.index(attack)
+    )
+
+
+def test_accuracy_of(dataset: str, arch: str, seed: int, p: float) -> float:
+    return (0.93 if dataset == "cifar10" else 0.74) - 0.05 * p**2 - 0.01 * seed
+
+
+test_accuracy_of.__test__ = False  # a helper, not a test
+
+
+def synthetic_summary(datasets: tuple[str, ...]) -> pd.DataFrame:
+    records = []
+    for dataset, arch, seed, p, n, attack in itertools.product(
+        datasets, ARCHS, SEEDS, SPARSITIES, SAMPLE_COUNTS, ATTACKS
+    ):
+        accuracy = attack_accuracy(dataset, arch, seed, p, n, attack)
+        records.append(
+            {
+                "dataset": dataset,
+                "arch": arch,
+                "seed": seed,
+                "sparsity": p,
+                "n_samples": n,
+                "attack": attack,
+                "accuracy": accuracy,
+                "precision": accuracy + 0.01,
+                "recall": accuracy - 0.02,
+                "auc": accuracy + 0.03,
+                "tpr_at_1pct_fpr": 0.02,
+                "tpr_at_0.1pct_fpr": 0.002,
+                "advantage": 2 * accuracy - 1,
+                "n_eval": 500,
+                "train_accuracy": 1.0,
+                "test_accuracy": test_accuracy_of(dataset, arch, seed, p),
+            }
+        )
+    return build_summary(records)
+
+
+def transfer_matrix(seeds: tuple[int, ...] = SEEDS) -> pd.DataFrame:
+    """Every model attacks every model; accuracy encodes source, target and seed."""
+    models = list(itertools.product(ARCHS, SPARSITIES))
+    rows = []
+    for (source_arch, source_p), (target_arch, target_p), seed in itertools.product(
+        models, models, seeds
+    ):
+        accuracy = (
+            0.6
+            + 0.1 * ARCHS.index(source_arch)
+            + 0.01 * SPARSITIES.index(source_p)
+            + 0.001 * SPARSITIES.index(target_p)
+            + 0.02 * ARCHS.index(target_arch)
+            + 0.0001 * seed
+        )
+        rows.append(
+            {
+                "source_arch": source_arch,
+                "source_sparsity": source_p,
+                "source_seed": seed,
+                "target_arch": target_arch,
+                "target_sparsity": target_p,
+                "target_seed": seed,
+                "attack": "mlp",
+                "n_samples": 1000,
+                "accuracy": accuracy,
+                "precision": accuracy,
+                "recall": accuracy,
+                "auc": accuracy,
+                "tpr_at_1pct_fpr": 0.03,
+                "tpr_at_0.1pct_fpr": 0.004,
+                "advantage": 2 * accuracy - 1,
+            }
+        )
+    # Shuffled, so the ordering under test comes from the code, not from the input.
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def assert_png_and_pdf(png: Path, pdf: Path) -> None:
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert png.stat().st_size > 1000 and pdf.stat().st_size > 1000
+    leftovers = [p.name for p in png.parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def series(fig: Figure, panel: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The (x, y) data of each labelled error-bar series drawn in one panel."""
+    ax = fig.axes[panel]
+    drawn = {}
+    for container in ax.containers:
+        if isinstance(container, ErrorbarContainer):
+            line = container.lines[0]
+            drawn[container.get_label()] = (
+                np.asarray(line.get_xdata(), dtype=float),
+                np.asarray(line.get_ydata(), dtype=float),
+            )
+    return drawn
+
+
+DATASET_CASES = [("cifar10",), ("cifar10", "cifar100")]
+
+
+@pytest.mark.parametrize("datasets", DATASET_CASES, ids=["one-dataset", "two-datasets"])
+def test_every_figure_writes_png_and_pdf(tmp_path: Path, datasets: tuple[str, ...]) -> None:
+    summary = synthetic_summary(datasets)
+    calls = {
+        "fig1": lambda png, pdf: figures.plot_test_accuracy(summary, png, pdf, STYLE),
+        "fig2": lambda png, pdf: figures.plot_attack_vs_sparsity(
+            summary, 1000, "mlp", png, pdf, STYLE
+        ),
+        "fig3": lambda png, pdf: figures.plot_attack_vs_samples(
+            summary, 0.8, "mlp", png, pdf, STYLE
+        ),
+        "fig4": lambda png, pdf: figures.plot_transfer_heatmap(
+            transfer_matrix(), "accuracy", png, pdf, STYLE, dataset=datasets[-1]
+        ),
+    }
+    for name, plot in calls.items():
+        png, pdf = tmp_path / "figures" / f"{name}.png", tmp_path / "figures" / f"{name}.pdf"
+        fig = plot(png, pdf)
+        assert_png_and_pdf(png, pdf)
+        if name != "fig4":
+            # One panel per dataset (Figure 1), two rows (2), three columns (3).
+            per_dataset = {"fig1": 1, "fig2": 2, "fig3": 3}[name]
+            assert len(fig.axes) == per_dataset * len(datasets)
+
+
+def test_figure1_plots_mean_test_accuracy_over_seeds_against_sparsity(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10", "cifar100"))
+    fig = figures.plot_test_accuracy(summary, tmp_path / "f.png", tmp_path / "f.pdf", STYLE)
+    assert [ax.get_title() for ax in fig.axes] == ["CIFAR-10", "CIFAR-100"]
+    drawn = series(fig, panel=1)
+    assert sorted(drawn) == ["ResNet-18", "ResNet-50"]
+    x, y = drawn["ResNet-50"]
+    expected = [
+        np.mean([test_accuracy_of("cifar100", "resnet50", s, p) for s in SEEDS]) for p in SPARSITIES
+    ]
+    np.testing.assert_allclose(y, expected)
+    np.testing.assert_allclose(x, [1.0 - p for p in SPARSITIES])  # plotted as fraction kept
+    tick_labels = [label.get_text() for label in fig.axes[0].get_xticklabels()]
+    assert "0%\n(dense)" in tick_labels and "80%" in tick_labels
+
+
+def test_figure1_rejects_a_model_with_two_different_accuracies(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10",))
+    summary.loc[0, "test_accuracy"] = 0.1
+    with pytest.raises(ValueError, match="disagree on train/test accuracy"):
+        figures.plot_test_accuracy(summary, tmp_path / "f.png", tmp_path / "f.pdf", STYLE)
+
+
+def test_figure2_uses_requested_sample_count_and_draws_chance(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10",))
+    fig = figures.plot_attack_vs_sparsity(
+        summary, 400, "loss", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+    )
+    assert fig.axes[0].get_title() == "CIFAR-10, n = 400"
+    _, y = series(fig, panel=0)["ResNet-18"]
+    expected = [
+        np.mean([attack_accuracy("cifar10", "resnet18", s, p, 400, "loss") for s in SEEDS])
+        for p in SPARSITIES
+    ]
+    np.testing.assert_allclose(y, expected)
+    _, auc = series(fig, panel=1)["ResNet-18"]
+    np.testing.assert_allclose(auc, np.asarray(expected) + 0.03)
+    for ax in fig.axes:
+        chance = [line for line in ax.get_lines() if line.get_label() == "chance (0.5)"]
+        assert len(chance) == 1 and list(chance[0].get_ydata()) == [0.5, 0.5]
+
+
+def test_figure2_falls_back_to_largest_sample_count_and_says_so(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10",))
+    fig = figures.plot_attack_vs_sparsity(
+        summary, 50_000, "mlp", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+    )
+    assert fig.axes[0].get_title() == "CIFAR-10, n = 1,000 (50,000 not run)"
+    _, y = series(fig, panel=0)["ResNet-50"]
+    expected = [
+        np.mean([attack_accuracy("cifar10", "resnet50", s, p, 1000, "mlp") for s in SEEDS])
+        for p in SPARSITIES
+    ]
+    np.testing.assert_allclose(y, expected)
+
+
+def test_figure3_uses_nearest_sparsity_and_says_so(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10",))
+    fig = figures.plot_attack_vs_samples(
+        summary, 0.86, "mlp", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+    )
+    assert fig.axes[0].get_title() == "CIFAR-10, p = 0.9 (0.86 not run)"
+    x, y = series(fig, panel=1)["ResNet-18"]  # precision panel
+    np.testing.assert_allclose(x, SAMPLE_COUNTS)
+    expected = [
+        np.mean([attack_accuracy("cifar10", "resnet18", s, 0.9, n, "mlp") for s in SEEDS]) + 0.01
+        for n in SAMPLE_COUNTS
+    ]
+    np.testing.assert_allclose(y, expected)
+    assert fig.axes[0].get_xscale() == "linear"  # 400..1000 is not a wide range
+
+
+def test_figure3_uses_log_axis_for_a_wide_sample_range(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10",))
+    summary.loc[summary["n_samples"] == 1000, "n_samples"] = 20_000
+    fig = figures.plot_attack_vs_samples(
+        summary, 0.8, "mlp", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+    )
+    assert fig.axes[0].get_title() == "CIFAR-10, p = 0.8"
+    assert all(ax.get_xscale() == "log" for ax in fig.axes)
+
+
+def test_unknown_attack_is_reported_with_the_attacks_present(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10",))
+    with pytest.raises(
+        ValueError, match=r"no rows for attack 'lira'; attacks present: \['loss', 'mlp'\]"
+    ):
+        figures.plot_attack_vs_sparsity(
+            summary, 400, "lira", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+        )
+
+
+def test_nearest_sparsity_prefers_exact_then_closest_then_lower() -> None:
+    assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.8) == 0.8
+    assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.84) == 0.8
+    assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.85) == 0.8  # tie: the lower
+    assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.99) == 0.9
+    assert figures.nearest_sparsity([0.0, 0.5], 0.1) == 0.0
+    assert figures.nearest_sparsity([0.0, 0.5], 0.1, exclude_dense=True) == 0.5
+    with pytest.raises(ValueError, match="no non-zero sparsity available"):
+        figures.nearest_sparsity([0.0], 0.8, exclude_dense=True)
+
+
+def test_transfer_grid_orders_models_by_arch_then_sparsity_with_diagonal() -> None:
+    matrix = transfer_matrix()
+    grid = figures.transfer_grid(matrix, "accuracy")
+    expected_labels = [
+        "ResNet-18 p=0 (dense)",
+        "ResNet-18 p=0.5",
+        "ResNet-18 p=0.8",
+        "ResNet-18 p=0.9",
+        "ResNet-50 p=0 (dense)",
+        "ResNet-50 p=0.5",
+        "ResNet-50 p=0.8",
+        "ResNet-50 p=0.9",
+    ]
+    assert list(grid.index) == expected_labels
+    assert list(grid.columns) == expected_labels
+    # Diagonal cell (i, i): source model == target model, averaged over the two seeds.
+    for i, (arch, p) in enumerate(itertools.product(ARCHS, SPARSITIES)):
+        same = matrix[
+            (matrix["source_arch"] == arch)
+            & (matrix["target_arch"] == arch)
+            & (matrix["source_sparsity"] == p)
+            & (matrix["target_sparsity"] == p)
+        ]
+        assert len(same) == len(SEEDS)
+        assert grid.iloc[i, i] == pytest.approx(same["accuracy"].mean())
+    # Off the diagonal: row = source, column = target (ResNet-50 source adds 0.1, target 0.02).
+    assert grid.loc["ResNet-50 p=0.5", "ResNet-18 p=0.9"] == pytest.approx(
+        0.6 + 0.1 + 0.01 + 0.003 + 0.00005
+    )
+
+
+def test_transfer_heatmap_outlines_the_diagonal_and_annotates_cells(tmp_path: Path) -> None:
+    matrix = transfer_matrix(seeds=(0,))
+    fig = figures.plot_transfer_heatmap(
+        matrix, "accuracy", tmp_path / "h.png", tmp_path / "h.pdf", STYLE, dataset="cifar100"
+    )
+    ax = fig.axes[0]
+    outlines = sorted((int(p.get_x()), int(p.get_y())) for p in ax.patches if not p.get_fill())
+    assert outlines == [(i, i) for i in range(len(ARCHS) * len(SPARSITIES))]
+    annotations = [text.get_text() for text in ax.texts]
+    assert len(annotations) == 64 and annotations[0] == "0.60"
+    assert ax.get_title() == (
+        "CIFAR-100: transfer of the mlp attack (n = 1,000)\n"
+        "attack accuracy; diagonal outlined; one seed pair"
+    )
+
+
+def test_transfer_matrix_with_two_attacks_is_rejected() -> None:
+    matrix = transfer_matrix()
+    matrix.loc[0, "attack"] = "svm"
+    with pytest.raises(ValueError, match="transfer matrix mixes attack values"):
+        figures.transfer_grid(matrix, "accuracy")
+
+
+def test_transfer_grid_rejects_unknown_metric() -> None:
+    with pytest.raises(ValueError, match="metric 'loss' is not an attack metric"):
+        figures.transfer_grid(transfer_matrix(), "loss")
+
+
+def hand_made_summary() -> pd.DataFrame:
+    """Two seeds of a dense model and tickets at 0.5 and 0.9, one sample count, hand-set values."""
+    rows: list[dict[str, Any]] = []
+    values = {  # (sparsity, seed) -> (accuracy, precision)
+        (0.0, 0): (0.503, 0.504),
+        (0.0, 1): (0.507, 0.510),
+        (0.5, 0): (0.600, 0.610),
+        (0.5, 1): (0.620, 0.630),
+        (0.9, 0): (0.744, 0.750),
+        (0.9, 1): (0.746, 0.752),
+    }
+    for (p, seed), (accuracy, precision) in values.items():
+        rows.append(
+            {
+                "dataset": "cifar100",
+                "arch": "resnet18",
+                "seed": seed,
+                "sparsity": p,
+                "n_samples": 20_000,
+                "attack": "mlp",
+                "accuracy": accuracy,
+                "precision": precision,
+                "recall": 0.5,
+                "auc": 0.5,
+                "tpr_at_1pct_fpr": 0.01,
+                "tpr_at_0.1pct_fpr": 0.001,
+                "advantage": 0.0,
+                "n_eval": 200,
+                "train_accuracy": 1.0,
+                "test_accuracy": 0.7,
+            }
+        )
+    return build_summary(rows)
+
+
+def test_table1_compares_dense_baseline_with_nearest_ticket() -> None:
+    table = figures.table1(hand_made_summary(), "mlp", ticket_sparsity=0.8)
+    assert list(table.columns) == list(figures.TABLE1_COLUMNS)
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row["dataset"], row["arch"], row["n_samples"]) == ("cifar100", "resnet18", 20_000)
+    assert row["ticket_sparsity"] == 0.9  # 0.8 was not run; 0.9 is nearer than 0.5
+    assert row["n_seeds"] == 2
+    assert row["baseline_accuracy"] == pytest.approx((0.503 + 0.507) / 2)
+    assert row["baseline_precision"] == pytest.approx((0.504 + 0.510) / 2)
+    assert row["ticket_accuracy"] == pytest.approx((0.744 + 0.746) / 2)
+    assert row["ticket_precision"] == pytest.approx((0.750 + 0.752) / 2)
+
+
+def test_table1_never_picks_the_dense_model_as_ticket() -> None:
+    table = figures.table1(hand_made_summary(), "mlp", ticket_sparsity=0.1)
+    assert table["ticket_sparsity"].tolist() == [0.5]
+    assert table["ticket_accuracy"].tolist() == [pytest.approx(0.61)]
+
+
+def test_table1_rejects_baseline_and_ticket_from_different_seeds() -> None:
+    summary = hand_made_summary()
+    summary = summary[~((summary["sparsity"] == 0.9) & (summary["seed"] == 1))]
+    with pytest.raises(ValueError, match=r"baseline seeds \[0, 1\] differ from ticket"):
+        figures.table1(summary, "mlp", ticket_sparsity=0.9)
+
+
+def test_table1_requires_a_dense_baseline() -> None:
+    summary = hand_made_summary()
+    summary = summary[summary["sparsity"] > 0]
+    with pytest.raises(ValueError, match=r"no dense baseline \(sparsity 0\)"):
+        figures.table1(summary, "mlp", ticket_sparsity=0.9)
+
+
+def test_table1_one_row_per_dataset_arch_and_sample_count() -> None:
+    table = figures.table1(synthetic_summary(("cifar10", "cifar100")), "mlp", 0.8)
+    keys = list(table[["dataset", "arch", "n_samples"]].itertuples(index=False, name=None))
+    assert keys == list(itertools.product(("cifar10", "cifar100"), ARCHS, SAMPLE_COUNTS))
+    first = table.iloc[0]
+    assert first["baseline_accuracy"] == pytest.approx(
+        np.mean([attack_accuracy("cifar10", "resnet18", s, 0.0, 400, "mlp") for s in SEEDS])
+    )
+
+
+def test_write_table_writes_full_precision_csv_and_readable_markdown(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {"dataset": ["cifar10", "a|b"], "n_samples": [400, 1000], "accuracy": [0.50349, np.nan]}
+    )
+    csv_path, md_path = tmp_path / "tables" / "t.csv", tmp_path / "tables" / "t.md"
+    figures.write_table(table, csv_path, md_path)
+    pd.testing.assert_frame_equal(pd.read_csv(csv_path), table)
+    assert md_path.read_text().splitlines() == [
+        "| dataset | n_samples | accuracy |",
+        "|:---|---:|---:|",
+        "| cifar10 | 400 | 0.503 |",
+        r"| a\|b | 1000 | n/a |",
+    ]
+
+
+def test_figure_style_reads_look_and_ignores_other_figure_keys() -> None:
+    style = figures.figure_style({"context": "talk", "dpi": 300, "n_samples": 50_000})
+    assert style == figures.FigureStyle(context="talk", palette="colorblind", dpi=300)
+
+
+@pytest.mark.parametrize(
+    ("style", "message"),
+    [
+        ({"context": "poster-xl"}, "figures.context is 'poster-xl'"),
+        ({"dpi": 0}, "figures.dpi is 0; expected a positive integer"),
+        ({"dpi": 72.5}, "figures.dpi is 72.5; expected a positive integer"),
+        ({"palette": "no-such-palette"}, "figures.palette 'no-such-palette' is not a seaborn"),
+    ],
+)
+def test_figure_style_rejects_bad_values(style: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        figures.figure_style(style)
+
+
+def test_labels_for_datasets_and_architectures() -> None:
+    assert figures.dataset_label("cifar100") == "CIFAR-100"
+    assert figures.dataset_label("svhn") == "svhn"
+    assert figures.arch_label("resnet50") == "ResNet-50"
+    assert figures.arch_label("vgg11") == "vgg11"
+    assert figures.model_label("resnet18", 0.8) == "ResNet-18 p=0.8"
+    assert figures.sparsity_label(0.0) == "0%\n(dense)"
+    assert figures.sparsity_label(0.488) == "48.8%"

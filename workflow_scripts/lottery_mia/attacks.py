@@ -1,0 +1,404 @@
+"""Membership-inference attacks on a model's outputs (the paper's attack classifiers + a baseline).
+
+The paper's attack: take each sample's confidence vector P(y|x), label it member / non-member,
+and train a scikit-learn classifier on equal numbers of both (MLP, SVM, random forest). We add a
+global loss-threshold attack (Yeom et al. 2018) as the metric baseline the field expects.
+
+Conventions: member is the positive class, encoded 1 for scikit-learn; every attack returns a
+score where higher means "more likely member". This module imports no torch, so attack jobs
+start fast.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from lottery_mia.metrics import membership_metrics
+from lottery_mia.outputs_table import logits_matrix
+
+ATTACK_NAMES: tuple[str, ...] = ("mlp", "svm", "random_forest", "loss_threshold")
+FEATURE_KINDS: tuple[str, ...] = ("probabilities", "sorted_topk")
+MEMBER_LABEL = 1
+
+
+def _reject_unknown_keys(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """Refuse misspelt hyperparameters instead of silently using defaults."""
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(allowed)}")
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{where} is {value!r}, expected a positive integer")
+    return value
+
+
+def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = config.get(key, {})
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"attack.{key} is {value!r}, expected a mapping")
+    return value
+
+
+@dataclass(frozen=True)
+class MlpSettings:
+    """scikit-learn ``MLPClassifier`` hyperparameters (the paper's best attack)."""
+
+    hidden_layer_sizes: tuple[int, ...] = (64, 64)
+    max_iter: int = 300
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> MlpSettings:
+        _reject_unknown_keys(section, {"hidden_layer_sizes", "max_iter"}, "attack.mlp")
+        sizes = section.get("hidden_layer_sizes", cls.hidden_layer_sizes)
+        if isinstance(sizes, int | str) or not sizes:
+            raise ValueError(
+                f"attack.mlp.hidden_layer_sizes is {sizes!r}, expected a non-empty list of ints"
+            )
+        hidden = tuple(
+            _positive_int(size, f"attack.mlp.hidden_layer_sizes[{i}]")
+            for i, size in enumerate(sizes)
+        )
+        max_iter = _positive_int(section.get("max_iter", cls.max_iter), "attack.mlp.max_iter")
+        return cls(hidden_layer_sizes=hidden, max_iter=max_iter)
+
+
+@dataclass(frozen=True)
+class SvmSettings:
+    """scikit-learn ``SVC`` hyperparameters."""
+
+    C: float = 1.0
+    kernel: str = "rbf"
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> SvmSettings:
+        _reject_unknown_keys(section, {"C", "kernel"}, "attack.svm")
+        c_value = section.get("C", cls.C)
+        if isinstance(c_value, bool) or not isinstance(c_value, int | float) or c_value <= 0:
+            raise ValueError(f"attack.svm.C is {c_value!r}, expected a positive number")
+        kernel = section.get("kernel", cls.kernel)
+        if kernel not in ("linear", "poly", "rbf", "sigmoid"):
+            raise ValueError(
+                f"attack.svm.kernel is {kernel!r}, expected one of linear, poly, rbf, sigmoid"
+            )
+        return cls(C=float(c_value), kernel=kernel)
+
+
+@dataclass(frozen=True)
+class ForestSettings:
+    """scikit-learn ``RandomForestClassifier`` hyperparameters (``max_depth`` None = unlimited)."""
+
+    n_estimators: int = 100
+    max_depth: int | None = None
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> ForestSettings:
+        _reject_unknown_keys(section, {"n_estimators", "max_depth"}, "attack.random_forest")
+        n_estimators = _positive_int(
+            section.get("n_estimators", cls.n_estimators), "attack.random_forest.n_estimators"
+        )
+        max_depth = section.get("max_depth", cls.max_depth)
+        if max_depth is not None:
+            max_depth = _positive_int(max_depth, "attack.random_forest.max_depth")
+        return cls(n_estimators=n_estimators, max_depth=max_depth)
+
+
+@dataclass(frozen=True)
+class AttackSettings:
+    """Everything that changes an attack's result; built from the config's ``attack:`` section.
+
+    ``features``: ``probabilities`` is the full confidence vector P(y|x) in class order (the
+    paper); ``sorted_topk`` keeps the ``top_k`` largest probabilities in descending order, which
+    does not depend on which class a sample belongs to and so transfers across datasets.
+    """
+
+    eval_size: int = 400
+    features: str = "probabilities"
+    top_k: int = 3
+    seed: int = 0
+    mlp: MlpSettings = field(default_factory=MlpSettings)
+    svm: SvmSettings = field(default_factory=SvmSettings)
+    random_forest: ForestSettings = field(default_factory=ForestSettings)
+
+    def __post_init__(self) -> None:
+        if self.eval_size <= 0 or self.eval_size % 2:
+            raise ValueError(
+                f"attack.eval_size is {self.eval_size}, expected a positive even number "
+                "(half members, half non-members)"
+            )
+        if self.features not in FEATURE_KINDS:
+            raise ValueError(
+                f"attack.features is {self.features!r}, expected one of {FEATURE_KINDS}"
+            )
+        if self.top_k <= 0:
+            raise ValueError(f"attack.top_k is {self.top_k}, expected a positive integer")
+        if self.seed < 0:
+            raise ValueError(f"attack.seed is {self.seed}, expected a non-negative integer")
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> AttackSettings:
+        """Parse the ``attack:`` section; missing keys take the defaults above, others are ignored.
+
+        Keys used by other parts of the pipeline (such as ``names``) are ignored here, but the
+        per-classifier sub-sections are checked strictly so that a misspelt hyperparameter fails.
+        """
+        seed = section.get("seed", cls.seed)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"attack.seed is {seed!r}, expected an integer")
+        features = section.get("features", cls.features)
+        if not isinstance(features, str):
+            raise ValueError(f"attack.features is {features!r}, expected one of {FEATURE_KINDS}")
+        return cls(
+            eval_size=_positive_int(section.get("eval_size", cls.eval_size), "attack.eval_size"),
+            features=features,
+            top_k=_positive_int(section.get("top_k", cls.top_k), "attack.top_k"),
+            seed=seed,
+            mlp=MlpSettings.from_config(_section(section, "mlp")),
+            svm=SvmSettings.from_config(_section(section, "svm")),
+            random_forest=ForestSettings.from_config(_section(section, "random_forest")),
+        )
+
+
+def _check_n_samples(n_samples: int) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
+        raise ValueError(f"n_samples is {n_samples!r}, expected an integer")
+    if n_samples <= 0 or n_samples % 2:
+        raise ValueError(
+            f"n_samples is {n_samples}, expected a positive even number "
+            "(half members, half non-members)"
+        )
+
+
+def split_attack_rows(
+    outputs: pd.DataFrame, n_samples: int, eval_size: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split one model's outputs into (attack training rows, attack evaluation rows).
+
+    Training rows are the first ``n_samples / 2`` members and the first ``n_samples / 2``
+    non-members among rows with ``attack_eval == False``, in file order, so a larger sample
+    count contains every smaller one and results along the sample-count axis are nested.
+    Evaluation rows are all ``attack_eval`` rows, which must be exactly ``eval_size / 2`` of each
+    class: every model and sample count is then scored on the same balanced set.
+    Both frames keep the original index and file order.
+    """
+    _check_n_samples(n_samples)
+    if eval_size <= 0 or eval_size % 2:
+        raise ValueError(f"eval_size is {eval_size}, expected a positive even number")
+    missing = [name for name in ("member", "attack_eval") if name not in outputs.columns]
+    if missing:
+        raise ValueError(f"outputs lack column(s) {missing} needed to split attack rows")
+    member = outputs["member"].to_numpy(dtype=bool)
+    is_eval = outputs["attack_eval"].to_numpy(dtype=bool)
+
+    eval_members = int((is_eval & member).sum())
+    eval_non_members = int((is_eval & ~member).sum())
+    half_eval = eval_size // 2
+    if eval_members != half_eval or eval_non_members != half_eval:
+        raise ValueError(
+            f"outputs have {eval_members} member and {eval_non_members} non-member rows with "
+            f"attack_eval = true; expected {half_eval} of each (attack.eval_size = {eval_size})"
+        )
+
+    half = n_samples // 2
+    pool_members = ~is_eval & member
+    pool_non_members = ~is_eval & ~member
+    if pool_members.sum() < half or pool_non_members.sum() < half:
+        raise ValueError(
+            f"n_samples = {n_samples} needs {half} member and {half} non-member training rows; "
+            f"outputs have {int(pool_members.sum())} and {int(pool_non_members.sum())} rows "
+            "outside the evaluation set"
+        )
+    first_members = pool_members & (np.cumsum(pool_members) <= half)
+    first_non_members = pool_non_members & (np.cumsum(pool_non_members) <= half)
+    return outputs[first_members | first_non_members], outputs[is_eval]
+
+
+def softmax_probabilities(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64, shifted by the row maximum so large logits cannot overflow."""
+    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
+def attack_features(frame: pd.DataFrame, settings: AttackSettings) -> np.ndarray:
+    """The attack's input per row: P(y|x), or its ``top_k`` largest values in descending order."""
+    logits = logits_matrix(frame)
+    if not np.isfinite(logits).all():
+        bad_rows = int((~np.isfinite(logits)).any(axis=1).sum())
+        raise ValueError(
+            f"{bad_rows} row(s) have non-finite logits; the model's outputs are unusable"
+        )
+    probabilities = softmax_probabilities(logits)
+    if settings.features == "probabilities":
+        return probabilities
+    n_classes = probabilities.shape[1]
+    if settings.top_k > n_classes:
+        raise ValueError(
+            f"attack.top_k is {settings.top_k} but the model has only {n_classes} classes"
+        )
+    return -np.sort(-probabilities, axis=1)[:, : settings.top_k]
+
+
+def _member_labels(frame: pd.DataFrame) -> np.ndarray:
+    """scikit-learn targets: 1 = member (the positive class), 0 = non-member."""
+    return np.where(frame["member"].to_numpy(dtype=bool), MEMBER_LABEL, 0)
+
+
+class FittedAttack(abc.ABC):
+    """A trained attack: scores rows (higher = more likely member) and decides membership."""
+
+    @abc.abstractmethod
+    def membership_score(self, rows: pd.DataFrame) -> np.ndarray:
+        """One float per row; higher means more likely a member."""
+
+    @abc.abstractmethod
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        """One bool per row; true means the attack says "member"."""
+
+
+@dataclass(frozen=True)
+class ClassifierAttack(FittedAttack):
+    """A scikit-learn classifier trained on attack features (the paper's attacks)."""
+
+    name: str
+    pipeline: Pipeline
+    settings: AttackSettings
+
+    def _member_column(self) -> int:
+        classes = list(self.pipeline.classes_)
+        return classes.index(MEMBER_LABEL)
+
+    def membership_score(self, rows: pd.DataFrame) -> np.ndarray:
+        features = attack_features(rows, self.settings)
+        if self.name == "svm":
+            # SVC's decision function is positive for classes_[1]; flip it if that is not "member".
+            decision = self.pipeline.decision_function(features)
+            return decision if self._member_column() == 1 else -decision
+        return self.pipeline.predict_proba(features)[:, self._member_column()]
+
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        return self.pipeline.predict(attack_features(rows, self.settings)) == MEMBER_LABEL
+
+
+@dataclass(frozen=True)
+class LossThresholdAttack(FittedAttack):
+    """Global loss threshold: a row is a member when its loss is below ``max_member_loss``."""
+
+    max_member_loss: float
+
+    def membership_score(self, rows: pd.DataFrame) -> np.ndarray:
+        return -_finite_losses(rows)
+
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        return _finite_losses(rows) < self.max_member_loss
+
+
+def _finite_losses(rows: pd.DataFrame) -> np.ndarray:
+    losses = rows["loss"].to_numpy(dtype=np.float64)
+    if not np.isfinite(losses).all():
+        raise ValueError(f"{int((~np.isfinite(losses)).sum())} row(s) have a non-finite loss")
+    return losses
+
+
+def best_loss_threshold(losses: np.ndarray, member: np.ndarray) -> float:
+    """The loss cut-off that maximises training accuracy of "member iff loss < cut-off".
+
+    Candidates lie midway between consecutive distinct losses (plus below the smallest and above
+    the largest), so that unseen losses between two training values are split evenly. Ties in
+    accuracy go to the smallest cut-off, i.e. the most conservative member decision.
+    """
+    order = np.argsort(losses, kind="stable")
+    sorted_losses = losses[order]
+    sorted_member = member[order].astype(np.int64)
+    n_rows = sorted_losses.size
+    n_non_members = n_rows - int(sorted_member.sum())
+    # Predicting the k smallest losses as members, for k = 0..n: correct = TP(k) + TN(k).
+    members_below = np.concatenate(([0], np.cumsum(sorted_member)))
+    k = np.arange(n_rows + 1)
+    correct = members_below + (n_non_members - (k - members_below))
+    # k may only cut between distinct values (or at either end).
+    valid = np.ones(n_rows + 1, dtype=bool)
+    valid[1:-1] = sorted_losses[1:] > sorted_losses[:-1]
+    best_k = int(np.flatnonzero(valid)[np.argmax(correct[valid])])
+    if best_k == 0:
+        return float(np.nextafter(sorted_losses[0], -np.inf))
+    if best_k == n_rows:
+        return float(np.nextafter(sorted_losses[-1], np.inf))
+    return float((sorted_losses[best_k - 1] + sorted_losses[best_k]) / 2)
+
+
+def _classifier_pipeline(name: str, settings: AttackSettings) -> Pipeline:
+    """The paper's classifiers, seeded; scaled where the model is sensitive to feature scale."""
+    if name == "mlp":
+        return make_pipeline(
+            StandardScaler(),
+            MLPClassifier(
+                hidden_layer_sizes=settings.mlp.hidden_layer_sizes,
+                max_iter=settings.mlp.max_iter,
+                random_state=settings.seed,
+            ),
+        )
+    if name == "svm":
+        return make_pipeline(
+            StandardScaler(),
+            # No Platt scaling (deprecated in scikit-learn 1.9): the decision function is the score.
+            SVC(C=settings.svm.C, kernel=settings.svm.kernel, random_state=settings.seed),
+        )
+    if name == "random_forest":
+        # Trees split on thresholds, so scaling would change nothing.
+        return make_pipeline(
+            RandomForestClassifier(
+                n_estimators=settings.random_forest.n_estimators,
+                max_depth=settings.random_forest.max_depth,
+                random_state=settings.seed,
+            )
+        )
+    raise ValueError(f"unknown attack {name!r}; expected one of {ATTACK_NAMES}")
+
+
+def fit_attack(name: str, train_rows: pd.DataFrame, settings: AttackSettings) -> FittedAttack:
+    """Train attack ``name`` on balanced member / non-member rows of one model's outputs."""
+    if name not in ATTACK_NAMES:
+        raise ValueError(f"unknown attack {name!r}; expected one of {ATTACK_NAMES}")
+    labels = _member_labels(train_rows)
+    if labels.size == 0 or labels.min() == labels.max():
+        raise ValueError(
+            f"attack training rows hold {int(labels.sum())} members and "
+            f"{int(labels.size - labels.sum())} non-members; expected both"
+        )
+    if name == "loss_threshold":
+        return LossThresholdAttack(best_loss_threshold(_finite_losses(train_rows), labels == 1))
+    pipeline = _classifier_pipeline(name, settings)
+    pipeline.fit(attack_features(train_rows, settings), labels)
+    return ClassifierAttack(name=name, pipeline=pipeline, settings=settings)
+
+
+def evaluate_attack(fitted: FittedAttack, eval_rows: pd.DataFrame) -> dict[str, float]:
+    """Metrics of a trained attack on evaluation rows (see ``metrics.membership_metrics``)."""
+    return membership_metrics(
+        eval_rows["member"].to_numpy(dtype=bool),
+        fitted.membership_score(eval_rows),
+        fitted.predict(eval_rows),
+    )
+
+
+def run_attack(
+    outputs: pd.DataFrame, name: str, n_samples: int, settings: AttackSettings
+) -> dict[str, float]:
+    """Train attack ``name`` on ``n_samples`` rows of one model's outputs and evaluate it."""
+    train_rows, eval_rows = split_attack_rows(outputs, n_samples, settings.eval_size)
+    return evaluate_attack(fit_attack(name, train_rows, settings), eval_rows)

@@ -1,0 +1,153 @@
+"""Config validation and the views of the config that rules need.
+
+The JSON schema (``rules/schemas/config.schema.yaml``) checks types, ranges and unknown keys and fills
+in defaults; ``check_config`` adds the checks a schema cannot express (pool sizes, override keys).
+Both run when the workflow is parsed, before any job starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import yaml
+
+from lottery_mia.selection import max_sample_count, samples_per_pool
+
+#: Keys of a ``datasets.<name>`` entry that configure the pipeline rather than the data loader.
+PIPELINE_DATASET_KEYS = ("sample_counts", "training")
+
+
+class ConfigError(ValueError):
+    """A configuration that the pipeline refuses, with one line per problem."""
+
+
+def load_schema(path: str | Path) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _filling_validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    """A Draft 2020-12 validator that writes each missing property's ``default`` into the instance."""
+    base = jsonschema.Draft202012Validator
+    validate_properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # type: ignore[no-untyped-def]
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    filling = jsonschema.validators.extend(base, {"properties": set_defaults})
+    return filling(schema)
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    path = ""
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{error.message}; allowed keys: {allowed}"
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    return f"{error.message}" + (f" (expected: {description})" if description else "")
+
+
+def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``config`` with defaults filled in, or raise ``ConfigError`` naming each key."""
+    filled = copy.deepcopy(dict(config))
+    errors = sorted(_filling_validator(schema).iter_errors(filled), key=lambda e: list(e.path))
+    if errors:
+        lines = [f"config key '{_key_path(error)}': {_describe(error)}" for error in errors]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    return filled
+
+
+def canonical_sparsity(sparsity: float) -> str:
+    """The one spelling of a sparsity in paths: ``0``, ``0.5``, ``0.85`` (never ``0.50``)."""
+    return np.format_float_positional(float(sparsity), trim="-")
+
+
+#: Regex of canonical non-zero sparsities, for wildcard constraints.
+NONZERO_SPARSITY_PATTERN = r"0\.[0-9]*[1-9]"
+SPARSITY_PATTERN = rf"0|{NONZERO_SPARSITY_PATTERN}"
+
+
+def sample_counts(config: Mapping[str, Any], dataset: str) -> list[int]:
+    return list(config["datasets"][dataset].get("sample_counts") or config["grid"]["sample_counts"])
+
+
+def training_settings(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The ``training`` section with the dataset's overrides applied."""
+    return {**config["training"], **config["datasets"][dataset].get("training", {})}
+
+
+def data_settings(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The ``datasets.<name>`` entry without the pipeline keys: what the data loader reads."""
+    entry = config["datasets"][dataset]
+    return {key: value for key, value in entry.items() if key not in PIPELINE_DATASET_KEYS}
+
+
+def check_config(
+    config: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    pool_sizes: Callable[[str, Mapping[str, Any]], tuple[int, int]],
+) -> None:
+    """Checks beyond the schema: training overrides, and pools large enough for every sample count."""
+    problems: list[str] = []
+    training_keys = set(schema["$defs"]["training"]["properties"])
+    for dataset in config["datasets"]:
+        unknown = sorted(set(config["datasets"][dataset].get("training", {})) - training_keys)
+        if unknown:
+            problems.append(
+                f"config key 'datasets.{dataset}.training': unknown key(s) {unknown}; "
+                f"allowed keys: {sorted(training_keys)}"
+            )
+        problems.extend(_pool_problems(config, dataset, pool_sizes))
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def _pool_problems(
+    config: Mapping[str, Any],
+    dataset: str,
+    pool_sizes: Callable[[str, Mapping[str, Any]], tuple[int, int]],
+) -> list[str]:
+    train_size, test_size = pool_sizes(dataset, data_settings(config, dataset))
+    per_pool = samples_per_pool(train_size, test_size, config["outputs"]["max_per_pool"])
+    eval_size = config["attack"]["eval_size"]
+    largest = max_sample_count(per_pool, eval_size)
+    too_large = [n for n in sample_counts(config, dataset) if n > largest]
+    if not too_large:
+        return []
+    return [
+        f"config key 'grid.sample_counts' (dataset {dataset}): sample count(s) {too_large} need "
+        f"n/2 members and n/2 non-members plus attack.eval_size/2 = {eval_size // 2} of each, but "
+        f"{dataset} has {train_size} training (member) and {test_size} test (non-member) samples, "
+        f"{per_pool} exported per pool: the largest allowed sample count is {largest}"
+    ]
+
+
+def stable_hash(value: Any) -> str:
+    """Short SHA-256 of a JSON-serialisable value (key order does not matter)."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_digest(path: str | Path) -> str:
+    """Short SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]

@@ -1,0 +1,135 @@
+"""ResNet-18 and ResNet-50 built on torchvision's ResNet, with a configurable base width and stem.
+
+torchvision's ``ResNet`` hard-codes 64 base channels and its ``BasicBlock`` refuses other group widths,
+so ``ScalableResNet`` sets the attributes ``ResNet._make_layer`` reads and builds the stages itself.
+Everything else (blocks, ``_make_layer``, ``forward``) is torchvision's own code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+
+from lottery_mia.atomic import atomic_path
+
+ARCHITECTURES: dict[str, tuple[type[BasicBlock | Bottleneck], list[int]]] = {
+    "resnet18": (BasicBlock, [2, 2, 2, 2]),
+    "resnet50": (Bottleneck, [3, 4, 6, 3]),
+}
+#: Inputs up to this many pixels get the CIFAR-style stem (3x3 conv, stride 1, no max-pool).
+SMALL_IMAGE_MAX_SIZE = 64
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to rebuild a model: the state dict plus this spec is the whole model."""
+
+    arch: str
+    num_classes: int
+    in_channels: int = 3
+    image_size: int = 32
+    width: int = 64
+    zero_init_residual: bool = True
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(
+                f"unknown architecture {self.arch!r}; expected one of {sorted(ARCHITECTURES)}"
+            )
+        if self.width <= 0 or self.num_classes < 2 or self.in_channels <= 0:
+            raise ValueError(
+                f"invalid model spec {self}: width, in_channels > 0 and num_classes >= 2"
+            )
+
+
+class ScalableResNet(ResNet):
+    """torchvision ResNet whose stage widths are ``width * (1, 2, 4, 8)`` and whose stem fits the input size."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        nn.Module.__init__(self)
+        block, layers = ARCHITECTURES[spec.arch]
+        # Attributes read by ResNet._make_layer; groups/base_width stay at torchvision's defaults.
+        self._norm_layer = nn.BatchNorm2d
+        self.inplanes = spec.width
+        self.dilation = 1
+        self.groups = 1
+        self.base_width = 64
+        if spec.image_size <= SMALL_IMAGE_MAX_SIZE:
+            self.conv1 = nn.Conv2d(spec.in_channels, spec.width, 3, stride=1, padding=1, bias=False)
+            self.maxpool = nn.Identity()
+        else:
+            self.conv1 = nn.Conv2d(spec.in_channels, spec.width, 7, stride=2, padding=3, bias=False)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(spec.width)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._make_layer(block, spec.width, layers[0])
+        self.layer2 = self._make_layer(block, spec.width * 2, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, spec.width * 4, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, spec.width * 8, layers[3], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(spec.width * 8 * block.expansion, spec.num_classes)
+        self._initialise(zero_init_residual=spec.zero_init_residual)
+
+    def _initialise(self, zero_init_residual: bool) -> None:
+        """torchvision's initialisation: Kaiming for convs, unit BatchNorm, optional zero last-BN gamma."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+        if zero_init_residual:
+            # Narrow bottleneck ResNets train badly without it (design.md, known traps).
+            for module in self.modules():
+                if isinstance(module, Bottleneck):
+                    nn.init.zeros_(module.bn3.weight)
+                elif isinstance(module, BasicBlock):
+                    nn.init.zeros_(module.bn2.weight)
+
+
+def build_model(spec: ModelSpec, seed: int | None = None) -> ScalableResNet:
+    """Build a freshly initialised model; with ``seed`` the initial weights w0 are reproducible."""
+    if seed is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return ScalableResNet(spec)
+    return ScalableResNet(spec)
+
+
+def save_state_dict(state: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
+    """Save a plain state dict (CPU tensors) atomically, loadable with ``weights_only=True``."""
+    with atomic_path(path) as tmp:
+        torch.save({name: tensor.detach().cpu() for name, tensor in state.items()}, tmp)
+
+
+def load_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Load a state dict without unpickling arbitrary objects (``weights_only=True``).
+
+    A crafted pickle that would run code is refused, and so is anything that is not a mapping of
+    parameter names to tensors.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
+        raise ValueError(
+            f"{path}: not a loadable weights-only state dict ({type(err).__name__}: {err})"
+        ) from err
+    if not isinstance(state, dict) or not all(
+        isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state.items()
+    ):
+        raise ValueError(
+            f"{path}: expected a state dict (parameter name -> tensor), found {type(state).__name__}"
+        )
+    return state
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Load ``path`` into ``model``, naming the file when keys or shapes do not match."""
+    try:
+        model.load_state_dict(load_state_dict(path))
+    except RuntimeError as err:
+        raise ValueError(f"{path}: does not fit the model ({err})") from err

@@ -1,0 +1,81 @@
+"""Export a model's outputs on the selected attack samples to ``outputs.parquet``."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from torch import nn
+from torch.nn import functional
+
+from lottery_mia.atomic import atomic_path
+from lottery_mia.data import Dataset, SamplePool
+from lottery_mia.outputs_table import OUTPUT_SCHEMA
+from lottery_mia.selection import SampleSelection
+from lottery_mia.training import TrainSettings, forward_batch
+
+
+def _batch_table(
+    ids: np.ndarray, first_position: int, pool_name: str, eval_per_pool: int,
+    labels: torch.Tensor, logits: torch.Tensor,
+) -> pa.Table:  # fmt: skip
+    logits = logits.float()
+    losses = functional.cross_entropy(logits, labels, reduction="none")
+    correct = logits.argmax(dim=1) == labels
+    n_rows, n_classes = logits.shape
+    flat = pa.array(logits.cpu().numpy().reshape(-1), type=pa.float32())
+    offsets = pa.array(np.arange(0, (n_rows + 1) * n_classes, n_classes, dtype=np.int32))
+    positions = np.arange(first_position, first_position + n_rows)
+    columns = {
+        "sample_id": pa.array(ids.astype(np.int64)),
+        "pool": pa.array([pool_name] * n_rows, type=pa.string()),
+        "member": pa.array(np.full(n_rows, pool_name == "train")),
+        "label": pa.array(labels.cpu().numpy().astype(np.int64)),
+        "logits": pa.ListArray.from_arrays(offsets, flat),
+        "loss": pa.array(losses.cpu().numpy().astype(np.float32)),
+        "correct": pa.array(correct.cpu().numpy()),
+        "attack_eval": pa.array(positions < eval_per_pool),
+    }
+    return pa.Table.from_pydict(columns, schema=OUTPUT_SCHEMA)
+
+
+@torch.inference_mode()
+def _write_pool(
+    writer: pq.ParquetWriter, model: nn.Module, pool: SamplePool, pool_name: str,
+    ids: np.ndarray, eval_per_pool: int, settings: TrainSettings, device: torch.device,
+) -> None:  # fmt: skip
+    position = 0
+    batch_size = settings.eval_batch_size
+    for images, labels in pool.batches(ids, batch_size, device, augment=False):
+        logits = forward_batch(model, images, settings, device)
+        batch_ids = ids[position : position + len(labels)]
+        writer.write_table(
+            _batch_table(batch_ids, position, pool_name, eval_per_pool, labels, logits)
+        )
+        position += len(labels)
+
+
+def export_outputs(
+    model: nn.Module,
+    dataset: Dataset,
+    selection: SampleSelection,
+    settings: TrainSettings,
+    device: torch.device,
+    path: str | os.PathLike[str],
+) -> None:
+    """Write the model's outputs on the selected samples, batch by batch, in eval mode, atomically.
+
+    Memory stays bounded by one batch: rows go to the parquet writer as they are computed.
+    """
+    model.eval()
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, OUTPUT_SCHEMA) as writer:
+        for pool_name, pool, ids in (
+            ("train", dataset.train, selection.train_ids),
+            ("test", dataset.test, selection.test_ids),
+        ):
+            _write_pool(
+                writer, model, pool, pool_name, ids, selection.eval_per_pool, settings, device
+            )

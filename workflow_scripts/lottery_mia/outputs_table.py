@@ -1,0 +1,74 @@
+"""The ``outputs.parquet`` contract: one row per attack sample, identical rows for every model.
+
+Columns (design.md): ``sample_id`` (index in its pool), ``pool`` (``train``/``test``), ``member``
+(true = the model was trained on it), ``label``, ``logits`` (list<float32>, one per class), ``loss``,
+``correct``, and ``attack_eval`` (true = one of the fixed, disjoint attack-evaluation rows).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+OUTPUT_SCHEMA = pa.schema(
+    [
+        ("sample_id", pa.int64()),
+        ("pool", pa.string()),
+        ("member", pa.bool_()),
+        ("label", pa.int64()),
+        ("logits", pa.list_(pa.float32())),
+        ("loss", pa.float32()),
+        ("correct", pa.bool_()),
+        ("attack_eval", pa.bool_()),
+    ]
+)
+
+
+def validate_outputs(table: pa.Table, source: str) -> None:
+    """Raise ``ValueError`` naming ``source`` unless ``table`` follows the outputs contract."""
+    missing = [name for name in OUTPUT_SCHEMA.names if name not in table.column_names]
+    if missing:
+        raise ValueError(
+            f"{source}: missing column(s) {missing}; expected columns {OUTPUT_SCHEMA.names}"
+        )
+    for field in OUTPUT_SCHEMA:
+        found = table.schema.field(field.name).type
+        if found != field.type:
+            raise ValueError(
+                f"{source}: column {field.name!r} has type {found}, expected {field.type}"
+            )
+    if table.num_rows == 0:
+        raise ValueError(f"{source}: no rows; expected one row per attack sample")
+    lengths = pc.list_value_length(table.column("logits")).to_numpy()
+    if lengths.min() != lengths.max() or lengths.min() < 2:
+        raise ValueError(
+            f"{source}: logits lengths range from {lengths.min()} to {lengths.max()}; "
+            "expected the same number of classes (>= 2) in every row"
+        )
+    pools = set(table.column("pool").to_pylist())
+    if not pools <= {"train", "test"}:
+        raise ValueError(f"{source}: pool values {sorted(pools)}; expected only 'train' and 'test'")
+    member = table.column("member").to_numpy(zero_copy_only=False)
+    from_train = np.asarray(table.column("pool").to_pylist()) == "train"
+    if not np.array_equal(member, from_train):
+        raise ValueError(f"{source}: 'member' must be true exactly for rows of the 'train' pool")
+
+
+def read_outputs(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and validate one ``outputs.parquet``; logits come back as a float32 matrix column."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as err:
+        raise ValueError(f"{path}: not a readable parquet file ({err})") from err
+    validate_outputs(table, str(path))
+    return table.to_pandas()
+
+
+def logits_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """Stack the ``logits`` column into an (n_rows, n_classes) float32 array."""
+    return np.stack(frame["logits"].to_numpy()).astype(np.float32, copy=False)

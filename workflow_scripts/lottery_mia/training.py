@@ -1,0 +1,299 @@
+"""Seeded SGD training with masks that hold, epoch checkpoints that resume, and device selection.
+
+Randomness comes only from per-epoch generators seeded by ``(seed, epoch)``: a run resumed from
+the checkpoint of epoch k draws exactly the batches and augmentations an uninterrupted run draws.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from lottery_mia.atomic import atomic_path
+from lottery_mia.data import Dataset, SamplePool
+from lottery_mia.pruning import MaskEnforcer
+
+log = logging.getLogger(__name__)
+SCHEDULES = ("cosine", "step", "constant")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Hyperparameters of one training run (the config's ``training`` section)."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    nesterov: bool = False
+    schedule: str = "cosine"
+    milestones: tuple[float, ...] = (0.5, 0.75)
+    gamma: float = 0.1
+    warmup_epochs: int = 0
+    device: str = "auto"
+    channels_last: bool = True
+    amp: bool = True
+    eval_batch_size: int = 512
+    metrics_max_samples: int | None = None
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> TrainSettings:
+        known = {name for name in cls.__dataclass_fields__}
+        values = {key: value for key, value in section.items() if key in known}
+        if "milestones" in values:
+            values["milestones"] = tuple(values["milestones"])
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"training.schedule: {self.schedule!r}; expected one of {SCHEDULES}")
+        if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0:
+            raise ValueError("training.epochs, training.batch_size and training.lr must be > 0")
+
+
+def learning_rate(epoch: int, settings: TrainSettings) -> float:
+    """Learning rate for ``epoch`` (0-based): linear warm-up, then the configured schedule."""
+    if epoch < settings.warmup_epochs:
+        return settings.lr * (epoch + 1) / settings.warmup_epochs
+    if settings.schedule == "constant":
+        return settings.lr
+    progress = (epoch - settings.warmup_epochs) / max(1, settings.epochs - settings.warmup_epochs)
+    if settings.schedule == "cosine":
+        return settings.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+    passed = sum(progress >= milestone for milestone in settings.milestones)
+    return settings.lr * settings.gamma**passed
+
+
+def resolve_device(requested: str) -> torch.device:
+    """``auto``/``cuda`` use CUDA when it is really there; otherwise the CPU, with a warning for ``cuda``.
+
+    A GPU-tagged cluster job that lands on a node without a usable CUDA device must not crash.
+    """
+    if requested == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if requested == "cuda":
+        log.warning("device 'cuda' requested but torch.cuda.is_available() is false: using the CPU")
+    return torch.device("cpu")
+
+
+def describe_device(device: torch.device) -> dict[str, Any]:
+    """What a log or record should say about where a job ran (GPU name, visible devices, SLURM job)."""
+    info: dict[str, Any] = {"device": str(device)}
+    if device.type == "cuda":
+        info["gpu_name"] = torch.cuda.get_device_name(device)
+    for variable in ("CUDA_VISIBLE_DEVICES", "SLURM_JOB_ID", "SLURM_JOB_GPUS", "SLURM_GPUS"):
+        if variable in os.environ:
+            info[variable] = os.environ[variable]
+    return info
+
+
+@dataclass
+class TrainResult:
+    """What ``train.json`` reports besides provenance."""
+
+    train_accuracy: float
+    train_loss: float
+    test_accuracy: float
+    test_loss: float
+    epochs: int
+    seconds: float
+    resumed_from_epoch: int
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 100_003 + epoch)
+
+
+def _metrics_indices(pool: SamplePool, limit: int | None, seed: int) -> np.ndarray:
+    """All indices of ``pool``, or a fixed seeded subset of ``limit`` of them (huge pools)."""
+    if limit is None or limit >= len(pool):
+        return np.arange(len(pool))
+    return np.sort(np.random.default_rng(seed).permutation(len(pool))[:limit])
+
+
+def prepare_model(model: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module,
+    pool: SamplePool,
+    indices: np.ndarray,
+    settings: TrainSettings,
+    device: torch.device,
+) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of ``model`` in eval mode on ``pool[indices]``."""
+    model.eval()
+    correct = 0
+    loss_sum = 0.0
+    for images, labels in pool.batches(indices, settings.eval_batch_size, device, augment=False):
+        logits = forward_batch(model, images, settings, device)
+        loss_sum += functional.cross_entropy(logits.float(), labels, reduction="sum").item()
+        correct += int((logits.argmax(dim=1) == labels).sum())
+    return correct / len(indices), loss_sum / len(indices)
+
+
+def forward_batch(
+    model: nn.Module, images: torch.Tensor, settings: TrainSettings, device: torch.device
+) -> torch.Tensor:
+    if settings.channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    use_amp = settings.amp and device.type == "cuda"
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
+        return model(images)
+
+
+def _save_checkpoint(
+    path: Path,
+    fingerprint: str,
+    epoch: int,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    history: list[dict[str, float]],
+) -> None:
+    state = {
+        "fingerprint": fingerprint,
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "history": history,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_checkpoint(
+    path: Path, fingerprint: str, model: nn.Module, optimizer: torch.optim.Optimizer
+) -> tuple[int, list[dict[str, float]]]:
+    """Restore model and optimiser from ``path``; return the next epoch and the history so far.
+
+    A checkpoint left by a run with other settings (another ``fingerprint``) is ignored: resuming it
+    would silently mix two experiments.
+    """
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("fingerprint") != fingerprint:
+        log.warning("ignoring %s: it was written by a run with other settings", path)
+        return 0, []
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    return int(state["epoch"]) + 1, list(state["history"])
+
+
+def train(
+    model: nn.Module,
+    dataset: Dataset,
+    settings: TrainSettings,
+    seed: int,
+    mask: Mapping[str, torch.Tensor] | None = None,
+    checkpoint: Path | None = None,
+    fingerprint: str = "",
+) -> TrainResult:
+    """Train ``model`` in place with SGD; pruned weights (``mask``) stay exactly zero throughout.
+
+    With ``checkpoint``, state is saved atomically after every epoch, and a run finding a checkpoint
+    with the same ``fingerprint`` (a hash of everything that shapes the run) resumes from it.
+    """
+    started = time.perf_counter()
+    device = resolve_device(settings.device)
+    log.info("training on %s", describe_device(device))
+    prepare_model(model, device, settings.channels_last)
+    enforcer = MaskEnforcer(model, mask or {})
+    enforcer.apply_to_weights()
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+        nesterov=settings.nesterov,
+    )
+    first_epoch, history = 0, []
+    if checkpoint is not None and checkpoint.exists():
+        first_epoch, history = _load_checkpoint(checkpoint, fingerprint, model, optimizer)
+        if first_epoch:
+            log.info("resumed from %s at epoch %d", checkpoint, first_epoch + 1)
+    train_pool, test_pool = dataset.train, dataset.test
+    test_indices = _metrics_indices(test_pool, settings.metrics_max_samples, seed)
+    for epoch in range(first_epoch, settings.epochs):
+        epoch_stats = _train_one_epoch(
+            model, train_pool, optimizer, enforcer, settings, seed, epoch, device
+        )
+        epoch_stats["test_accuracy"], epoch_stats["test_loss"] = evaluate(
+            model, test_pool, test_indices, settings, device
+        )
+        history.append(epoch_stats)
+        log.info(
+            "epoch %d/%d lr %.4g train_loss %.4f train_acc %.4f test_acc %.4f",
+            epoch + 1, settings.epochs, epoch_stats["lr"], epoch_stats["train_loss"],
+            epoch_stats["train_accuracy"], epoch_stats["test_accuracy"],
+        )  # fmt: skip
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, fingerprint, epoch, model, optimizer, history)
+    train_indices = _metrics_indices(train_pool, settings.metrics_max_samples, seed)
+    train_accuracy, train_loss = evaluate(model, train_pool, train_indices, settings, device)
+    test_accuracy, test_loss = evaluate(model, test_pool, test_indices, settings, device)
+    return TrainResult(
+        train_accuracy=train_accuracy,
+        train_loss=train_loss,
+        test_accuracy=test_accuracy,
+        test_loss=test_loss,
+        epochs=settings.epochs,
+        seconds=time.perf_counter() - started,
+        resumed_from_epoch=first_epoch,
+        history=history,
+    )
+
+
+def _train_one_epoch(
+    model: nn.Module,
+    pool: SamplePool,
+    optimizer: torch.optim.Optimizer,
+    enforcer: MaskEnforcer,
+    settings: TrainSettings,
+    seed: int,
+    epoch: int,
+    device: torch.device,
+) -> dict[str, float]:
+    lr = learning_rate(epoch, settings)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    model.train()
+    generator = _epoch_generator(seed, epoch)
+    order = torch.randperm(len(pool), generator=generator).numpy()
+    seen = correct = 0
+    loss_sum = 0.0
+    for images, labels in pool.batches(
+        order, settings.batch_size, device, augment=True, generator=generator
+    ):
+        logits = forward_batch(model, images, settings, device)
+        loss = functional.cross_entropy(logits.float(), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        enforcer.apply_to_gradients()
+        optimizer.step()
+        enforcer.apply_to_weights()
+        seen += len(labels)
+        loss_sum += loss.item() * len(labels)
+        correct += int((logits.argmax(dim=1) == labels).sum())
+    return {
+        "epoch": epoch + 1,
+        "lr": lr,
+        "train_loss": loss_sum / seen,
+        "train_accuracy": correct / seen,
+    }

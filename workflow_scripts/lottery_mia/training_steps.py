@@ -1,0 +1,191 @@
+"""The GPU stages (train, prune, ticket, export), with plain arguments instead of ``snakemake``.
+
+Each step reads its inputs, calls the scientific core and writes its outputs atomically, so the entry
+scripts in ``workflow_scripts/`` stay thin and every step runs and is tested without Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lottery_mia import outputs
+from lottery_mia.atomic import atomic_path, read_json, write_json
+from lottery_mia.config import file_digest, stable_hash
+from lottery_mia.data import DatasetInfo, load_dataset
+from lottery_mia.models import (
+    ModelSpec,
+    build_model,
+    load_state_dict,
+    load_weights,
+    save_state_dict,
+)
+from lottery_mia.provenance import provenance
+from lottery_mia.pruning import Mask, global_magnitude_mask, sparsity_report, validate_mask
+from lottery_mia.selection import select_samples
+from lottery_mia.training import (
+    TrainResult,
+    TrainSettings,
+    describe_device,
+    prepare_model,
+    resolve_device,
+    train,
+)
+
+log = logging.getLogger(__name__)
+PathLike = str | os.PathLike[str]
+
+
+def _model_spec(arch: str, info: DatasetInfo, model_settings: Mapping[str, Any]) -> ModelSpec:
+    return ModelSpec(
+        arch=arch,
+        num_classes=info.num_classes,
+        in_channels=info.in_channels,
+        image_size=info.image_size,
+        width=model_settings["width"],
+        zero_init_residual=model_settings["zero_init_residual"],
+    )
+
+
+def _spec_from_record(record_path: PathLike) -> ModelSpec:
+    record = read_json(record_path)
+    try:
+        return ModelSpec(**record["model_spec"])
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{record_path}: no valid 'model_spec' entry ({err})") from err
+
+
+def _train_record(
+    result: TrainResult,
+    spec: ModelSpec,
+    model: nn.Module,
+    mask: Mask | None,
+    key: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> dict[str, Any]:
+    report = sparsity_report(model, mask)
+    return {
+        **key,
+        **asdict(result),
+        "model_spec": asdict(spec),
+        "sparsity_report": report.as_dict(),
+        "achieved_sparsity": report.prunable_sparsity,
+        "device": describe_device(resolve_device(params["training"]["device"])),
+        "provenance": provenance(params, seed=key["seed"]),
+    }
+
+
+def train_dense(
+    key: Mapping[str, Any],
+    params: Mapping[str, Any],
+    init_path: PathLike,
+    model_path: PathLike,
+    record_path: PathLike,
+    checkpoint_path: PathLike,
+) -> None:
+    """Stage 1: initialise w0 (saved before any step), train the dense network, record its metrics."""
+    dataset = load_dataset(key["dataset"], params["data"])
+    spec = _model_spec(key["arch"], dataset.info, params["model"])
+    model = build_model(spec, seed=key["seed"])
+    save_state_dict(model.state_dict(), init_path)
+    settings = TrainSettings.from_config(params["training"])
+    result = train(
+        model,
+        dataset,
+        settings,
+        seed=key["seed"],
+        checkpoint=Path(checkpoint_path),
+        fingerprint=stable_hash({**key, **params}),
+    )
+    save_state_dict(model.state_dict(), model_path)
+    write_json(record_path, _train_record(result, spec, model, None, key, params))
+    Path(checkpoint_path).unlink(missing_ok=True)
+
+
+def prune(
+    sparsity: float,
+    exclude: Sequence[str],
+    dense_model_path: PathLike,
+    dense_record_path: PathLike,
+    mask_path: PathLike,
+) -> None:
+    """Stage 2: one-shot global magnitude mask of the trained dense weights."""
+    model = build_model(_spec_from_record(dense_record_path))
+    load_weights(model, dense_model_path)
+    mask = global_magnitude_mask(model, sparsity, exclude)
+    kept = sum(int(layer.sum()) for layer in mask.values())
+    total = sum(layer.numel() for layer in mask.values())
+    log.info("mask keeps %d of %d prunable weights (sparsity %.4f)", kept, total, 1 - kept / total)
+    with atomic_path(mask_path) as tmp:
+        torch.save(mask, tmp)
+
+
+def load_mask(path: PathLike, model: nn.Module) -> Mask:
+    return validate_mask(model, load_state_dict(path), str(path))
+
+
+def train_ticket(
+    key: Mapping[str, Any],
+    params: Mapping[str, Any],
+    init_path: PathLike,
+    mask_path: PathLike,
+    dense_record_path: PathLike,
+    model_path: PathLike,
+    record_path: PathLike,
+    checkpoint_path: PathLike,
+) -> None:
+    """Stage 3: rewind to w0 under the mask (m ⊙ w0) and retrain with the dense schedule."""
+    dataset = load_dataset(key["dataset"], params["data"])
+    spec = _model_spec(key["arch"], dataset.info, params["model"])
+    if spec != _spec_from_record(dense_record_path):
+        raise ValueError(f"{dense_record_path}: the dense model was built with another model spec")
+    model = build_model(spec)
+    load_weights(model, init_path)
+    mask = load_mask(mask_path, model)
+    settings = TrainSettings.from_config(params["training"])
+    # A checkpoint of a ticket grown from another w0 or mask must never be resumed.
+    inputs = {"w0": file_digest(init_path), "mask": file_digest(mask_path)}
+    result = train(
+        model,
+        dataset,
+        settings,
+        seed=key["seed"],
+        mask=mask,
+        checkpoint=Path(checkpoint_path),
+        fingerprint=stable_hash({**key, **params, **inputs}),
+    )
+    save_state_dict(model.state_dict(), model_path)
+    write_json(record_path, _train_record(result, spec, model, mask, key, params))
+    Path(checkpoint_path).unlink(missing_ok=True)
+
+
+def export_outputs(
+    key: Mapping[str, Any],
+    params: Mapping[str, Any],
+    model_path: PathLike,
+    record_path: PathLike,
+    outputs_path: PathLike,
+) -> None:
+    """Stage 4: the model's logits, loss and correctness on the fixed attack samples, in eval mode."""
+    dataset = load_dataset(key["dataset"], params["data"])
+    model = build_model(_spec_from_record(record_path))
+    load_weights(model, model_path)
+    settings = TrainSettings.from_config(params["training"])
+    device = resolve_device(settings.device)
+    prepare_model(model, device, settings.channels_last)
+    selection = select_samples(
+        len(dataset.train),
+        len(dataset.test),
+        eval_size=params["eval_size"],
+        max_per_pool=params["outputs"]["max_per_pool"],
+        seed=params["outputs"]["selection_seed"],
+    )
+    log.info("exporting %d members and %d non-members", selection.per_pool, selection.per_pool)
+    outputs.export_outputs(model, dataset, selection, settings, device, outputs_path)
