@@ -12,8 +12,10 @@ normalisation) at the same batch size, in the same process, and hand batches to 
   torchvision's ``CIFAR10`` class itself refuses our files (it checks the MD5 of the official ones).
 
 Run: ``python benchmarks/data_throughput.py [--images 10000] [--batch-size 256] [--epochs 5]
-[--workers 0,2] [--json out.json]``. Prints the median images/s of each side over epochs run in turn, and
-the ratio ours / baseline for each baseline worker count. The device is CUDA when available, else CPU.
+[--workers 0,2] [--threads N] [--json out.json]``. Prints the median images/s of each side over
+epochs run in turn, and the ratio ours / baseline for each baseline worker count. The device is
+CUDA when available, else CPU. On a shared CPU machine, ``--threads 1`` avoids the stalls of a
+multi-threaded op waiting for a core another process holds.
 """
 
 from __future__ import annotations
@@ -134,8 +136,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument(
         "--workers", default="0,2", help="comma-separated DataLoader worker counts for the baseline"
     )
+    parser.add_argument(
+        "--threads", type=int, help="torch intra-op threads of the main process (default: torch's)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     worker_counts = [int(w) for w in args.workers.split(",")]
 

@@ -1,9 +1,9 @@
 """Small fake datasets written in the REAL on-disk formats, for tests and benchmarks.
 
-- CIFAR-10/100: the "python version" pickle batches (dicts with bytes keys, ``b"data"`` uint8 N x 3072
-  CHW rows, ``b"labels"`` or ``b"fine_labels"``) and their meta files, pickled with protocol 2 like
-  the official files. Images are class-dependent colour blobs with noise, so a small model can learn
-  them; the arrays written are returned so tests can compare pixels exactly.
+- CIFAR-10/100: the "python version" pickle batches (dicts with bytes keys, ``b"data"`` uint8
+  N x 3072 CHW rows, ``b"labels"`` or ``b"fine_labels"``) and their meta files, pickled with
+  protocol 2 like the official files. Images are class-dependent colours with noise, so a small
+  model can learn them; the arrays written are returned so tests can compare pixels exactly.
 - ImageNet: a torchvision ImageFolder tree (``train/<wnid>/*.JPEG``, ``val/<wnid>/*.JPEG``) of
   JPEGs whose red channel encodes the class and green channel the split (both constant over the
   image), so tests can tell from pixels where an image came from; blue is a left-to-right ramp, so
@@ -135,11 +135,11 @@ def write_image_folder(
     train_per_class: int = 4,
     val_per_class: int = 2,
 ) -> FabricatedImageFolder:
-    """Write ``root/train/<wnid>/*.JPEG`` and ``root/val/<wnid>/*.JPEG`` solid-colour images.
+    """Write ``root/train/<wnid>/*.JPEG`` and ``root/val/<wnid>/*.JPEG`` images.
 
-    Red encodes the class (``class_red``), green the split (``TRAIN_GREEN``/``VAL_GREEN``), blue rises
-    from 0 at the left edge to 255 at the right; sizes alternate between landscape and portrait to
-    exercise resize and crop. Saved without chroma subsampling so the colours survive JPEG.
+    Red encodes the class (``class_red``), green the split (``TRAIN_GREEN``/``VAL_GREEN``), blue
+    rises from 0 at the left edge to 255 at the right; sizes alternate between landscape and
+    portrait to exercise resize and crop. Saved without chroma subsampling so colours survive JPEG.
     """
     classes = tuple(sorted(classes))
     root = Path(root)

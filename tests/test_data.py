@@ -202,6 +202,11 @@ def test_augmentation_none_ignores_augment(cifar10):
     assert torch.equal(plain, augmented)
 
 
+def window(image: torch.Tensor, top: int, left: int, height: int, width: int, mirrored: bool):
+    crop = image[:, top : top + height, left : left + width]
+    return crop.flip(2) if mirrored else crop
+
+
 def test_random_crop_flip_takes_a_window_of_the_padded_image():
     images = torch.randint(0, 256, (64, 3, 10, 12), dtype=torch.uint8, generator=seeded(0))
     padding = 2
@@ -214,12 +219,7 @@ def test_random_crop_flip_takes_a_window_of_the_padded_image():
             for top in range(2 * padding + 1)
             for left in range(2 * padding + 1)
             for mirrored in (False, True)
-            if torch.equal(
-                result,
-                (lambda w: w.flip(2) if mirrored else w)(
-                    sample[:, top : top + 10, left : left + 12]
-                ),
-            )
+            if torch.equal(result, window(sample, top, left, 10, 12, mirrored))
         ]
         assert matches, "augmented image is not a (mirrored) window of the padded image"
         windows_used.add(matches[0][:2])
@@ -449,3 +449,14 @@ def test_image_folder_layout_errors(tmp_path):
     (empty.root / "train" / empty.classes[2] / f"{empty.classes[2]}_0000.JPEG").unlink()
     with pytest.raises(ValueError, match=rf"{empty.classes[2]} holds no images"):
         load_dataset("imagenet", {"root": str(empty.root)})
+
+
+def test_device_cache_made_under_inference_mode_still_serves_training(cifar10):
+    """Output export (inference_mode) may touch a pool first; training must still backprop."""
+    dataset = load_dataset("cifar10", {"root": str(cifar10.folder)})
+    with torch.inference_mode():
+        next(dataset.train.batches(np.arange(4), 4, CPU, augment=False))
+    images, _ = next(dataset.train.batches(np.arange(4), 4, CPU, True, seeded(0)))
+    images.requires_grad_()
+    torch.nn.Conv2d(3, 2, 3)(images).sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0

@@ -18,7 +18,7 @@ from lottery_mia.summary import build_summary
 STYLE = {"context": "paper", "palette": "colorblind", "dpi": 40}  # low dpi keeps the tests fast
 ARCHS = ("resnet18", "resnet50")
 SPARSITIES = (0.0, 0.5, 0.8, 0.9)
-SAMPLE_COUNTS = (400, 1000)
+SAMPLE_COUNTS = (400, 1000, 2000)
 ATTACKS = ("mlp", "loss")
 SEEDS = (0, 1)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -187,12 +187,12 @@ def test_figure1_rejects_a_model_with_two_different_accuracies(tmp_path: Path) -
 def test_figure2_uses_requested_sample_count_and_draws_chance(tmp_path: Path) -> None:
     summary = synthetic_summary(("cifar10",))
     fig = figures.plot_attack_vs_sparsity(
-        summary, 400, "loss", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+        summary, 1000, "loss", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
     )
-    assert fig.axes[0].get_title() == "CIFAR-10, n = 400"
+    assert fig.axes[0].get_title() == "CIFAR-10, n = 1,000"  # neither smallest nor largest
     _, y = series(fig, panel=0)["ResNet-18"]
     expected = [
-        np.mean([attack_accuracy("cifar10", "resnet18", s, p, 400, "loss") for s in SEEDS])
+        np.mean([attack_accuracy("cifar10", "resnet18", s, p, 1000, "loss") for s in SEEDS])
         for p in SPARSITIES
     ]
     np.testing.assert_allclose(y, expected)
@@ -208,10 +208,10 @@ def test_figure2_falls_back_to_largest_sample_count_and_says_so(tmp_path: Path) 
     fig = figures.plot_attack_vs_sparsity(
         summary, 50_000, "mlp", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
     )
-    assert fig.axes[0].get_title() == "CIFAR-10, n = 1,000 (50,000 not run)"
+    assert fig.axes[0].get_title() == "CIFAR-10, n = 2,000 (50,000 not run)"
     _, y = series(fig, panel=0)["ResNet-50"]
     expected = [
-        np.mean([attack_accuracy("cifar10", "resnet50", s, p, 1000, "mlp") for s in SEEDS])
+        np.mean([attack_accuracy("cifar10", "resnet50", s, p, 2000, "mlp") for s in SEEDS])
         for p in SPARSITIES
     ]
     np.testing.assert_allclose(y, expected)
@@ -230,12 +230,12 @@ def test_figure3_uses_nearest_sparsity_and_says_so(tmp_path: Path) -> None:
         for n in SAMPLE_COUNTS
     ]
     np.testing.assert_allclose(y, expected)
-    assert fig.axes[0].get_xscale() == "linear"  # 400..1000 is not a wide range
+    assert fig.axes[0].get_xscale() == "linear"  # 400..2000 is not a wide range
 
 
 def test_figure3_uses_log_axis_for_a_wide_sample_range(tmp_path: Path) -> None:
     summary = synthetic_summary(("cifar10",))
-    summary.loc[summary["n_samples"] == 1000, "n_samples"] = 20_000
+    summary.loc[summary["n_samples"] == 2000, "n_samples"] = 20_000
     fig = figures.plot_attack_vs_samples(
         summary, 0.8, "mlp", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
     )
@@ -256,7 +256,7 @@ def test_unknown_attack_is_reported_with_the_attacks_present(tmp_path: Path) -> 
 def test_nearest_sparsity_prefers_exact_then_closest_then_lower() -> None:
     assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.8) == 0.8
     assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.84) == 0.8
-    assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.85) == 0.8  # tie: the lower
+    assert figures.nearest_sparsity([0.0, 0.25, 0.75], 0.5) == 0.25  # exact tie: the lower
     assert figures.nearest_sparsity([0.0, 0.5, 0.8, 0.9], 0.99) == 0.9
     assert figures.nearest_sparsity([0.0, 0.5], 0.1) == 0.0
     assert figures.nearest_sparsity([0.0, 0.5], 0.1, exclude_dense=True) == 0.5
@@ -444,3 +444,14 @@ def test_labels_for_datasets_and_architectures() -> None:
     assert figures.model_label("resnet18", 0.8) == "ResNet-18 p=0.8"
     assert figures.sparsity_label(0.0) == "0%\n(dense)"
     assert figures.sparsity_label(0.488) == "48.8%"
+
+
+def test_rerun_on_the_same_summary_writes_identical_files(tmp_path: Path) -> None:
+    # Byte-identical outputs let a rerun be checked (and cached) by content.
+    summary = synthetic_summary(("cifar10",))
+    written = []
+    for run in ("a", "b"):
+        png, pdf = tmp_path / f"{run}.png", tmp_path / f"{run}.pdf"
+        figures.plot_test_accuracy(summary, png, pdf, STYLE)
+        written.append((png.read_bytes(), pdf.read_bytes()))
+    assert written[0] == written[1]

@@ -3,7 +3,7 @@
 ``load_dataset(name, settings)`` takes the config entry ``datasets.<name>``. Every key is optional;
 unknown keys are rejected (a typo must not silently fall back to a default). Keys and defaults:
 
-``digits`` (scikit-learn's 8x8 handwritten digits, ships with the software; 1,797 images, 10 classes)
+``digits`` (scikit-learn's 8x8 handwritten digits, shipped with scikit-learn; 1,797 images)
     ``test_fraction: 0.5``  share of the samples in the non-member (test) pool, in (0, 1).
     ``split_seed: 0``       seed of the one stratified train/test split (scikit-learn
                             ``train_test_split``); both pools keep the original sample order.
@@ -44,7 +44,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -119,7 +119,7 @@ class DatasetInfo:
 
 @runtime_checkable
 class SamplePool(Protocol):
-    """One split: ``train`` (members) or ``test`` (non-members); sample id = position in the pool."""
+    """One split: ``train`` (members) or ``test`` (non-members); sample id = index in the pool."""
 
     labels: np.ndarray  # int64, one per sample, available without decoding any image
 
@@ -133,14 +133,18 @@ class SamplePool(Protocol):
         augment: bool,
         generator: torch.Generator | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """(float32 normalised NCHW images, int64 labels) on ``device``, in the order of
-        ``indices``; ``augment`` applies the configured training augmentation, drawn from
-        ``generator``."""
+        """Yield (float32 normalised NCHW images, int64 labels) on ``device``, in ``indices`` order.
+
+        ``augment=True`` applies the dataset's configured training augmentation, drawn from
+        ``generator`` (torch's global generator when ``None``); ``augment=False`` is deterministic.
+        """
         ...
 
 
 @dataclass(frozen=True)
 class Dataset:
+    """A dataset as the study uses it: members come from ``train``, non-members from ``test``."""
+
     info: DatasetInfo
     train: SamplePool
     test: SamplePool
@@ -167,7 +171,7 @@ def resolve_settings(name: str, settings: Mapping[str, Any] | None) -> dict[str,
         )
     resolved = {**defaults, **settings}
 
-    def fail(key: str, expected: str) -> None:
+    def fail(key: str, expected: str) -> NoReturn:
         raise ValueError(f"datasets.{name}.{key} is {resolved[key]!r}; expected {expected}")
 
     if resolved["augmentation"] not in AUGMENTATIONS[name]:
@@ -179,9 +183,9 @@ def resolve_settings(name: str, settings: Mapping[str, Any] | None) -> dict[str,
         if not 0 < fraction < 1:
             fail("test_fraction", "a number strictly between 0 and 1")
     if "split_seed" in resolved and not (
-        _is_int(resolved["split_seed"]) and resolved["split_seed"] >= 0
+        _is_int(resolved["split_seed"]) and 0 <= resolved["split_seed"] < 2**32
     ):
-        fail("split_seed", "a non-negative integer")
+        fail("split_seed", "an integer from 0 to 2**32 - 1")
     if "crop_padding" in resolved and not (
         _is_int(resolved["crop_padding"]) and resolved["crop_padding"] >= 0
     ):

@@ -105,8 +105,8 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
 
 def _fix_hint(layout: CifarLayout) -> str:
     return (
-        f"Fix: set datasets.{layout.name}.root to the folder holding these files (the python version "
-        f"from {CIFAR_URL}, which extracts to {layout.folder}/), or set "
+        f"Fix: set datasets.{layout.name}.root to the folder holding these files (the python "
+        f"version from {CIFAR_URL}, which extracts to {layout.folder}/), or set "
         f"datasets.{layout.name}.download: true to fetch it."
     )
 

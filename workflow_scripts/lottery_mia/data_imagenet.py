@@ -1,4 +1,4 @@
-"""ImageNet-style folders (``train/<wnid>/*.JPEG``, ``val/<wnid>/*.JPEG``) read through a DataLoader.
+"""ImageNet-style folders (``train/<wnid>/*.JPEG``, ``val/<wnid>/*.JPEG``) through a DataLoader.
 
 The layout is torchvision's ``ImageFolder``: classes are the sorted folder names, and samples are
 ordered by class, then by file name, so ``sample_id`` i means the same file on every run. Labels
@@ -49,8 +49,8 @@ def list_classes(name: str, root: Path) -> tuple[str, ...]:
         folder = root / split_folder
         if not folder.is_dir():
             raise FileNotFoundError(f"{name}: {folder} does not exist. {_layout_hint(name, root)}")
-        with os.scandir(folder) as entries:
-            entries = list(entries)
+        with os.scandir(folder) as scan:
+            entries = list(scan)
         subfolders = sorted(e.name for e in entries if e.is_dir())
         loose_images = [e.name for e in entries if e.name.lower().endswith(IMAGE_EXTENSIONS)]
         if loose_images:
@@ -227,7 +227,7 @@ class ImageFolderPool:
         augment: bool,
         generator: torch.Generator | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield (normalised float32 images, int64 labels) on ``device`` in the order of ``indices``."""
+        """Yield (normalised float32 images, int64 labels) on ``device``, in ``indices`` order."""
         indices = check_indices(indices, len(self), batch_size)
         device = canonical_device(device)
         seeds = None

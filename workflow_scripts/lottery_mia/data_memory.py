@@ -150,7 +150,7 @@ class TensorPool:
         augment: bool,
         generator: torch.Generator | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield (normalised float32 images, int64 labels) on ``device`` in the order of ``indices``."""
+        """Yield (normalised float32 images, int64 labels) on ``device``, in ``indices`` order."""
         indices = check_indices(indices, len(self), batch_size)
         device = canonical_device(device)
         images, labels = self._tensors_on(device)

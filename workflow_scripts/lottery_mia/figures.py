@@ -451,13 +451,15 @@ def plot_attack_vs_sparsity(
                     ax.set_title(f"{dataset_label(dataset)}, {note}")
                 if row < len(metrics) - 1:
                     ax.set_xlabel("")
-        fig.suptitle(f"Membership inference ({attack} attack) vs sparsity ({_worst_note(notes)})")
+        fig.suptitle(
+            f"Membership inference ({attack} attack) vs sparsity ({_figure_seed_note(notes)})"
+        )
         _figure_legend(fig, axes)
         _save_figure(fig, png, pdf, look.dpi)
     return fig
 
 
-def _worst_note(notes: Sequence[str]) -> str:
+def _figure_seed_note(notes: Sequence[str]) -> str:
     """The seed note of a figure: several seeds win over one, so error bars are explained."""
     several = [note for note in notes if note != "one seed"]
     return several[0] if several else "one seed"
@@ -516,7 +518,7 @@ def plot_attack_vs_samples(
                     ax.set_xlabel("")
         fig.suptitle(
             f"Membership inference ({attack} attack) vs attack training samples "
-            f"({_worst_note(notes)})"
+            f"({_figure_seed_note(notes)})"
         )
         _figure_legend(fig, axes)
         _save_figure(fig, png, pdf, look.dpi)
@@ -695,7 +697,7 @@ def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.Dat
                 raise ValueError(f"{where}: {err}") from err
             for n_samples in sorted(int(n) for n in in_arch["n_samples"].unique()):
                 at_n = in_arch[in_arch["n_samples"] == n_samples]
-                baseline = at_n[at_n["sparsity"] <= 0.5]
+                baseline = at_n[at_n["sparsity"] == 0.0]
                 ticket = at_n[np.isclose(at_n["sparsity"], ticket_p, rtol=0, atol=1e-9)]
                 here = f"{where}, n_samples {n_samples}"
                 if baseline.empty:
