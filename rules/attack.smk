@@ -3,18 +3,18 @@
 
 rule run_attack:
     input:
-        outputs=MODEL_DIR + "/outputs.parquet",
-        record=MODEL_DIR + "/train.json",
+        outputs=f"{MODEL_DIR}/outputs.parquet",
+        record=f"{MODEL_DIR}/train.json",
     output:
-        result=MODEL_DIR + "/attack/{attack}_n{n}.json",
+        result=f"{MODEL_DIR}/attack/{{attack}}_n{{n}}.json",
+    log:
+        f"{LOGS}/run_attack/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}_{{attack}}_n{{n}}.log",
+    conda:
+        "../envs/attack.yaml"
+    threads: config["compute"]["attack_threads"]
     params:
         settings=attack_params,
         key=lambda w: {**run_key(w), "attack": w.attack, "n_samples": int(w.n)},
-    log:
-        LOGS + "/run_attack/{dataset}_{arch}_seed{seed}_sparsity{sparsity}_{attack}_n{n}.log",
-    threads: config["compute"]["attack_threads"]
-    conda:
-        "../envs/attack.yaml"
     script:
         "../workflow_scripts/run_attack.py"
 
@@ -23,9 +23,9 @@ rule summarize:
     input:
         attack_results(),
     output:
-        summary=RESULTS + "/summary.parquet",
+        summary=f"{RESULTS}/summary.parquet",
     log:
-        LOGS + "/summarize.log",
+        f"{LOGS}/summarize.log",
     conda:
         "../envs/attack.yaml"
     script:

@@ -1,6 +1,9 @@
 # Config validation (before any job runs), the grid, path templates and input functions.
+import os
 import sys
 from pathlib import Path
+
+import torch
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
@@ -17,20 +20,22 @@ from lottery_mia.config import (
 )
 from lottery_mia.data import pool_sizes
 
-SCHEMA = load_schema(Path(workflow.basedir) / "rules" / "schemas" / "config.schema.yaml")
+SCHEMA = load_schema(
+    Path(workflow.basedir) / "rules" / "schemas" / "config.schema.yaml"
+)
 _validated = validate_config(config, SCHEMA)
 config.clear()
 config.update(_validated)
 check_config(config, SCHEMA, pool_sizes)
 
 RESULTS = "results"
-MODEL_DIR = RESULTS + "/{dataset}/{arch}/seed{seed}/sparsity{sparsity}"
-DENSE_DIR = RESULTS + "/{dataset}/{arch}/seed{seed}/sparsity0"
-INIT = RESULTS + "/{dataset}/{arch}/seed{seed}/init.pt"
-LOGS = RESULTS + "/logs"
-BENCHMARKS = RESULTS + "/benchmarks"
-FIGURES = RESULTS + "/figures"
-TABLES = RESULTS + "/tables"
+MODEL_DIR = "results/{dataset}/{arch}/seed{seed}/sparsity{sparsity}"
+DENSE_DIR = "results/{dataset}/{arch}/seed{seed}/sparsity0"
+INIT = "results/{dataset}/{arch}/seed{seed}/init.pt"
+LOGS = "results/logs"
+BENCHMARKS = "results/benchmarks"
+FIGURES = "results/figures"
+TABLES = "results/tables"
 ATTACK_NAMES = ["mlp", "svm", "random_forest", "loss_threshold"]
 
 
@@ -102,12 +107,18 @@ def figure_paths(name):
 
 
 def final_outputs():
-    transfers = [path for dataset in config["datasets"] for path in transfer_matrices(dataset)]
+    transfers = [
+        path for dataset in config["datasets"] for path in transfer_matrices(dataset)
+    ]
     figures = [
         *figure_paths("fig1_test_accuracy"),
         *figure_paths("fig2_attack_vs_sparsity"),
         *figure_paths("fig3_attack_vs_samples"),
-        *[path for dataset in config["datasets"] for path in figure_paths(f"fig4_transfer_{dataset}")],
+        *[
+            path
+            for dataset in config["datasets"]
+            for path in figure_paths(f"fig4_transfer_{dataset}")
+        ],
     ]
     return [
         f"{RESULTS}/summary.parquet",
@@ -144,8 +155,25 @@ def attack_params(wildcards):
 
 
 def gpu_request(wildcards):
-    """Training, ticket and export jobs ask for a GPU unless the dataset trains on the CPU."""
-    return 0 if training_settings(config, wildcards.dataset)["device"] == "cpu" else 1
+    """1 for training, ticket and export jobs that will use a GPU: on a cluster whenever the
+    device is not `cpu`; locally only when CUDA is really there, so that a CPU-only laptop still
+    runs several trainings side by side under the default profile's `gpu: 1` limit."""
+    device = training_settings(config, wildcards.dataset)["device"]
+    if device == "cpu":
+        return 0
+    if device == "auto" and workflow.local_exec:
+        return int(torch.cuda.is_available())
+    return 1
+
+
+def training_checkpoint(wildcards):
+    """Epoch checkpoint of a training job. Not an output: Snakemake keeps it when the job dies,
+    so the rerun resumes from it."""
+    key = run_key(wildcards)
+    directory = MODEL_DIR.format(
+        **{**key, "sparsity": canonical_sparsity(key["sparsity"])}
+    )
+    return os.path.join(directory, "train_checkpoint.pt")
 
 
 def run_key(wildcards):

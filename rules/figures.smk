@@ -13,49 +13,49 @@ localrules:
 
 rule fig_test_accuracy:
     input:
-        summary=RESULTS + "/summary.parquet",
+        summary=f"{RESULTS}/summary.parquet",
     output:
-        png=FIGURES + "/fig1_test_accuracy.png",
-        pdf=FIGURES + "/fig1_test_accuracy.pdf",
-    params:
-        style=config["figures"],
+        png=f"{FIGURES}/fig1_test_accuracy.png",
+        pdf=f"{FIGURES}/fig1_test_accuracy.pdf",
     log:
-        LOGS + "/figures/fig1_test_accuracy.log",
+        f"{LOGS}/figures/fig1_test_accuracy.log",
     conda:
         "../envs/plot.yaml"
+    params:
+        style=config["figures"],
     script:
         "../workflow_scripts/fig_test_accuracy.py"
 
 
 rule fig_attack_vs_sparsity:
     input:
-        summary=RESULTS + "/summary.parquet",
+        summary=f"{RESULTS}/summary.parquet",
     output:
-        png=FIGURES + "/fig2_attack_vs_sparsity.png",
-        pdf=FIGURES + "/fig2_attack_vs_sparsity.pdf",
+        png=f"{FIGURES}/fig2_attack_vs_sparsity.png",
+        pdf=f"{FIGURES}/fig2_attack_vs_sparsity.pdf",
+    log:
+        f"{LOGS}/figures/fig2_attack_vs_sparsity.log",
+    conda:
+        "../envs/plot.yaml"
     params:
         style=config["figures"],
         n_samples=config["figures"]["sample_count"],
-    log:
-        LOGS + "/figures/fig2_attack_vs_sparsity.log",
-    conda:
-        "../envs/plot.yaml"
     script:
         "../workflow_scripts/fig_attack_vs_sparsity.py"
 
 
 rule fig_attack_vs_samples:
     input:
-        summary=RESULTS + "/summary.parquet",
+        summary=f"{RESULTS}/summary.parquet",
     output:
-        png=FIGURES + "/fig3_attack_vs_samples.png",
-        pdf=FIGURES + "/fig3_attack_vs_samples.pdf",
-    params:
-        style=config["figures"],
+        png=f"{FIGURES}/fig3_attack_vs_samples.png",
+        pdf=f"{FIGURES}/fig3_attack_vs_samples.pdf",
     log:
-        LOGS + "/figures/fig3_attack_vs_samples.log",
+        f"{LOGS}/figures/fig3_attack_vs_samples.log",
     conda:
         "../envs/plot.yaml"
+    params:
+        style=config["figures"],
     script:
         "../workflow_scripts/fig_attack_vs_samples.py"
 
@@ -67,29 +67,29 @@ rule fig_transfer:
             f"{config['figures']['attack']}_n{figure_sample_count(w.dataset)}.parquet"
         ),
     output:
-        png=FIGURES + "/fig4_transfer_{dataset}.png",
-        pdf=FIGURES + "/fig4_transfer_{dataset}.pdf",
-    params:
-        style=config["figures"],
+        png=f"{FIGURES}/fig4_transfer_{{dataset}}.png",
+        pdf=f"{FIGURES}/fig4_transfer_{{dataset}}.pdf",
     log:
-        LOGS + "/figures/fig4_transfer_{dataset}.log",
+        f"{LOGS}/figures/fig4_transfer_{{dataset}}.log",
     conda:
         "../envs/plot.yaml"
+    params:
+        style=config["figures"],
     script:
         "../workflow_scripts/fig_transfer.py"
 
 
 rule table1:
     input:
-        summary=RESULTS + "/summary.parquet",
+        summary=f"{RESULTS}/summary.parquet",
     output:
-        csv=TABLES + "/table1.csv",
-        md=TABLES + "/table1.md",
-    params:
-        style=config["figures"],
+        csv=f"{TABLES}/table1.csv",
+        md=f"{TABLES}/table1.md",
     log:
-        LOGS + "/figures/table1.log",
+        f"{LOGS}/figures/table1.log",
     conda:
         "../envs/plot.yaml"
+    params:
+        style=config["figures"],
     script:
         "../workflow_scripts/table1.py"

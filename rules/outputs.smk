@@ -3,21 +3,21 @@
 
 rule export_outputs:
     input:
-        model=MODEL_DIR + "/model.pt",
-        record=MODEL_DIR + "/train.json",
+        model=f"{MODEL_DIR}/model.pt",
+        record=f"{MODEL_DIR}/train.json",
     output:
-        outputs=MODEL_DIR + "/outputs.parquet",
-    params:
-        settings=export_params,
-        key=run_key,
+        outputs=f"{MODEL_DIR}/outputs.parquet",
     log:
-        LOGS + "/export_outputs/{dataset}_{arch}_seed{seed}_sparsity{sparsity}.log",
+        f"{LOGS}/export_outputs/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
     benchmark:
-        BENCHMARKS + "/export_outputs/{dataset}_{arch}_seed{seed}_sparsity{sparsity}.tsv"
+        f"{BENCHMARKS}/export_outputs/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.tsv"
+    conda:
+        "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]
     resources:
         gpu=gpu_request,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        settings=export_params,
+        key=run_key,
     script:
         "../workflow_scripts/export_outputs.py"

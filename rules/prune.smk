@@ -3,19 +3,19 @@
 
 rule prune:
     input:
-        dense_model=DENSE_DIR + "/model.pt",
-        dense_record=DENSE_DIR + "/train.json",
+        dense_model=f"{DENSE_DIR}/model.pt",
+        dense_record=f"{DENSE_DIR}/train.json",
     output:
-        mask=MODEL_DIR + "/mask.pt",
+        mask=f"{MODEL_DIR}/mask.pt",
+    log:
+        f"{LOGS}/prune/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
     wildcard_constraints:
         sparsity=NONZERO_SPARSITY_PATTERN,
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
     params:
         sparsity=lambda w: float(w.sparsity),
         pruning=config["pruning"],
-    log:
-        LOGS + "/prune/{dataset}_{arch}_seed{seed}_sparsity{sparsity}.log",
-    threads: 1
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/prune.py"

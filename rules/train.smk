@@ -4,21 +4,21 @@
 rule train_dense:
     output:
         init=INIT,
-        model=DENSE_DIR + "/model.pt",
-        record=DENSE_DIR + "/train.json",
-    params:
-        settings=train_params,
-        key=run_key,
-        checkpoint=lambda w: DENSE_DIR.format(**w) + "/train_checkpoint.pt",
+        model=f"{DENSE_DIR}/model.pt",
+        record=f"{DENSE_DIR}/train.json",
     log:
-        LOGS + "/train_dense/{dataset}_{arch}_seed{seed}.log",
+        f"{LOGS}/train_dense/{{dataset}}_{{arch}}_seed{{seed}}.log",
     benchmark:
-        BENCHMARKS + "/train_dense/{dataset}_{arch}_seed{seed}.tsv"
+        f"{BENCHMARKS}/train_dense/{{dataset}}_{{arch}}_seed{{seed}}.tsv"
+    conda:
+        "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]
     resources:
         gpu=gpu_request,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        settings=train_params,
+        key=run_key,
+        checkpoint=training_checkpoint,
     script:
         "../workflow_scripts/train_dense.py"
 
@@ -26,25 +26,25 @@ rule train_dense:
 rule train_ticket:
     input:
         init=INIT,
-        mask=MODEL_DIR + "/mask.pt",
-        dense_record=DENSE_DIR + "/train.json",
+        mask=f"{MODEL_DIR}/mask.pt",
+        dense_record=f"{DENSE_DIR}/train.json",
     output:
-        model=MODEL_DIR + "/model.pt",
-        record=MODEL_DIR + "/train.json",
+        model=f"{MODEL_DIR}/model.pt",
+        record=f"{MODEL_DIR}/train.json",
+    log:
+        f"{LOGS}/train_ticket/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
+    benchmark:
+        f"{BENCHMARKS}/train_ticket/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.tsv"
     wildcard_constraints:
         sparsity=NONZERO_SPARSITY_PATTERN,
-    params:
-        settings=train_params,
-        key=run_key,
-        checkpoint=lambda w: MODEL_DIR.format(**w) + "/train_checkpoint.pt",
-    log:
-        LOGS + "/train_ticket/{dataset}_{arch}_seed{seed}_sparsity{sparsity}.log",
-    benchmark:
-        BENCHMARKS + "/train_ticket/{dataset}_{arch}_seed{seed}_sparsity{sparsity}.tsv"
+    conda:
+        "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]
     resources:
         gpu=gpu_request,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        settings=train_params,
+        key=run_key,
+        checkpoint=training_checkpoint,
     script:
         "../workflow_scripts/train_ticket.py"

@@ -5,14 +5,14 @@ rule transfer:
     input:
         outputs=lambda w: [f"{d}/outputs.parquet" for d in model_dirs(w.dataset)],
     output:
-        matrix=RESULTS + "/{dataset}/transfer/{attack}_n{n}.parquet",
+        matrix=f"{RESULTS}/{{dataset}}/transfer/{{attack}}_n{{n}}.parquet",
+    log:
+        f"{LOGS}/transfer/{{dataset}}_{{attack}}_n{{n}}.log",
+    conda:
+        "../envs/attack.yaml"
+    threads: config["compute"]["attack_threads"]
     params:
         settings=attack_params,
         models=lambda w: model_keys(w.dataset),
-    log:
-        LOGS + "/transfer/{dataset}_{attack}_n{n}.log",
-    threads: config["compute"]["attack_threads"]
-    conda:
-        "../envs/attack.yaml"
     script:
         "../workflow_scripts/transfer.py"

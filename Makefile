@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` (the study on the embedded digits data) and
+# `make test`. Both create .venv with the pinned requirements first if it is missing or stale.
+SHELL := /bin/bash
+VENV ?= .venv
+BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+CORES ?= all
+
+.PHONY: demo test lint format dry-run clean-results
+
+$(INSTALLED): requirements.txt
+	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: $(INSTALLED)  ## Run the whole study on config.yaml (digits) and draw every figure
+	$(VENV)/bin/snakemake --cores $(CORES)
+
+test: $(INSTALLED)  ## Unit, workflow and (where root and apt allow) SLURM tests, plus style checks
+	$(PYTHON) -m pytest
+
+lint: $(INSTALLED)  ## Only the style checks
+	$(PYTHON) -m pytest tests/test_style.py
+
+format: $(INSTALLED)  ## Rewrite code in the project's style
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix . && $(VENV)/bin/snakefmt Snakefile rules
+
+dry-run: $(INSTALLED)  ## What `make demo` would run now, per rule
+	$(VENV)/bin/snakemake -n --quiet rules
+
+clean-results:  ## Remove results/ and Snakemake's metadata (keeps .venv)
+	rm -rf results .snakemake

@@ -1,0 +1,109 @@
+"""The workflow itself: the DAG of the default config, and a tiny run that produces every file."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import REPO, TINY_CONFIG, planned_jobs, relative_files
+from lottery_mia.outputs_table import read_outputs
+from lottery_mia.summary import SUMMARY_COLUMNS
+
+pytestmark = pytest.mark.workflow
+
+MODELS = [
+    f"results/digits/{arch}/seed0/sparsity{p}"
+    for arch in ("resnet18", "resnet50")
+    for p in ("0", "0.5")
+]
+ATTACKS = ("mlp", "svm", "random_forest", "loss_threshold")
+
+
+def test_default_config_schedules_the_whole_study(tmp_path):
+    jobs = planned_jobs(tmp_path, REPO / "config.yaml")
+    # 2 archs x 4 sparsities (3 tickets each) x 2 sample counts x 4 attacks, 1 dataset.
+    assert jobs == {
+        "train_dense": 2,
+        "prune": 6,
+        "train_ticket": 6,
+        "export_outputs": 8,
+        "run_attack": 64,
+        "transfer": 2,
+        "summarize": 1,
+        "fig_test_accuracy": 1,
+        "fig_attack_vs_sparsity": 1,
+        "fig_attack_vs_samples": 1,
+        "fig_transfer": 1,
+        "table1": 1,
+        "all": 1,
+    }
+
+
+def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
+    expected = {"results/summary.parquet", "results/tables/table1.csv", "results/tables/table1.md"}
+    for arch in ("resnet18", "resnet50"):
+        expected.add(f"results/digits/{arch}/seed0/init.pt")
+    for model in MODELS:
+        expected |= {f"{model}/{name}" for name in ("model.pt", "train.json", "outputs.parquet")}
+        expected |= {f"{model}/attack/{attack}_n200.json" for attack in ATTACKS}
+        if not model.endswith("sparsity0"):
+            expected.add(f"{model}/mask.pt")
+    expected.add("results/digits/transfer/mlp_n200.parquet")
+    for figure in (
+        "fig1_test_accuracy",
+        "fig2_attack_vs_sparsity",
+        "fig3_attack_vs_samples",
+        "fig4_transfer_digits",
+    ):
+        expected |= {f"results/figures/{figure}.png", f"results/figures/{figure}.pdf"}
+    assert relative_files(tiny_run) == expected
+    assert not list(tiny_run.rglob("train_checkpoint.pt")), "checkpoints are removed when done"
+
+
+def test_tiny_run_models_masks_and_records_are_consistent(tiny_run):
+    for model in MODELS:
+        record = json.loads((tiny_run / model / "train.json").read_text())
+        target = float(model.rsplit("sparsity", 1)[1])
+        assert record["achieved_sparsity"] == pytest.approx(target, abs=1e-4)
+        assert record["provenance"]["config_hash"] and record["provenance"]["packages"]["torch"]
+        weights = torch.load(tiny_run / model / "model.pt", weights_only=True)
+        if target:
+            mask = torch.load(tiny_run / model / "mask.pt", weights_only=True)
+            assert all(mask[name].dtype == torch.bool for name in mask)
+            assert all(torch.all(weights[name][~mask[name]] == 0) for name in mask)
+            assert not any(name.startswith("fc.") for name in mask)
+
+
+def test_tiny_run_outputs_are_the_same_rows_for_every_model(tiny_run):
+    frames = [read_outputs(tiny_run / model / "outputs.parquet") for model in MODELS]
+    columns = ["sample_id", "pool", "member", "label", "attack_eval"]
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frame[columns], frames[0][columns])
+    first = frames[0]
+    assert first["member"].sum() == (~first["member"]).sum()
+    assert not np.allclose(np.stack(frames[0]["logits"]), np.stack(frames[2]["logits"]))
+
+
+def test_tiny_run_summary_and_attack_records(tiny_run):
+    summary = pd.read_parquet(tiny_run / "results/summary.parquet")
+    assert list(summary.columns[: len(SUMMARY_COLUMNS)]) == list(SUMMARY_COLUMNS)
+    assert len(summary) == len(MODELS) * len(ATTACKS)
+    assert set(summary["attack"]) == set(ATTACKS)
+    assert summary["n_eval"].eq(200).all()
+    matrix = pd.read_parquet(tiny_run / "results/digits/transfer/mlp_n200.parquet")
+    assert len(matrix) == len(MODELS) ** 2
+    diagonal = matrix[
+        (matrix["source_arch"] == matrix["target_arch"])
+        & (matrix["source_sparsity"] == matrix["target_sparsity"])
+    ]
+    mlp = summary[summary["attack"] == "mlp"]
+    merged = diagonal.merge(
+        mlp, left_on=["target_arch", "target_sparsity"], right_on=["arch", "sparsity"]
+    )
+    assert np.allclose(merged["accuracy_x"], merged["accuracy_y"])
+
+
+def test_finished_run_plans_nothing(tiny_run):
+    assert planned_jobs(tiny_run, TINY_CONFIG) == {}
