@@ -175,8 +175,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             name: medians["ours"] / rate for name, rate in medians.items() if name != "ours"
         },
     }
-    print(f"device {device}, {args.images} images, batch size {args.batch_size}, ", end="")
-    print(f"median of {args.epochs} interleaved epochs")
+    print(
+        f"device {device}, {torch.get_num_threads()} torch threads, {args.images} images, "
+        f"batch size {args.batch_size}, median of {args.epochs} interleaved epochs"
+    )
     print(f"ours (in-memory, on-device flip_crop): {medians['ours']:12,.0f} images/s")
     for workers in worker_counts:
         rate = medians[f"baseline_{workers}_workers"]

@@ -1,22 +1,24 @@
-# Stage 5: one attack model per (model, attack, sample count), scored on fixed evaluation rows.
+# Stage 5: every attack of the grid on one model's outputs, for one sample count n, scored on
+# the fixed evaluation rows. One job per (model, n): 4 attacks share one read of the outputs.
 
 
-rule run_attack:
+rule run_attacks:
     input:
         outputs=f"{MODEL_DIR}/outputs.parquet",
         record=f"{MODEL_DIR}/train.json",
     output:
-        result=f"{MODEL_DIR}/attack/{{attack}}_n{{n}}.json",
+        results=attack_outputs(),
     log:
-        f"{LOGS}/run_attack/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}_{{attack}}_n{{n}}.log",
+        f"{LOGS}/run_attacks/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}_n{{n}}.log",
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
     params:
-        settings=attack_params,
-        key=lambda w: {**run_key(w), "attack": w.attack, "n_samples": int(w.n)},
+        settings={"attack": config["attack"]},
+        attacks=config["grid"]["attacks"],
+        key=lambda w: {**run_key(w), "n_samples": int(w.n)},
     script:
-        "../workflow_scripts/run_attack.py"
+        "../workflow_scripts/run_attacks.py"
 
 
 rule summarize:

@@ -81,6 +81,14 @@ def attack_results():
     ]
 
 
+def attack_outputs():
+    """Output files of one run_attacks job: one JSON per attack of the grid."""
+    return [
+        f"{MODEL_DIR}/attack/{attack}_n{{n}}.json"
+        for attack in config["grid"]["attacks"]
+    ]
+
+
 def transfer_attacks():
     """Transfer matrices for the configured attacks plus the one Figure 4 shows."""
     wanted = set(config["transfer"]["attacks"]) | {config["figures"]["attack"]}
@@ -148,7 +156,7 @@ def export_params(wildcards):
 
 def attack_params(wildcards):
     """The attack section with only this attack's own model settings, so that tuning the SVM
-    does not rerun the MLP attacks."""
+    does not rerun the MLP transfer matrices."""
     shared = {k: v for k, v in config["attack"].items() if k not in ATTACK_NAMES}
     own = config["attack"].get(wildcards.attack, {})
     return {"attack": {**shared, wildcards.attack: own}}

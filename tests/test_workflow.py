@@ -23,13 +23,13 @@ ATTACKS = ("mlp", "svm", "random_forest", "loss_threshold")
 
 def test_default_config_schedules_the_whole_study(tmp_path):
     jobs = planned_jobs(tmp_path, REPO / "config.yaml")
-    # 2 archs x 4 sparsities (3 tickets each) x 2 sample counts x 4 attacks, 1 dataset.
+    # 2 archs x 4 sparsities (3 tickets each) x 2 sample counts, 4 attacks per job, 1 dataset.
     assert jobs == {
         "train_dense": 2,
         "prune": 6,
         "train_ticket": 6,
         "export_outputs": 8,
-        "run_attack": 64,
+        "run_attacks": 16,
         "transfer": 2,
         "summarize": 1,
         "fig_test_accuracy": 1,

@@ -21,28 +21,32 @@ log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
 
 
-def run_attack(
+def run_attacks(
     key: Mapping[str, Any],
     params: Mapping[str, Any],
     outputs_path: PathLike,
     record_path: PathLike,
-    result_path: PathLike,
+    result_paths: Mapping[str, PathLike],
 ) -> None:
-    """Stage 5: train one attack on n balanced rows and score it on the fixed evaluation rows."""
+    """Stage 5: for one model and sample count n, train each attack on n balanced rows and score
+    it on the fixed evaluation rows (one job per model and n: the outputs are read once)."""
     settings = attacks.AttackSettings.from_config(params["attack"])
-    metrics = attacks.run_attack(
-        read_outputs(outputs_path), key["attack"], key["n_samples"], settings
-    )
+    outputs = read_outputs(outputs_path)
     target = read_json(record_path)
-    record = {
-        **key,
-        **metrics,
-        "train_accuracy": target["train_accuracy"],
-        "test_accuracy": target["test_accuracy"],
-        "provenance": provenance(params, seed=params["attack"]["seed"]),
-    }
-    log.info("%s", {name: record[name] for name in ("accuracy", "auc", "advantage")})
-    write_json(result_path, record)
+    for attack, result_path in result_paths.items():
+        metrics = attacks.run_attack(outputs, attack, key["n_samples"], settings)
+        record = {
+            **key,
+            "attack": attack,
+            **metrics,
+            "train_accuracy": target["train_accuracy"],
+            "test_accuracy": target["test_accuracy"],
+            "provenance": provenance(params, seed=settings.seed),
+        }
+        log.info(
+            "%s: %s", attack, {name: record[name] for name in ("accuracy", "auc", "advantage")}
+        )
+        write_json(result_path, record)
 
 
 def transfer(

@@ -1,7 +1,8 @@
 """Config validation and the views of the config that rules need.
 
 The JSON schema (``rules/schemas/config.schema.yaml``) checks types, ranges and unknown keys and fills
-in defaults; ``check_config`` adds the checks a schema cannot express (pool sizes, override keys).
+in defaults; ``check_config`` adds the checks a schema cannot express (data on disk and pool sizes,
+per-dataset training overrides, keys that must agree with each other).
 Both run when the workflow is parsed, before any job starts.
 """
 
@@ -103,19 +104,52 @@ def check_config(
     schema: Mapping[str, Any],
     pool_sizes: Callable[[str, Mapping[str, Any]], tuple[int, int]],
 ) -> None:
-    """Checks beyond the schema: training overrides, and pools large enough for every sample count."""
-    problems: list[str] = []
-    training_keys = set(schema["$defs"]["training"]["properties"])
+    """Checks beyond the schema, all before any job runs: per-dataset training overrides, the
+    settings the figures and Table 1 need from the grid, and data that is there and large enough
+    for every sample count."""
+    problems = _grid_problems(config)
     for dataset in config["datasets"]:
-        unknown = sorted(set(config["datasets"][dataset].get("training", {})) - training_keys)
-        if unknown:
-            problems.append(
-                f"config key 'datasets.{dataset}.training': unknown key(s) {unknown}; "
-                f"allowed keys: {sorted(training_keys)}"
-            )
+        problems.extend(_override_problems(config, dataset, schema))
         problems.extend(_pool_problems(config, dataset, pool_sizes))
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def _grid_problems(config: Mapping[str, Any]) -> list[str]:
+    """Keys whose values only fail at the last, figure-drawing jobs unless checked here."""
+    problems = []
+    attacks = config["grid"]["attacks"]
+    if config["figures"]["attack"] not in attacks:
+        problems.append(
+            f"config key 'figures.attack': {config['figures']['attack']!r} is not in "
+            f"grid.attacks {attacks}; expected one of the attacks the grid runs"
+        )
+    sparsities = config["grid"]["sparsities"]
+    if 0 not in sparsities or all(p == 0 for p in sparsities):
+        problems.append(
+            f"config key 'grid.sparsities': {sparsities}; expected 0 (the dense baseline) and at "
+            "least one sparsity > 0 (a ticket), which Figure 3 and Table 1 compare"
+        )
+    if config["figures"]["sparsity"] == 0:
+        problems.append(
+            "config key 'figures.sparsity': 0; expected the sparsity of a ticket (> 0), which "
+            "Figure 3 and Table 1 show"
+        )
+    return problems
+
+
+def _override_problems(
+    config: Mapping[str, Any], dataset: str, schema: Mapping[str, Any]
+) -> list[str]:
+    """``datasets.<name>.training`` must obey the ``training`` schema (keys, types, ranges)."""
+    override = config["datasets"][dataset].get("training", {})
+    validator = jsonschema.Draft202012Validator(schema["$defs"]["training"])
+    errors = sorted(validator.iter_errors(override), key=lambda e: list(e.path))
+    return [
+        f"config key 'datasets.{dataset}.training"
+        f"{'.' + _key_path(error) if error.absolute_path else ''}': {_describe(error)}"
+        for error in errors
+    ]
 
 
 def _pool_problems(
@@ -123,15 +157,22 @@ def _pool_problems(
     dataset: str,
     pool_sizes: Callable[[str, Mapping[str, Any]], tuple[int, int]],
 ) -> list[str]:
-    train_size, test_size = pool_sizes(dataset, data_settings(config, dataset))
+    settings = data_settings(config, dataset)
+    try:
+        train_size, test_size = pool_sizes(dataset, settings)
+    except (OSError, ValueError) as err:  # missing or unreadable data, settings the loader refuses
+        missing_root = isinstance(err, OSError) and "root" in settings
+        return [f"config key 'datasets.{dataset}{'.root' if missing_root else ''}': {err}"]
     per_pool = samples_per_pool(train_size, test_size, config["outputs"]["max_per_pool"])
     eval_size = config["attack"]["eval_size"]
     largest = max_sample_count(per_pool, eval_size)
     too_large = [n for n in sample_counts(config, dataset) if n > largest]
     if not too_large:
         return []
+    own_counts = bool(config["datasets"][dataset].get("sample_counts"))
+    key = f"datasets.{dataset}.sample_counts" if own_counts else "grid.sample_counts"
     return [
-        f"config key 'grid.sample_counts' (dataset {dataset}): sample count(s) {too_large} need "
+        f"config key '{key}' (dataset {dataset}): sample count(s) {too_large} need "
         f"n/2 members and n/2 non-members plus attack.eval_size/2 = {eval_size // 2} of each, but "
         f"{dataset} has {train_size} training (member) and {test_size} test (non-member) samples, "
         f"{per_pool} exported per pool: the largest allowed sample count is {largest}"
