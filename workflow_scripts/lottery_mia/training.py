@@ -276,6 +276,10 @@ def _train_one_epoch(
     model.train()
     generator = _epoch_generator(seed, epoch)
     order = torch.randperm(len(pool), generator=generator).numpy()
+    # Drop the last incomplete batch (reshuffled each epoch, so every sample is still used):
+    # BatchNorm on a handful of samples, at 1x1 resolution in the last stage, destabilises training.
+    if len(order) > settings.batch_size:
+        order = order[: len(order) - len(order) % settings.batch_size]
     seen = correct = 0
     loss_sum = 0.0
     for images, labels in pool.batches(
