@@ -90,6 +90,7 @@ rule table1:
     conda:
         "../envs/plot.yaml"
     params:
-        style=config["figures"],
+        attack=config["figures"]["attack"],
+        ticket_sparsity=config["figures"]["sparsity"],
     script:
         "../workflow_scripts/table1.py"

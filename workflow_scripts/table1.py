@@ -8,7 +8,7 @@ from lottery_mia.logs import log_to_file
 with log_to_file(snakemake.log[0]):
     table = figures.table1(
         pd.read_parquet(snakemake.input.summary),
-        attack=snakemake.params.style["attack"],
-        ticket_sparsity=snakemake.params.style["sparsity"],
+        attack=snakemake.params.attack,
+        ticket_sparsity=snakemake.params.ticket_sparsity,
     )
     figures.write_table(table, snakemake.output.csv, snakemake.output.md)

@@ -50,6 +50,12 @@ def validate_outputs(table: pa.Table, source: str) -> None:
             f"{source}: logits lengths range from {lengths.min()} to {lengths.max()}; "
             "expected the same number of classes (>= 2) in every row"
         )
+    labels = table.column("label").to_numpy()
+    if labels.min() < 0 or labels.max() >= lengths.min():
+        raise ValueError(
+            f"{source}: labels range from {labels.min()} to {labels.max()}; "
+            f"expected 0..{lengths.min() - 1} (one logit per class)"
+        )
     pools = set(table.column("pool").to_pylist())
     if not pools <= {"train", "test"}:
         raise ValueError(f"{source}: pool values {sorted(pools)}; expected only 'train' and 'test'")

@@ -187,8 +187,14 @@ def _load_checkpoint(
     A checkpoint left by a run with other settings (another ``fingerprint``) is ignored: resuming it
     would silently mix two experiments.
     """
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("fingerprint") != fingerprint:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # UnpicklingError, EOFError, RuntimeError, ...
+        raise ValueError(
+            f"{path}: not a loadable weights-only training checkpoint ({type(err).__name__}: {err}); "
+            "delete it to restart training from epoch 1"
+        ) from err
+    if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
         log.warning("ignoring %s: it was written by a run with other settings", path)
         return 0, []
     model.load_state_dict(state["model"])
