@@ -183,7 +183,7 @@ def _load_pickle(layout: CifarLayout, path: Path) -> dict[bytes, Any]:
         raise ValueError(
             f"{layout.name}: cannot read {path}: the file is corrupt or truncated "
             f"({type(err).__name__}: {err}). Replace it with the original {layout.title} file "
-            f"(from {CIFAR_URL}), or set datasets.{layout.name}.download: true."
+            f"(from {CIFAR_URL}), or delete the folder and set datasets.{layout.name}.download: true."
         ) from err
     if not isinstance(record, dict):
         raise ValueError(
@@ -245,10 +245,9 @@ def read_split(layout: CifarLayout, folder: Path, files: tuple[str, ...]) -> tup
 
 
 def read_split_labels(layout: CifarLayout, folder: Path, files: tuple[str, ...]) -> np.ndarray:
-    """Labels of one split without keeping the images (for cheap size checks)."""
-    return np.concatenate(
-        [read_labels(layout, folder / name, _load_pickle(layout, folder / name)) for name in files]
-    )
+    """Labels of one split, each batch fully validated (images are unpickled anyway), so a
+    damaged file stops the workflow at parse time, before any job."""
+    return np.concatenate([read_batch(layout, folder / name)[1] for name in files])
 
 
 def read_class_names(layout: CifarLayout, folder: Path) -> tuple[str, ...]:
