@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
 from fabricate import (
     TRAIN_GREEN,
     VAL_GREEN,
@@ -16,7 +20,6 @@ from fabricate import (
     write_cifar,
     write_image_folder,
 )
-
 from lottery_mia import data
 from lottery_mia.data import (
     DATASET_NAMES,
@@ -79,6 +82,49 @@ def test_every_dataset_has_defaults_for_every_key():
     assert set(DEFAULT_SETTINGS) == set(DATASET_NAMES)
     for name, defaults in DEFAULT_SETTINGS.items():
         assert data.resolve_settings(name, {}) == dict(defaults)
+
+
+# ---- import cost --------------------------------------------------------------------------------
+
+# Run in a fresh interpreter: this test process has imported torch already.
+_POOL_SIZES_WITHOUT_TORCH = """
+import json, sys
+import lottery_mia.config
+from lottery_mia.data import pool_sizes
+settings = json.loads(sys.argv[1])
+sizes = {name: pool_sizes(name, entry) for name, entry in settings.items()}
+heavy = sorted(m for m in ("torch", "torchvision") if m in sys.modules)
+print(json.dumps({"sizes": sizes, "heavy": heavy}))
+"""
+
+
+def test_config_validation_never_imports_torch(tmp_path):
+    """Every Snakefile parse (each dry run, each cluster job) imports the config and data modules
+    and calls ``pool_sizes``: torch and torchvision would add seconds to each."""
+    cifar = write_cifar(tmp_path / "cifar", "cifar10", train_size=20, test_size=10)
+    folder = write_image_folder(tmp_path / "imagenet", train_per_class=2, val_per_class=1)
+    settings = {
+        "digits": {"test_fraction": 0.5},
+        "cifar10": {"root": str(cifar.folder)},
+        "imagenet": {"root": str(folder.root)},
+    }
+    scripts = Path(data.__file__).resolve().parents[1]
+    finished = subprocess.run(
+        [sys.executable, "-c", _POOL_SIZES_WITHOUT_TORCH, json.dumps(settings)],
+        cwd=scripts,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    report = json.loads(finished.stdout)
+    assert report["heavy"] == []
+    classes = len(folder.classes)
+    assert report["sizes"] == {
+        "digits": list(pool_sizes("digits", settings["digits"])),
+        "cifar10": [20, 10],
+        "imagenet": [2 * classes, classes],
+    }
 
 
 # ---- digits -------------------------------------------------------------------------------------

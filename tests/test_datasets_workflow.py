@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from fabricate import CIFAR_FILES, FabricatedCifar, write_cifar, write_image_folder
 
 from conftest import REPO, planned_jobs, relative_files, run_snakemake
+from fabricate import CIFAR_FILES, FabricatedCifar, write_cifar, write_image_folder
 from lottery_mia.atomic import read_json
 from lottery_mia.config import (
     ConfigError,

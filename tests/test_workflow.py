@@ -1,17 +1,21 @@
 """The workflow itself: the DAG of the default config, and a tiny run that produces every file."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 from conftest import REPO, TINY_CONFIG, planned_jobs, relative_files
+from fabricate import write_cifar
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.summary import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.workflow
+TINY = yaml.safe_load(TINY_CONFIG.read_text())
 
 MODELS = [
     f"results/digits/{arch}/seed0/sparsity{p}"
@@ -107,3 +111,20 @@ def test_tiny_run_summary_and_attack_records(tiny_run):
 
 def test_finished_run_plans_nothing(tiny_run):
     assert planned_jobs(tiny_run, TINY_CONFIG) == {}
+
+
+def test_a_configfile_replaces_the_default_config_instead_of_merging(tmp_path):
+    """`--configfile configs/x.yaml` from the repository root must not inherit config.yaml's
+    datasets (Snakemake merges command-line config files into the `configfile:` one by default)."""
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")  # as in the repository root
+    root = write_cifar(tmp_path / "data", "cifar10", train_size=300, test_size=300).folder
+    other = tmp_path / "other.yaml"
+    config = {
+        **TINY,
+        "datasets": {"cifar10": {"root": str(root), "augmentation": "none"}},
+        "grid": {**TINY["grid"], "archs": ["resnet18"]},
+    }
+    other.write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(tmp_path, other)
+    assert jobs["train_dense"] == 1 and jobs["fig_transfer"] == 1
+    assert not (tmp_path / "results").exists()

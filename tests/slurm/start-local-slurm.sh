@@ -49,13 +49,19 @@ export SLURM_CONF=$ETC/slurm.conf
 STARTED=$SECONDS
 
 say() { echo "[start-local-slurm +$((SECONDS - STARTED))s] $*" >&2; }
+# Exit status: 0 cluster up; 1 error; 3 the packages could not be installed (no apt-get, or
+# apt-get failed); 4 a foreign /etc/slurm/slurm.conf is present. The pytest fixture skips on 3/4.
+EXIT_NO_PACKAGES=3
+EXIT_FOREIGN_SLURM=4
 fail() {
+  local status=1
+  if [[ ${1:-} =~ ^[0-9]+$ ]]; then status=$1; shift; fi
   say "ERROR: $*"
   local f
   for f in "$LOGS/slurmctld.log" "$LOGS/slurmd.log" "$MUNGE/log/munged.log"; do
     if [ -f "$f" ]; then echo "---- last lines of $f" >&2; tail -n 15 "$f" >&2; fi
   done
-  exit 1
+  exit "$status"
 }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (slurmd and munged run as root here)"
@@ -118,7 +124,7 @@ command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
 command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)
 command -v sbatch >/dev/null 2>&1 || missing+=(slurm-client)
 if [ ${#missing[@]} -gt 0 ]; then
-  command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]} and no apt-get to install them"
+  command -v apt-get >/dev/null 2>&1 || fail $EXIT_NO_PACKAGES "missing ${missing[*]} and no apt-get to install them"
   say "installing ${missing[*]} (apt-get)"
   # policy-rc.d exit 101 keeps the packages from starting system-wide daemons on install.
   placed_policy=0
@@ -137,7 +143,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ $placed_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
   if [ $status != 0 ]; then
     tail -n 30 "$apt_log" >&2
-    fail "apt-get failed (full log: $apt_log)"
+    fail $EXIT_NO_PACKAGES "apt-get failed (full log: $apt_log)"
   fi
   say "packages installed"
 fi
@@ -226,7 +232,7 @@ install_if_changed "$ETC/gres.conf" 644 <<<"$gres_conf" && config_changed=1 || t
 if [ -L /etc/slurm/slurm.conf ] && [ "$(readlink /etc/slurm/slurm.conf)" = "$ETC/slurm.conf" ]; then
   :
 elif [ -e /etc/slurm/slurm.conf ] || [ -L /etc/slurm/slurm.conf ]; then
-  fail "/etc/slurm/slurm.conf exists and is not ours; refusing to replace a real cluster's config"
+  fail $EXIT_FOREIGN_SLURM "/etc/slurm/slurm.conf exists and is not ours; refusing to replace a real cluster's config"
 else
   mkdir -p /etc/slurm
   ln -s "$ETC/slurm.conf" /etc/slurm/slurm.conf

@@ -1,0 +1,377 @@
+"""`snakemake --profile profiles/slurm` on a real single-node SLURM cluster.
+
+tests/slurm/start-local-slurm.sh brings up munged, slurmctld and slurmd on 127.0.0.1 (installing
+Debian's packages when missing) with two partitions for this test, ``cpu`` and ``gpu``, besides
+the default ``debug``, and fake GPUs. The tiny grid then runs in a copy of the workflow through
+the project's profile plus tests/slurm/profile-overlay, exactly as a user starts it from the
+repository root. The checks read what SLURM itself recorded (``scontrol show job``) and what each
+training job saw in its own environment, not what Snakemake meant to submit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, TINY_CONFIG, relative_files
+
+START_SCRIPT = REPO / "tests" / "slurm" / "start-local-slurm.sh"
+STOP_SCRIPT = REPO / "tests" / "slurm" / "stop-local-slurm.sh"
+SLURM_BASE = Path(os.environ.get("LMIA_SLURM_BASE", "/tmp/lottery-mia-slurm"))
+#: Exit statuses of the start script that mean "this machine cannot host the cluster".
+START_CANNOT_RUN = {3: "Debian's SLURM packages could not be installed", 4: "foreign SLURM"}
+#: The default partition comes first; jobs land in cpu/gpu only if the profile asked for them.
+PARTITIONS = ("debug", "cpu", "gpu")
+CPU_PARTITION, GPU_PARTITION = "cpu", "gpu"
+#: Pid files (relative to SLURM_BASE) of the daemons the start script runs.
+DAEMON_PID_FILES = {
+    "munged": "munge/run/munged.pid",
+    "slurmctld": "run/slurmctld.pid",
+    "slurmd": "run/slurmd.pid",
+}
+#: What a user's checkout holds that a run needs; copied so results land in the test's tmp_path.
+WORKFLOW_PATHS = (
+    "Snakefile",
+    "config.yaml",
+    "rules",
+    "workflow_scripts",
+    "configs",
+    "envs",
+    "profiles",
+    "tests/configs",
+    "tests/slurm/profile-overlay",
+)
+GPU_RULES = {"train_dense", "train_ticket", "export_outputs"}
+TRAINING_RULES = {"train_dense", "train_ticket"}
+#: Rules whose every job must run on the cluster (run_attacks only inside group jobs).
+CLUSTER_RULES = {*GPU_RULES, "prune", "transfer", "run_attacks"}
+ATTACK_GROUP = "attacks"
+RUN_TIMEOUT_S = 1800
+SIGINT_GRACE_S = 90
+
+
+@dataclass(frozen=True)
+class LocalSlurm:
+    """A running loopback cluster and the environment that reaches it."""
+
+    slurm_conf: Path
+
+    def environment(self) -> dict[str, str]:
+        """The caller's environment with this cluster, the test partitions and no user overrides."""
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("LMIA_SLURM_") and key != "SNAKEMAKE_PROFILE"
+        }
+        environment.update(
+            SLURM_CONF=str(self.slurm_conf),
+            LMIA_SLURM_PARTITION=CPU_PARTITION,
+            LMIA_SLURM_GPU_PARTITION=GPU_PARTITION,
+            PYTHONHASHSEED="0",
+        )
+        return environment
+
+
+def _process_alive(pid_file: Path, name: str) -> bool:
+    """The pid file names a running process called ``name`` (not a zombie, not a recycled pid)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, ValueError, IndexError):
+        return False
+    return comm.startswith(name) and state != "Z"
+
+
+def _daemons_running(base: Path) -> bool:
+    return all(_process_alive(base / path, name) for name, path in DAEMON_PID_FILES.items())
+
+
+def _reason_cluster_cannot_start() -> str | None:
+    """Why this machine cannot host the test cluster, or None when it can (or may, via apt)."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return "needs root on Linux to run munged, slurmctld and slurmd"
+    installed = all(shutil.which(tool) for tool in ("munged", "slurmctld", "slurmd", "sbatch"))
+    if not installed and shutil.which("apt-get") is None:
+        return "SLURM is not installed and there is no apt-get to install Debian's packages"
+    return None
+
+
+@pytest.fixture(scope="session")
+def local_slurm() -> Iterator[LocalSlurm]:
+    """Start the loopback cluster (idempotent); stop it afterwards only if this session started it."""
+    reason = _reason_cluster_cannot_start()
+    if reason:
+        pytest.skip(reason)
+    environment = {
+        **os.environ,
+        "LMIA_SLURM_BASE": str(SLURM_BASE),
+        "LMIA_SLURM_PARTITIONS": " ".join(PARTITIONS),
+        "LMIA_SLURM_GPUS": "2",
+    }
+    started_here = not _daemons_running(SLURM_BASE)
+    start = subprocess.run(
+        ["bash", str(START_SCRIPT)], env=environment, capture_output=True, text=True, timeout=900
+    )
+    if start.returncode in START_CANNOT_RUN:
+        pytest.skip(f"{START_CANNOT_RUN[start.returncode]}: {start.stderr.strip()[-1500:]}")
+    assert start.returncode == 0, f"{START_SCRIPT.name} failed:\n{start.stderr}"
+    try:
+        yield LocalSlurm(slurm_conf=SLURM_BASE / "etc" / "slurm.conf")
+    finally:
+        if started_here:
+            subprocess.run(["bash", str(STOP_SCRIPT)], env=environment, timeout=300, check=False)
+
+
+def copy_workflow(destination: Path) -> Path:
+    """The files a user's checkout holds, without caches, so the run cannot touch the repository."""
+    ignore = shutil.ignore_patterns("__pycache__", ".snakemake", "results")
+    for relative in WORKFLOW_PATHS:
+        source = REPO / relative
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=ignore)
+        else:
+            shutil.copy2(source, target)
+    return destination
+
+
+@dataclass(frozen=True)
+class SnakemakeRun:
+    returncode: int
+    log: str
+    seconds: float
+
+
+def run_snakemake_interruptible(
+    command: list[str], workdir: Path, environment: dict[str, str], log_path: Path
+) -> SnakemakeRun:
+    """Run Snakemake; past RUN_TIMEOUT_S stop it with SIGINT, which (unlike SIGTERM) makes the
+    SLURM executor cancel its jobs and return instead of waiting for them."""
+    started = time.monotonic()
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            command, cwd=workdir, env=environment, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            returncode = process.wait(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=SIGINT_GRACE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            returncode = -signal.SIGINT
+    return SnakemakeRun(returncode, log_path.read_text(), time.monotonic() - started)
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """One job block of Snakemake's log: ``rule X:`` (submitted) or ``localrule X:`` (local)."""
+
+    jobid: str
+    rule: str
+    local: bool
+    group: str | None
+
+
+JOB_HEADER = re.compile(r"^(?P<indent>\s*)(?P<kind>localrule|rule) (?P<rule>\w+):$")
+JOB_ID = re.compile(r"^\s*jobid: (?P<jobid>\d+)$")
+GROUP_HEADER = re.compile(r"Group job (?P<group>\w+) \(jobs in lexicogr\. order\):$")
+SUBMITTED = re.compile(
+    r"^Job (?P<jobid>\S+) has been submitted with SLURM jobid (?P<slurm_id>\d+) "
+    r"\(log: (?P<log>.+)\)\.$"
+)
+
+
+def parse_planned_jobs(log: str) -> list[PlannedJob]:
+    """Job blocks in the order Snakemake started them; indented blocks belong to the group above."""
+    jobs: list[PlannedJob] = []
+    header: re.Match[str] | None = None
+    group: str | None = None
+    for line in log.splitlines():
+        if match := GROUP_HEADER.search(line):
+            group = match["group"]
+        elif match := JOB_HEADER.match(line):
+            header = match
+            if not match["indent"]:
+                group = None
+        elif (match := JOB_ID.match(line)) and header is not None:
+            jobs.append(
+                PlannedJob(
+                    jobid=match["jobid"],
+                    rule=header["rule"],
+                    local=header["kind"] == "localrule",
+                    group=group if header["indent"] else None,
+                )
+            )
+            header = None
+    return jobs
+
+
+def parse_submissions(log: str) -> dict[str, tuple[str, str]]:
+    """Snakemake job id (a uuid for group jobs) -> (SLURM job id, SLURM log path)."""
+    return {
+        match["jobid"]: (match["slurm_id"], match["log"])
+        for line in log.splitlines()
+        if (match := SUBMITTED.match(line.strip()))
+    }
+
+
+GPU_TRES = re.compile(r"gres[:/]gpu(?::[\w.]+)?[:=](?P<count>\d+)")
+
+
+def gpu_tres_count(tres: str | None) -> int:
+    """The GPU count in a TRES string of ``scontrol show job``: ``gres:gpu:1`` (SLURM 22.05),
+    ``gres/gpu:1`` or ``gres/gpu=1`` (later releases), with an optional GPU type; 0 without GPUs."""
+    match = GPU_TRES.search(tres or "")
+    return int(match["count"]) if match else 0
+
+
+def scontrol_job(slurm_id: str, environment: dict[str, str]) -> dict[str, str]:
+    """SLURM's own record of a job (kept for MinJobAge=3600 s after it ends)."""
+    result = subprocess.run(
+        ["scontrol", "--oneliner", "show", "job", slurm_id],
+        env=environment, capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return dict(re.findall(r"(\w+)=(\S*)", result.stdout))
+
+
+@pytest.mark.slurm
+@pytest.mark.workflow
+@pytest.mark.slow
+def test_tiny_grid_runs_through_the_slurm_profile(
+    local_slurm: LocalSlurm, tiny_run: Path, tmp_path: Path
+) -> None:
+    workdir = copy_workflow(tmp_path / "checkout")
+    environment = local_slurm.environment()
+    command = [
+        sys.executable, "-m", "snakemake",
+        "--profile", "profiles/slurm",
+        "--profile", "tests/slurm/profile-overlay",
+        "--configfile", str(TINY_CONFIG.relative_to(REPO)),
+    ]  # fmt: skip
+    run = run_snakemake_interruptible(command, workdir, environment, tmp_path / "snakemake.log")
+    assert run.returncode == 0, f"snakemake on SLURM failed ({run.returncode}):\n{run.log[-8000:]}"
+
+    planned = parse_planned_jobs(run.log)
+    submissions = parse_submissions(run.log)
+    print(f"\nSLURM run: {len(submissions)} SLURM jobs, {run.seconds:.0f} s wall time")
+
+    # Every job outside a group that Snakemake did not run locally was submitted to SLURM ...
+    single_jobs = [job for job in planned if job.group is None and not job.local]
+    unsubmitted = [job for job in single_jobs if job.jobid not in submissions]
+    assert not unsubmitted, f"jobs never submitted to SLURM: {unsubmitted}"
+    # ... the cluster rules never ran on the submitting machine ...
+    local_rules = {job.rule for job in planned if job.local and job.group is None}
+    assert not local_rules & CLUSTER_RULES, f"cluster rules ran locally: {local_rules}"
+    assert {job.rule for job in planned} >= CLUSTER_RULES, "the tiny grid lost a stage"
+    # ... and the attacks went out bundled: fewer group jobs than attacks, each one submitted.
+    attacks = [job for job in planned if job.rule == "run_attacks"]
+    assert all(job.group == ATTACK_GROUP for job in attacks), "an attack ran outside its group"
+    group_submissions = [
+        slurm_id for slurm_id, log in submissions.values() if f"/group_{ATTACK_GROUP}_" in log
+    ]
+    group_headers = run.log.count(f"Group job {ATTACK_GROUP} (")
+    assert 0 < len(group_submissions) == group_headers < len(attacks)
+
+    # SLURM's record of each job: finished, in the partition the profile chose, with a GPU
+    # exactly for the GPU rules. Comment carries the rule name (rule_<name>_wildcards_...).
+    singles = {job.jobid: job for job in single_jobs}
+    rule_of_slurm_job: dict[str, str] = {}
+    for jobid, (slurm_id, _) in submissions.items():
+        record = scontrol_job(slurm_id, environment)
+        rule = singles[jobid].rule if jobid in singles else "run_attacks"
+        rule_of_slurm_job[slurm_id] = rule
+        assert record["JobState"] == "COMPLETED", (rule, record)
+        assert record["Comment"].startswith(f"rule_{rule if jobid in singles else ATTACK_GROUP}")
+        if rule in GPU_RULES:
+            assert record["Partition"] == GPU_PARTITION, (rule, record)
+            assert gpu_tres_count(record.get("TresPerJob")) == 1, (rule, record)
+            assert gpu_tres_count(record.get("CpusPerTres")) == 4, (rule, record)
+        else:
+            assert record["Partition"] == CPU_PARTITION, (rule, record)
+            assert gpu_tres_count(record.get("TresPerJob")) == 0, (rule, record)
+
+    # Inside the job, SLURM handed the training process a GPU (CUDA_VISIBLE_DEVICES; the
+    # device falls back to the CPU where no CUDA stands behind it) and its own job id.
+    training_jobs = {job for job, rule in rule_of_slurm_job.items() if rule in TRAINING_RULES}
+    seen_by_training: set[str] = set()
+    for record_path in sorted((workdir / "results").rglob("sparsity*/train.json")):
+        device = json.loads(record_path.read_text())["device"]
+        assert device.get("CUDA_VISIBLE_DEVICES"), (record_path, device)
+        seen_by_training.add(device["SLURM_JOB_ID"])
+    assert seen_by_training == training_jobs
+
+    # The same files as the local run of the same configuration, logs and benchmarks included.
+    assert relative_files(workdir, skip=()) == relative_files(tiny_run, skip=())
+
+
+# The parsers above decide what the SLURM test checks; these excerpts are real log lines.
+SNAKEMAKE_LOG = """\
+[Sat Nov 28 17:58:01 2026]
+rule train_dense:
+    output: results/digits/resnet18/seed0/init.pt
+    jobid: 4
+    threads: 1
+Job 4 has been submitted with SLURM jobid 41 (log: /w/.snakemake/slurm_logs/rule_train_dense/digits_resnet18_0/41.log).
+[Sat Nov 28 17:59:10 2026] Group job attacks (jobs in lexicogr. order):
+
+    [Sat Nov 28 17:59:10 2026]
+    rule run_attacks:
+        jobid: 9
+    [Sat Nov 28 17:59:10 2026]
+    rule run_attacks:
+        jobid: 12
+Job 490957d5-37f9-5a0a-a6d6-ddc081a03981 has been submitted with SLURM jobid 51 (log: /w/.snakemake/slurm_logs/group_attacks_run_attacks/51.log).
+[Sat Nov 28 17:59:10 2026]
+rule transfer:
+    jobid: 16
+[Sat Nov 28 18:01:00 2026]
+localrule summarize:
+    jobid: 1
+"""
+
+
+def test_log_parser_tells_submitted_grouped_and_local_jobs_apart() -> None:
+    assert parse_planned_jobs(SNAKEMAKE_LOG) == [
+        PlannedJob(jobid="4", rule="train_dense", local=False, group=None),
+        PlannedJob(jobid="9", rule="run_attacks", local=False, group="attacks"),
+        PlannedJob(jobid="12", rule="run_attacks", local=False, group="attacks"),
+        PlannedJob(jobid="16", rule="transfer", local=False, group=None),
+        PlannedJob(jobid="1", rule="summarize", local=True, group=None),
+    ]
+    submissions = parse_submissions(SNAKEMAKE_LOG)
+    assert {jobid: slurm_id for jobid, (slurm_id, _) in submissions.items()} == {
+        "4": "41",
+        "490957d5-37f9-5a0a-a6d6-ddc081a03981": "51",
+    }
+    assert submissions["4"][1].endswith("/rule_train_dense/digits_resnet18_0/41.log")
+
+
+@pytest.mark.parametrize(
+    ("tres", "count"),
+    [
+        ("gres:gpu:1", 1),
+        ("gres/gpu:2", 2),
+        ("gres/gpu=1", 1),
+        ("gres:gpu:a100:4", 4),
+        ("cpu=2,mem=8000M", 0),
+        (None, 0),
+    ],
+)
+def test_gpu_tres_count_reads_every_slurm_spelling(tres: str | None, count: int) -> None:
+    assert gpu_tres_count(tres) == count
