@@ -36,7 +36,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "workflow_scripts"), str(REPO / "tests")]
 
 from fabricate import write_cifar  # noqa: E402
-
 from lottery_mia.atomic import write_json  # noqa: E402
 from lottery_mia.data import CIFAR10_MEAN, CIFAR10_STD, load_dataset  # noqa: E402
 
