@@ -3,8 +3,6 @@ import os
 import sys
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
 from lottery_mia.config import (
@@ -170,6 +168,8 @@ def gpu_request(wildcards):
     if device == "cpu":
         return 0
     if device == "auto" and workflow.local_exec:
+        import torch  # here, not at the top: importing torch costs every Snakefile parse seconds
+
         return int(torch.cuda.is_available())
     return 1
 

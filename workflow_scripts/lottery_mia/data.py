@@ -44,10 +44,9 @@ import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
 import numpy as np
-import torch
 
 from lottery_mia.data_cifar import (
     CIFAR_LAYOUTS,
@@ -57,14 +56,13 @@ from lottery_mia.data_cifar import (
     read_split,
     read_split_labels,
 )
-from lottery_mia.data_imagenet import (
-    FOLDER_AUGMENTATIONS,
-    SPLIT_FOLDERS,
-    ImageFolderPool,
-    index_split,
-)
-from lottery_mia.data_imagenet import list_classes as list_image_folder_classes
-from lottery_mia.data_memory import Normaliser, TensorPool
+from lottery_mia.data_folders import FOLDER_AUGMENTATIONS, SPLIT_FOLDERS, index_split
+from lottery_mia.data_folders import list_classes as list_image_folder_classes
+
+# torch and torchvision (several seconds to import) are imported only by the loaders below:
+# every Snakefile parse imports this module for ``pool_sizes``, and must stay fast.
+if TYPE_CHECKING:
+    import torch
 
 DATASET_NAMES = ("digits", "cifar10", "cifar100", "imagenet")
 
@@ -247,6 +245,8 @@ def digits_split(test_fraction: float, split_seed: int) -> tuple[np.ndarray, np.
 
 
 def _load_digits(settings: Mapping[str, Any]) -> Dataset:
+    from lottery_mia.data_memory import Normaliser, TensorPool
+
     images, labels = digits_arrays()
     train, test = digits_split(settings["test_fraction"], settings["split_seed"])
     train_pixels = images[train].astype(np.float64) / 255
@@ -254,7 +254,7 @@ def _load_digits(settings: Mapping[str, Any]) -> Dataset:
     normaliser = Normaliser(mean, std)
     info = DatasetInfo("digits", 10, 1, 8, mean, std, tuple(str(d) for d in range(10)))
 
-    def pool(selected: np.ndarray) -> TensorPool:
+    def pool(selected: np.ndarray) -> SamplePool:
         return TensorPool(
             images[selected],
             labels[selected],
@@ -282,6 +282,8 @@ def _cifar_folder(name: str, settings: Mapping[str, Any]) -> Path:
 
 
 def _load_cifar(name: str, settings: Mapping[str, Any]) -> Dataset:
+    from lottery_mia.data_memory import Normaliser, TensorPool
+
     layout = CIFAR_LAYOUTS[name]
     folder = _cifar_folder(name, settings)
     class_names = read_class_names(layout, folder)
@@ -303,6 +305,9 @@ def _load_cifar(name: str, settings: Mapping[str, Any]) -> Dataset:
 
 
 def _load_imagenet(settings: Mapping[str, Any]) -> Dataset:
+    from lottery_mia.data_imagenet import ImageFolderPool
+    from lottery_mia.data_memory import Normaliser
+
     root = _root(settings)
     classes = list_image_folder_classes("imagenet", root)
     normaliser = Normaliser(IMAGENET_MEAN, IMAGENET_STD)
