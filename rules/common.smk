@@ -34,12 +34,14 @@ LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 FIGURES = "results/figures"
 TABLES = "results/tables"
-ATTACK_NAMES = ["mlp", "svm", "random_forest", "loss_threshold"]
+GRID_SCHEMA = SCHEMA["properties"]["grid"]["properties"]
+ATTACK_NAMES = GRID_SCHEMA["attacks"]["items"]["enum"]
+ARCHITECTURES = GRID_SCHEMA["archs"]["items"]["enum"]
 
 
 wildcard_constraints:
     dataset="|".join(config["datasets"]),
-    arch="resnet18|resnet50",
+    arch="|".join(ARCHITECTURES),
     seed=r"\d+",
     sparsity=SPARSITY_PATTERN,
     n=r"[1-9][0-9]*",

@@ -20,20 +20,13 @@ from typing import Any
 import pandas as pd
 
 from lottery_mia.atomic import atomic_path
+from lottery_mia.metrics import METRIC_NAMES
 
 #: The columns that identify one attack result; no two summary rows share them.
 KEY_COLUMNS: tuple[str, ...] = ("dataset", "arch", "seed", "sparsity", "n_samples", "attack")
 
 #: Attack-quality metrics, all computed on the fixed evaluation set (member = positive class).
-METRIC_COLUMNS: tuple[str, ...] = (
-    "accuracy",
-    "precision",
-    "recall",
-    "auc",
-    "tpr_at_1pct_fpr",
-    "tpr_at_0.1pct_fpr",
-    "advantage",
-)
+METRIC_COLUMNS: tuple[str, ...] = tuple(name for name in METRIC_NAMES if name != "n_eval")
 
 #: The keys every attack record must carry (design.md), in summary column order.
 RECORD_KEYS: tuple[str, ...] = (

@@ -19,7 +19,7 @@ from torch import nn
 from lottery_mia import outputs
 from lottery_mia.atomic import atomic_path, read_json, write_json
 from lottery_mia.config import file_digest, stable_hash
-from lottery_mia.data import DatasetInfo, load_dataset
+from lottery_mia.data import Dataset, DatasetInfo, load_dataset
 from lottery_mia.models import (
     ModelSpec,
     build_model,
@@ -82,6 +82,37 @@ def _train_record(
     }
 
 
+def _train_and_save(
+    model: nn.Module,
+    dataset: Dataset,
+    spec: ModelSpec,
+    key: Mapping[str, Any],
+    params: Mapping[str, Any],
+    mask: Mask | None,
+    model_path: PathLike,
+    record_path: PathLike,
+    checkpoint_path: PathLike,
+    inputs: Mapping[str, str] | None = None,
+) -> None:
+    """Train with epoch checkpoints, then write weights and record; the checkpoint goes last.
+
+    The checkpoint's fingerprint covers the job's key and parameters and, through ``inputs``,
+    digests of the files it starts from.
+    """
+    result = train(
+        model,
+        dataset,
+        TrainSettings.from_config(params["training"]),
+        seed=key["seed"],
+        mask=mask,
+        checkpoint=Path(checkpoint_path),
+        fingerprint=stable_hash({**key, **params, **(inputs or {})}),
+    )
+    save_state_dict(model.state_dict(), model_path)
+    write_json(record_path, _train_record(result, spec, model, mask, key, params))
+    Path(checkpoint_path).unlink(missing_ok=True)
+
+
 def train_dense(
     key: Mapping[str, Any],
     params: Mapping[str, Any],
@@ -95,18 +126,9 @@ def train_dense(
     spec = _model_spec(key["arch"], dataset.info, params["model"])
     model = build_model(spec, seed=key["seed"])
     save_state_dict(model.state_dict(), init_path)
-    settings = TrainSettings.from_config(params["training"])
-    result = train(
-        model,
-        dataset,
-        settings,
-        seed=key["seed"],
-        checkpoint=Path(checkpoint_path),
-        fingerprint=stable_hash({**key, **params}),
+    _train_and_save(
+        model, dataset, spec, key, params, None, model_path, record_path, checkpoint_path
     )
-    save_state_dict(model.state_dict(), model_path)
-    write_json(record_path, _train_record(result, spec, model, None, key, params))
-    Path(checkpoint_path).unlink(missing_ok=True)
 
 
 def prune(
@@ -149,21 +171,11 @@ def train_ticket(
     model = build_model(spec)
     load_weights(model, init_path)
     mask = load_mask(mask_path, model)
-    settings = TrainSettings.from_config(params["training"])
     # A checkpoint of a ticket grown from another w0 or mask must never be resumed.
     inputs = {"w0": file_digest(init_path), "mask": file_digest(mask_path)}
-    result = train(
-        model,
-        dataset,
-        settings,
-        seed=key["seed"],
-        mask=mask,
-        checkpoint=Path(checkpoint_path),
-        fingerprint=stable_hash({**key, **params, **inputs}),
+    _train_and_save(
+        model, dataset, spec, key, params, mask, model_path, record_path, checkpoint_path, inputs
     )
-    save_state_dict(model.state_dict(), model_path)
-    write_json(record_path, _train_record(result, spec, model, mask, key, params))
-    Path(checkpoint_path).unlink(missing_ok=True)
 
 
 def export_outputs(
