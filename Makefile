@@ -19,7 +19,7 @@ demo: $(INSTALLED)  ## Run the whole study on config.yaml (digits) and draw ever
 	$(VENV)/bin/snakemake --cores $(CORES)
 
 test: $(INSTALLED)  ## Unit, workflow and (where root and apt allow) SLURM tests, plus style checks
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest --durations=10
 
 lint: $(INSTALLED)  ## Only the style checks
 	$(PYTHON) -m pytest tests/test_style.py
