@@ -16,6 +16,15 @@ REPO = Path(__file__).resolve().parent.parent
 SNAKEFILE = REPO / "Snakefile"
 TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+#: The jobs that draw the figures and Table 1 for one dataset, plus the default target.
+FIGURE_JOBS = {
+    "fig_test_accuracy": 1,
+    "fig_attack_vs_sparsity": 1,
+    "fig_attack_vs_samples": 1,
+    "fig_transfer": 1,
+    "table1": 1,
+    "all": 1,
+}
 
 
 def run_snakemake(

@@ -19,22 +19,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TINY_CONFIG, copy_run, parse_job_counts, run_snakemake, write_config
+from conftest import (
+    FIGURE_JOBS,
+    TINY_CONFIG,
+    copy_run,
+    parse_job_counts,
+    run_snakemake,
+    write_config,
+)
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 TINY = yaml.safe_load(TINY_CONFIG.read_text())
 ARCHS = {"resnet18", "resnet50"}
-FIGURES = {
-    "fig_test_accuracy": 1,
-    "fig_attack_vs_sparsity": 1,
-    "fig_attack_vs_samples": 1,
-    "fig_transfer": 1,
-    "table1": 1,
-    "all": 1,
-}
 #: What every change of an attack result reruns: the mlp transfer matrix, the summary, the figures.
-AGGREGATES = {"transfer": 1, "summarize": 1, **FIGURES}
+AGGREGATES = {"transfer": 1, "summarize": 1, **FIGURE_JOBS}
 JOB_HEADER = re.compile(r"^\s*(?:local)?rule (\w+):\s*$")
 
 
@@ -157,7 +156,7 @@ def test_an_attack_setting_reruns_only_attacks_and_aggregates(
 def test_a_new_sample_count_adds_only_attacks_and_aggregates(finished, tmp_path):
     plan = dry_run(finished, edited(tmp_path, grid={"sample_counts": [200, 400]}))
     figures_without_heatmap = {
-        name: count for name, count in FIGURES.items() if name != "fig_transfer"
+        name: count for name, count in FIGURE_JOBS.items() if name != "fig_transfer"
     }
     # Figure 4 shows figures.sample_count = 200, whose transfer matrix is unchanged.
     assert plan.counts == {
@@ -173,4 +172,4 @@ def test_a_new_sample_count_adds_only_attacks_and_aggregates(finished, tmp_path)
 def test_a_figure_style_key_reruns_only_figures(finished, tmp_path):
     plan = dry_run(finished, edited(tmp_path, figures={"dpi": 72}))
     # Table 1 has no style: it depends only on figures.attack and figures.sparsity.
-    assert plan.counts == {rule: n for rule, n in FIGURES.items() if rule != "table1"}
+    assert plan.counts == {rule: n for rule, n in FIGURE_JOBS.items() if rule != "table1"}

@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, TINY_CONFIG, planned_jobs, relative_files
+from conftest import FIGURE_JOBS, REPO, TINY_CONFIG, planned_jobs, relative_files
 from fabricate import write_cifar
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.summary import SUMMARY_COLUMNS
@@ -36,12 +36,7 @@ def test_default_config_schedules_the_whole_study(tmp_path):
         "run_attacks": 16,
         "transfer": 2,
         "summarize": 1,
-        "fig_test_accuracy": 1,
-        "fig_attack_vs_sparsity": 1,
-        "fig_attack_vs_samples": 1,
-        "fig_transfer": 1,
-        "table1": 1,
-        "all": 1,
+        **FIGURE_JOBS,
     }
 
 

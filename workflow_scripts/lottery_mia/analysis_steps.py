@@ -6,19 +6,17 @@ Nothing here imports torch: attack jobs are many and short, and must start fast.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lottery_mia import attacks
-from lottery_mia.atomic import read_json, write_json
+from lottery_mia.atomic import PathLike, read_json, write_json
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
 from lottery_mia.summary import build_summary, write_parquet_atomic
 from lottery_mia.transfer import transfer_matrix
 
 log = logging.getLogger(__name__)
-PathLike = str | os.PathLike[str]
 
 
 def run_attacks(

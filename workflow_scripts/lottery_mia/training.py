@@ -253,7 +253,8 @@ def train(
             _save_checkpoint(checkpoint, fingerprint, epoch, model, optimizer, history)
     train_indices = _metrics_indices(train_pool, settings.metrics_max_samples, seed)
     train_accuracy, train_loss = evaluate(model, train_pool, train_indices, settings, device)
-    test_accuracy, test_loss = evaluate(model, test_pool, test_indices, settings, device)
+    # The last epoch already evaluated the final weights on the test pool (also when resumed).
+    test_accuracy, test_loss = history[-1]["test_accuracy"], history[-1]["test_loss"]
     return TrainResult(
         train_accuracy=train_accuracy,
         train_loss=train_loss,

@@ -7,7 +7,6 @@ scripts in ``workflow_scripts/`` stay thin and every step runs and is tested wit
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +16,7 @@ import torch
 from torch import nn
 
 from lottery_mia import outputs
-from lottery_mia.atomic import atomic_path, read_json, write_json
+from lottery_mia.atomic import PathLike, atomic_path, read_json, write_json
 from lottery_mia.config import file_digest, stable_hash
 from lottery_mia.data import Dataset, DatasetInfo, load_dataset
 from lottery_mia.models import (
@@ -40,7 +39,6 @@ from lottery_mia.training import (
 )
 
 log = logging.getLogger(__name__)
-PathLike = str | os.PathLike[str]
 
 
 def _model_spec(arch: str, info: DatasetInfo, model_settings: Mapping[str, Any]) -> ModelSpec:
@@ -52,6 +50,14 @@ def _model_spec(arch: str, info: DatasetInfo, model_settings: Mapping[str, Any])
         width=model_settings["width"],
         zero_init_residual=model_settings["zero_init_residual"],
     )
+
+
+def _dataset_and_spec(
+    key: Mapping[str, Any], params: Mapping[str, Any]
+) -> tuple[Dataset, ModelSpec]:
+    """The job's data and the model spec it implies (classes, channels, image size, width)."""
+    dataset = load_dataset(key["dataset"], params["data"])
+    return dataset, _model_spec(key["arch"], dataset.info, params["model"])
 
 
 def _spec_from_record(record_path: PathLike) -> ModelSpec:
@@ -122,8 +128,7 @@ def train_dense(
     checkpoint_path: PathLike,
 ) -> None:
     """Stage 1: initialise w0 (saved before any step), train the dense network, record its metrics."""
-    dataset = load_dataset(key["dataset"], params["data"])
-    spec = _model_spec(key["arch"], dataset.info, params["model"])
+    dataset, spec = _dataset_and_spec(key, params)
     model = build_model(spec, seed=key["seed"])
     save_state_dict(model.state_dict(), init_path)
     _train_and_save(
@@ -164,8 +169,7 @@ def train_ticket(
     checkpoint_path: PathLike,
 ) -> None:
     """Stage 3: rewind to w0 under the mask (m ⊙ w0) and retrain with the dense schedule."""
-    dataset = load_dataset(key["dataset"], params["data"])
-    spec = _model_spec(key["arch"], dataset.info, params["model"])
+    dataset, spec = _dataset_and_spec(key, params)
     if spec != _spec_from_record(dense_record_path):
         raise ValueError(f"{dense_record_path}: the dense model was built with another model spec")
     model = build_model(spec)
