@@ -22,7 +22,7 @@ test: $(INSTALLED)  ## Unit, workflow and (where root and apt allow) SLURM tests
 	$(PYTHON) -m pytest --durations=10
 
 lint: $(INSTALLED)  ## Only the style checks
-	$(PYTHON) -m pytest tests/test_style.py
+	$(PYTHON) -m pytest tests/style/test_style.py
 
 format: $(INSTALLED)  ## Rewrite code in the project's style
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix . && $(VENV)/bin/snakefmt Snakefile rules

@@ -27,6 +27,14 @@ FIGURE_JOBS = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test by its folder (unit, workflow, style), so `pytest -m unit` selects by kind."""
+    for item in items:
+        kind = item.path.parent.name
+        if kind in {"unit", "workflow", "style"}:
+            item.add_marker(kind)
+
+
 def run_snakemake(
     workdir: Path, config: Path, *args: str, check: bool = True, timeout: int = 900
 ) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # start-local-slurm.sh - bring up a real single-node SLURM cluster on 127.0.0.1 for the
-# `slurm` pytest marker (tests/test_slurm.py) and for trying profiles/slurm by hand.
+# `slurm` pytest marker (tests/workflow/test_slurm.py) and for trying profiles/slurm by hand.
 #
 # Idempotent: installs Debian's packages if they are missing (munge, slurmctld, slurmd,
 # slurm-client), writes slurm.conf and gres.conf, starts munged, slurmctld and slurmd only if
