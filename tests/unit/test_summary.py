@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from lottery_mia.atomic import write_parquet
 from lottery_mia.summary import (
     CONFIG_HASH_COLUMN,
     KEY_COLUMNS,
@@ -16,7 +17,6 @@ from lottery_mia.summary import (
     SUMMARY_DTYPES,
     build_summary,
     natural_sort_key,
-    write_parquet_atomic,
 )
 
 
@@ -165,7 +165,7 @@ def test_parquet_round_trip_keeps_columns_dtypes_and_values(tmp_path) -> None:
         [attack_record(), attack_record(arch="resnet50", precision=None, provenance=None)]
     )
     path = tmp_path / "results" / "summary.parquet"
-    write_parquet_atomic(summary, path)
+    write_parquet(summary, path)
     loaded = pd.read_parquet(path)
     pd.testing.assert_frame_equal(loaded, summary)
     assert [p.name for p in path.parent.iterdir()] == ["summary.parquet"]  # no temporary left
@@ -175,5 +175,5 @@ def test_failed_parquet_write_leaves_no_file(tmp_path) -> None:
     unwritable = pd.DataFrame({"mixed": [1, "a"]})  # pyarrow cannot type this column
     path = tmp_path / "summary.parquet"
     with pytest.raises(Exception, match="mixed"):
-        write_parquet_atomic(unwritable, path)
+        write_parquet(unwritable, path)
     assert list(tmp_path.iterdir()) == []

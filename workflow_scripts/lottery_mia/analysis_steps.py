@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lottery_mia import attacks
-from lottery_mia.atomic import PathLike, read_json, write_json
+from lottery_mia.atomic import PathLike, read_json, write_json, write_parquet
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
-from lottery_mia.summary import build_summary, write_parquet_atomic
+from lottery_mia.summary import build_summary
 from lottery_mia.transfer import transfer_matrix
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,9 @@ def transfer(
         (key, read_outputs(path)) for key, path in zip(model_keys, outputs_paths, strict=True)
     ]
     settings = attacks.AttackSettings.from_config(params["attack"])
-    write_parquet_atomic(transfer_matrix(models, attack, n_samples, settings), matrix_path)
+    write_parquet(transfer_matrix(models, attack, n_samples, settings), matrix_path)
 
 
 def summarize(attack_paths: Sequence[PathLike], summary_path: PathLike) -> None:
     """Stage 7a: every attack metric in one tidy table."""
-    write_parquet_atomic(build_summary(read_json(path) for path in attack_paths), summary_path)
+    write_parquet(build_summary(read_json(path) for path in attack_paths), summary_path)

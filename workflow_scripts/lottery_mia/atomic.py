@@ -8,14 +8,17 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Any path a step accepts: a string or a path-like object.
-PathLike = str | os.PathLike[str]
+PathLike = PathLike
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     The temporary file lives in the same directory so that the final ``os.replace`` is atomic
@@ -41,13 +44,13 @@ def _current_umask() -> int:
     return mask
 
 
-def write_json(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
+def write_json(path: PathLike, record: dict[str, Any]) -> None:
     """Write ``record`` as pretty, key-sorted JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(record, indent=2, sort_keys=True, allow_nan=True) + "\n")
 
 
-def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_json(path: PathLike) -> dict[str, Any]:
     """Read a JSON object, naming the file when it is not one."""
     try:
         record = json.loads(Path(path).read_text())
@@ -56,3 +59,9 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise ValueError(f"{path}: expected a JSON object, found {type(record).__name__}")
     return record
+
+
+def write_parquet(frame: pd.DataFrame, path: PathLike) -> None:
+    """Write ``frame`` to Parquet without its index, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False, engine="pyarrow")

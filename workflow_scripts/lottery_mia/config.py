@@ -9,8 +9,6 @@ Both run when the workflow is parsed, before any job starts.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -177,18 +175,3 @@ def _pool_problems(
         f"{dataset} has {train_size} training (member) and {test_size} test (non-member) samples, "
         f"{per_pool} exported per pool: the largest allowed sample count is {largest}"
     ]
-
-
-def stable_hash(value: Any) -> str:
-    """Short SHA-256 of a JSON-serialisable value (key order does not matter)."""
-    text = json.dumps(value, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def file_digest(path: str | Path) -> str:
-    """Short SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullLocator, PercentFormatter
 
-from lottery_mia.atomic import atomic_path
+from lottery_mia.atomic import PathLike, atomic_path
 from lottery_mia.summary import METRIC_COLUMNS, natural_sort_key
 
 CHANCE_LEVEL = 0.5
@@ -169,9 +168,7 @@ def _arch_styles(archs: Sequence[str], style: FigureStyle) -> dict[str, dict[str
     }
 
 
-def _save_figure(
-    fig: Figure, png: str | os.PathLike[str], pdf: str | os.PathLike[str], dpi: int
-) -> None:
+def _save_figure(fig: Figure, png: PathLike, pdf: PathLike, dpi: int) -> None:
     """Write ``fig`` as PNG and PDF, each atomically, then detach it from pyplot.
 
     Detached, the figure no longer holds pyplot's memory, yet its axes stay readable, so plot
@@ -377,8 +374,8 @@ def _panel_grid(nrows: int, ncols: int, width: float, height: float) -> tuple[Fi
 
 def plot_test_accuracy(
     summary: pd.DataFrame,
-    png: str | os.PathLike[str],
-    pdf: str | os.PathLike[str],
+    png: PathLike,
+    pdf: PathLike,
     style: Mapping[str, Any],
 ) -> Figure:
     """Figure 1: test accuracy of the dense model and its tickets vs sparsity, per architecture."""
@@ -413,8 +410,8 @@ def plot_attack_vs_sparsity(
     summary: pd.DataFrame,
     n_samples: int,
     attack: str,
-    png: str | os.PathLike[str],
-    pdf: str | os.PathLike[str],
+    png: PathLike,
+    pdf: PathLike,
     style: Mapping[str, Any],
 ) -> Figure:
     """Figure 2: attack accuracy (top row) and AUC (bottom row) vs sparsity at a fixed sample count.
@@ -472,8 +469,8 @@ def plot_attack_vs_samples(
     summary: pd.DataFrame,
     sparsity: float,
     attack: str,
-    png: str | os.PathLike[str],
-    pdf: str | os.PathLike[str],
+    png: PathLike,
+    pdf: PathLike,
     style: Mapping[str, Any],
 ) -> Figure:
     """Figure 3: attack accuracy, precision and recall vs attack training samples, fixed sparsity.
@@ -595,8 +592,8 @@ def transfer_grid(matrix: pd.DataFrame, metric: str) -> pd.DataFrame:
 def plot_transfer_heatmap(
     matrix: pd.DataFrame,
     metric: str,
-    png: str | os.PathLike[str],
-    pdf: str | os.PathLike[str],
+    png: PathLike,
+    pdf: PathLike,
     style: Mapping[str, Any],
     *,
     dataset: str,
@@ -745,9 +742,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def write_table(
-    frame: pd.DataFrame, csv_path: str | os.PathLike[str], md_path: str | os.PathLike[str]
-) -> None:
+def write_table(frame: pd.DataFrame, csv_path: PathLike, md_path: PathLike) -> None:
     """Write a table as CSV (full precision, for reuse) and markdown (3 decimals, for reading)."""
     with atomic_path(csv_path) as tmp:
         frame.to_csv(tmp, index=False)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Iterator
+
+from lottery_mia.atomic import PathLike
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @contextlib.contextmanager
-def log_to_file(path: str | os.PathLike[str]) -> Iterator[logging.Logger]:
+def log_to_file(path: PathLike) -> Iterator[logging.Logger]:
     """Route the root logger, warnings and stderr to ``path`` for the duration of a job."""
     handler = logging.FileHandler(path, mode="w")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))

@@ -7,14 +7,13 @@ Everything else (blocks, ``_make_layer``, ``forward``) is torchvision's own code
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
-from lottery_mia.atomic import atomic_path
+from lottery_mia.atomic import PathLike, atomic_path
 
 ARCHITECTURES: dict[str, tuple[type[BasicBlock | Bottleneck], list[int]]] = {
     "resnet18": (BasicBlock, [2, 2, 2, 2]),
@@ -100,13 +99,13 @@ def build_model(spec: ModelSpec, seed: int | None = None) -> ScalableResNet:
     return ScalableResNet(spec)
 
 
-def save_state_dict(state: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
+def save_state_dict(state: dict[str, torch.Tensor], path: PathLike) -> None:
     """Save a plain state dict (CPU tensors) atomically, loadable with ``weights_only=True``."""
     with atomic_path(path) as tmp:
         torch.save({name: tensor.detach().cpu() for name, tensor in state.items()}, tmp)
 
 
-def load_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+def load_state_dict(path: PathLike) -> dict[str, torch.Tensor]:
     """Load a state dict without unpickling arbitrary objects (``weights_only=True``).
 
     A crafted pickle that would run code is refused, and so is anything that is not a mapping of
@@ -127,7 +126,7 @@ def load_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_weights(model: nn.Module, path: str | os.PathLike[str]) -> None:
+def load_weights(model: nn.Module, path: PathLike) -> None:
     """Load ``path`` into ``model``, naming the file when keys or shapes do not match."""
     try:
         model.load_state_dict(load_state_dict(path))

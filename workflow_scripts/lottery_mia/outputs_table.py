@@ -7,13 +7,13 @@ Columns (design.md): ``sample_id`` (index in its pool), ``pool`` (``train``/``te
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from lottery_mia.atomic import PathLike
 
 OUTPUT_SCHEMA = pa.schema(
     [
@@ -65,7 +65,7 @@ def validate_outputs(table: pa.Table, source: str) -> None:
         raise ValueError(f"{source}: 'member' must be true exactly for rows of the 'train' pool")
 
 
-def read_outputs(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_outputs(path: PathLike) -> pd.DataFrame:
     """Read and validate one ``outputs.parquet``; logits come back as a float32 matrix column."""
     try:
         table = pq.read_table(path)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
+import json
 import platform
 import subprocess
 from collections.abc import Mapping
@@ -10,9 +12,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lottery_mia.config import stable_hash
+from lottery_mia.atomic import PathLike
 
 PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn", "pandas", "pyarrow", "snakemake")
+
+
+def stable_hash(value: Any) -> str:
+    """Short SHA-256 of a JSON-serialisable value (key order does not matter)."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_digest(path: PathLike) -> str:
+    """Short SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def package_versions() -> dict[str, str]:

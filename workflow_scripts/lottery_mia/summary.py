@@ -11,7 +11,6 @@ when a record has none): enough to trace a row back to the configuration that pr
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
@@ -19,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 
-from lottery_mia.atomic import atomic_path
 from lottery_mia.metrics import METRIC_NAMES
 
 #: The columns that identify one attack result; no two summary rows share them.
@@ -179,9 +177,3 @@ def build_summary(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         kind="stable",
     )
     return frame.reset_index(drop=True)
-
-
-def write_parquet_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write ``frame`` to Parquet without its index, atomically (a killed job leaves no file)."""
-    with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False, engine="pyarrow")

@@ -17,7 +17,6 @@ from torch import nn
 
 from lottery_mia import outputs
 from lottery_mia.atomic import PathLike, atomic_path, read_json, write_json
-from lottery_mia.config import file_digest, stable_hash
 from lottery_mia.data import Dataset, DatasetInfo, load_dataset
 from lottery_mia.models import (
     ModelSpec,
@@ -26,7 +25,7 @@ from lottery_mia.models import (
     load_weights,
     save_state_dict,
 )
-from lottery_mia.provenance import provenance
+from lottery_mia.provenance import file_digest, provenance, stable_hash
 from lottery_mia.pruning import Mask, global_magnitude_mask, sparsity_report, validate_mask
 from lottery_mia.selection import select_samples
 from lottery_mia.training import (
