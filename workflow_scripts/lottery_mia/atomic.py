@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: Any path a step accepts: a string or a path-like object.
-PathLike = PathLike
+PathLike = str | os.PathLike[str]
 
 
 @contextlib.contextmanager
