@@ -1,0 +1,55 @@
+"""The paper's figures and Table 1, regenerated from ``summary.parquet`` and the transfer matrices.
+
+Each plot function draws one figure, writes it twice, as PNG (for the report) and PDF (for a
+paper), both atomically, and returns it detached from pyplot (its axes can still be inspected).
+Conventions shared by every figure:
+
+* Sparsity axes are log-spaced in the fraction of weights *kept* and labelled with the sparsity
+  (% of weights pruned). Iterative pruning grids (0, 20, 36, 49, ... %) are then evenly spaced,
+  and the high-sparsity end, where the paper sees attack accuracy fall, is not squeezed into a
+  corner. Sparsity 0 is labelled "dense": the original network, not a ticket.
+* Several seeds are drawn as their mean with error bars of one standard deviation; the title says
+  over how many seeds.
+* Attack panels carry the chance level 0.5 as a dashed line (the evaluation set is balanced).
+* When the requested sample count or sparsity was not run for a dataset, the nearest available
+  value is used and the panel title says so, rather than failing or silently plotting another.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")  # Figures are files: never ask for a display (cluster nodes have none).
+
+from lottery_mia.figures.attack_vs_samples import plot_attack_vs_samples
+from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
+from lottery_mia.figures.selection import model_accuracies, nearest_sparsity
+from lottery_mia.figures.style import (
+    FigureStyle,
+    arch_label,
+    dataset_label,
+    figure_style,
+    model_label,
+    sparsity_label,
+)
+from lottery_mia.figures.tables import TABLE1_COLUMNS, markdown_table, table1, write_table
+from lottery_mia.figures.test_accuracy import plot_test_accuracy
+from lottery_mia.figures.transfer_heatmap import plot_transfer_heatmap, transfer_grid
+
+__all__ = [
+    "TABLE1_COLUMNS",
+    "FigureStyle",
+    "arch_label",
+    "dataset_label",
+    "figure_style",
+    "markdown_table",
+    "model_accuracies",
+    "model_label",
+    "nearest_sparsity",
+    "plot_attack_vs_samples",
+    "plot_attack_vs_sparsity",
+    "plot_test_accuracy",
+    "plot_transfer_heatmap",
+    "sparsity_label",
+    "table1",
+    "transfer_grid",
+    "write_table",
+]

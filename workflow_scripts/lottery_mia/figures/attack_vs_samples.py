@@ -1,0 +1,95 @@
+"""Figure 3: attack accuracy, precision and recall vs attack training samples."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from lottery_mia.atomic import PathLike
+from lottery_mia.figures.axes import (
+    chance_line,
+    draw_series,
+    figure_legend,
+    metric_axis,
+    panel_grid,
+    samples_axis,
+)
+from lottery_mia.figures.selection import (
+    figure_seed_note,
+    mean_over_seeds,
+    nearest_sparsity,
+    rows_for_attack,
+    same_sparsity,
+    seed_note,
+)
+from lottery_mia.figures.style import (
+    arch_label,
+    arch_styles,
+    dataset_label,
+    figure_style,
+    ordered_archs,
+    ordered_datasets,
+    save_figure,
+    styled,
+)
+
+
+def plot_attack_vs_samples(
+    summary: pd.DataFrame,
+    sparsity: float,
+    attack: str,
+    png: PathLike,
+    pdf: PathLike,
+    style: Mapping[str, Any],
+) -> Figure:
+    """Figure 3: attack accuracy, precision and recall vs attack training samples, fixed sparsity.
+
+    One row of panels per dataset. A dataset that did not run ``sparsity`` is shown at its nearest
+    sparsity, noted in its row's titles. Chance (0.5) is drawn for accuracy and precision, which a
+    guessing attack reaches on the balanced evaluation set; recall has no fixed chance level.
+    """
+    look = figure_style(style)
+    rows = rows_for_attack(summary, attack)
+    datasets = ordered_datasets(rows["dataset"])
+    archs = ordered_archs(rows["arch"])
+    arch_looks = arch_styles(archs, look)
+    metrics = ("accuracy", "precision", "recall")
+    notes: list[str] = []
+    with styled(look):
+        fig, axes = panel_grid(len(datasets), len(metrics), 3.4, 2.8)
+        for row, dataset in enumerate(datasets):
+            in_dataset = rows[rows["dataset"] == dataset]
+            used = nearest_sparsity(in_dataset["sparsity"], sparsity)
+            note = f"p = {used:g}"
+            if not same_sparsity(used, sparsity):
+                note += f" ({sparsity:g} not run)"
+            at_p = in_dataset[np.isclose(in_dataset["sparsity"], used, rtol=0, atol=1e-9)]
+            for column, metric in enumerate(metrics):
+                ax = axes[row, column]
+                stats = mean_over_seeds(at_p, ["arch", "n_samples"], metric)
+                notes.append(seed_note(stats))
+                for arch in archs:
+                    line = stats[stats["arch"] == arch]
+                    if not line.empty:
+                        x = line["n_samples"].to_numpy()
+                        draw_series(ax, x, line, arch_label(arch), arch_looks[arch])
+                if metric != "recall":
+                    chance_line(ax)
+                samples_axis(ax, at_p["n_samples"])
+                metric_axis(ax, metric, "Attack ")
+                ax.set_title(f"{dataset_label(dataset)}, {note}")
+                # The long axis label, written under every panel, would run into its neighbours:
+                # one under the middle panel of the bottom row serves the whole figure.
+                if (row, column) != (len(datasets) - 1, len(metrics) // 2):
+                    ax.set_xlabel("")
+        fig.suptitle(
+            f"Membership inference ({attack} attack) vs attack training samples "
+            f"({figure_seed_note(notes)})"
+        )
+        figure_legend(fig, axes)
+        save_figure(fig, png, pdf, look.dpi)
+    return fig

@@ -1,0 +1,87 @@
+"""Figure 2: attack accuracy and AUC vs sparsity at a fixed sample count."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from lottery_mia.atomic import PathLike
+from lottery_mia.figures.axes import (
+    chance_line,
+    draw_series,
+    figure_legend,
+    metric_axis,
+    panel_grid,
+    sparsity_axis,
+    sparsity_panel_width,
+)
+from lottery_mia.figures.selection import (
+    figure_seed_note,
+    mean_over_seeds,
+    rows_for_attack,
+    sample_count_for,
+    seed_note,
+)
+from lottery_mia.figures.style import (
+    arch_label,
+    arch_styles,
+    dataset_label,
+    figure_style,
+    ordered_archs,
+    ordered_datasets,
+    save_figure,
+    styled,
+)
+
+
+def plot_attack_vs_sparsity(
+    summary: pd.DataFrame,
+    n_samples: int,
+    attack: str,
+    png: PathLike,
+    pdf: PathLike,
+    style: Mapping[str, Any],
+) -> Figure:
+    """Figure 2: attack accuracy (top row) and AUC (bottom row) vs sparsity at a fixed sample count.
+
+    A dataset that did not run ``n_samples`` is shown at its largest sample count, noted in its
+    column title.
+    """
+    look = figure_style(style)
+    rows = rows_for_attack(summary, attack)
+    datasets = ordered_datasets(rows["dataset"])
+    archs = ordered_archs(rows["arch"])
+    arch_looks = arch_styles(archs, look)
+    metrics = ("accuracy", "auc")
+    notes: list[str] = []
+    with styled(look):
+        fig, axes = panel_grid(len(metrics), len(datasets), sparsity_panel_width(rows, 3.6), 2.7)
+        for column, dataset in enumerate(datasets):
+            in_dataset = rows[rows["dataset"] == dataset]
+            n_used, note = sample_count_for(in_dataset, n_samples)
+            at_n = in_dataset[in_dataset["n_samples"] == n_used]
+            for row, metric in enumerate(metrics):
+                ax = axes[row, column]
+                stats = mean_over_seeds(at_n, ["arch", "sparsity"], metric)
+                notes.append(seed_note(stats))
+                for arch in archs:
+                    line = stats[stats["arch"] == arch]
+                    if not line.empty:
+                        x = 1.0 - line["sparsity"].to_numpy()
+                        draw_series(ax, x, line, arch_label(arch), arch_looks[arch])
+                chance_line(ax)
+                sparsity_axis(ax, at_n["sparsity"])
+                metric_axis(ax, metric, "Attack ")
+                if row == 0:
+                    ax.set_title(f"{dataset_label(dataset)}, {note}")
+                if row < len(metrics) - 1:
+                    ax.set_xlabel("")
+        fig.suptitle(
+            f"Membership inference ({attack} attack) vs sparsity ({figure_seed_note(notes)})"
+        )
+        figure_legend(fig, axes)
+        save_figure(fig, png, pdf, look.dpi)
+    return fig

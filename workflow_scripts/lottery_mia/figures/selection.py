@@ -1,0 +1,97 @@
+"""Choosing the summary rows a figure or table shows, and aggregating them over seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from lottery_mia.figures.style import SPARSITY_TOLERANCE
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{source} is missing column(s) {missing}; found columns {list(frame.columns)}"
+        )
+
+
+def rows_for_attack(summary: pd.DataFrame, attack: str) -> pd.DataFrame:
+    """The summary rows of one attack, or an error listing the attacks that were run."""
+    require_columns(summary, ("dataset", "arch", "seed", "sparsity", "attack"), "summary")
+    rows = summary[summary["attack"] == attack]
+    if rows.empty:
+        found = sorted(summary["attack"].dropna().unique())
+        raise ValueError(f"summary has no rows for attack {attack!r}; attacks present: {found}")
+    return rows
+
+
+def nearest_sparsity(
+    available: Iterable[float], requested: float, *, exclude_dense: bool = False
+) -> float:
+    """The available sparsity closest to ``requested`` (ties: the lower one).
+
+    With ``exclude_dense`` the dense model (sparsity 0) is never chosen: a "ticket" must be pruned.
+    """
+    candidates = sorted({float(p) for p in available if not (exclude_dense and p == 0.0)})
+    if not candidates:
+        kind = "non-zero sparsity" if exclude_dense else "sparsity"
+        raise ValueError(f"no {kind} available to match the requested sparsity {requested:g}")
+    return min(candidates, key=lambda p: (abs(p - requested), p))
+
+
+def same_sparsity(a: float, b: float) -> bool:
+    return abs(a - b) <= SPARSITY_TOLERANCE
+
+
+def sample_count_for(rows: pd.DataFrame, requested: int) -> tuple[int, str]:
+    """Use ``requested`` if it was run, else the largest sample count run; say which in a note."""
+    available = sorted(int(n) for n in rows["n_samples"].unique())
+    if requested in available:
+        return requested, f"n = {requested:,}"
+    chosen = available[-1]
+    return chosen, f"n = {chosen:,} ({requested:,} not run)"
+
+
+def mean_over_seeds(rows: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+    """Mean, standard deviation (0 for one seed) and seed count of ``value`` per group."""
+    grouped = rows.groupby(by, observed=True, sort=True)[value]
+    stats = grouped.agg(mean="mean", std="std", seeds="count").reset_index()
+    stats["std"] = stats["std"].fillna(0.0)
+    return stats
+
+
+def seed_note(stats: pd.DataFrame) -> str:
+    """Title suffix saying how the points were aggregated over seeds."""
+    counts = sorted(set(stats["seeds"].astype(int)))
+    if counts[-1] <= 1:
+        return "one seed"
+    spread = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return f"mean ± s.d. over {spread} seeds"
+
+
+def model_accuracies(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per target model (dataset, arch, seed, sparsity) with its train and test accuracy.
+
+    The summary repeats a model's accuracies on every attack row; differing copies mean two runs
+    were mixed in one summary, which is reported instead of silently averaged.
+    """
+    keys = ["dataset", "arch", "seed", "sparsity"]
+    require_columns(summary, (*keys, "train_accuracy", "test_accuracy"), "summary")
+    per_model = summary.groupby(keys, observed=True, sort=True)[["train_accuracy", "test_accuracy"]]
+    spread = per_model.max() - per_model.min()
+    inconsistent = spread[(spread > 1e-9).any(axis=1)]
+    if not inconsistent.empty:
+        first = dict(zip(keys, inconsistent.index[0], strict=True))
+        raise ValueError(
+            f"summary rows of model {first} disagree on train/test accuracy; expected every "
+            "attack row of one model to carry the same accuracies"
+        )
+    return per_model.first().reset_index()
+
+
+def figure_seed_note(notes: Sequence[str]) -> str:
+    """The seed note of a figure: several seeds win over one, so error bars are explained."""
+    several = [note for note in notes if note != "one seed"]
+    return several[0] if several else "one seed"

@@ -1,0 +1,108 @@
+"""Table 1 (dense baseline vs lottery ticket) and its CSV and Markdown files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lottery_mia.atomic import PathLike, atomic_path
+from lottery_mia.figures.selection import nearest_sparsity, require_columns, rows_for_attack
+from lottery_mia.figures.style import ordered_archs, ordered_datasets
+
+TABLE1_COLUMNS: tuple[str, ...] = (
+    "dataset",
+    "arch",
+    "n_samples",
+    "ticket_sparsity",
+    "n_seeds",
+    "baseline_accuracy",
+    "baseline_precision",
+    "ticket_accuracy",
+    "ticket_precision",
+)
+
+
+def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.DataFrame:
+    """Table 1: attack accuracy and precision, dense baseline vs lottery ticket.
+
+    One row per dataset, architecture and sample count; values are means over seeds. The ticket
+    is the non-zero sparsity nearest ``ticket_sparsity`` run for that dataset and architecture
+    (reported in ``ticket_sparsity``). Baseline and ticket must come from the same seeds, because a
+    ticket of seed s is pruned from the dense model of seed s.
+    """
+    if not 0.0 < ticket_sparsity < 1.0:
+        raise ValueError(f"ticket_sparsity is {ticket_sparsity}; expected a value in (0, 1)")
+    rows = rows_for_attack(summary, attack)
+    require_columns(rows, ("n_samples", "accuracy", "precision"), "summary")
+    table_rows: list[dict[str, Any]] = []
+    for dataset in ordered_datasets(rows["dataset"]):
+        in_dataset = rows[rows["dataset"] == dataset]
+        for arch in ordered_archs(in_dataset["arch"]):
+            in_arch = in_dataset[in_dataset["arch"] == arch]
+            where = f"dataset {dataset!r}, arch {arch!r}, attack {attack!r}"
+            try:
+                ticket_p = nearest_sparsity(
+                    in_arch["sparsity"], ticket_sparsity, exclude_dense=True
+                )
+            except ValueError as err:
+                raise ValueError(f"{where}: {err}") from err
+            for n_samples in sorted(int(n) for n in in_arch["n_samples"].unique()):
+                at_n = in_arch[in_arch["n_samples"] == n_samples]
+                baseline = at_n[at_n["sparsity"] == 0.0]
+                ticket = at_n[np.isclose(at_n["sparsity"], ticket_p, rtol=0, atol=1e-9)]
+                here = f"{where}, n_samples {n_samples}"
+                if baseline.empty:
+                    raise ValueError(f"{here}: no dense baseline (sparsity 0) in the summary")
+                if ticket.empty:
+                    raise ValueError(f"{here}: no ticket at sparsity {ticket_p:g} in the summary")
+                baseline_seeds = sorted(baseline["seed"].astype(int))
+                ticket_seeds = sorted(ticket["seed"].astype(int))
+                if baseline_seeds != ticket_seeds:
+                    raise ValueError(
+                        f"{here}: baseline seeds {baseline_seeds} differ from ticket "
+                        f"(sparsity {ticket_p:g}) seeds {ticket_seeds}; expected the same seeds"
+                    )
+                table_rows.append(
+                    {
+                        "dataset": dataset,
+                        "arch": arch,
+                        "n_samples": n_samples,
+                        "ticket_sparsity": ticket_p,
+                        "n_seeds": len(baseline_seeds),
+                        "baseline_accuracy": float(baseline["accuracy"].mean()),
+                        "baseline_precision": float(baseline["precision"].mean()),
+                        "ticket_accuracy": float(ticket["accuracy"].mean()),
+                        "ticket_precision": float(ticket["precision"].mean()),
+                    }
+                )
+    return pd.DataFrame(table_rows, columns=list(TABLE1_COLUMNS))
+
+
+def _markdown_cell(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return "n/a" if math.isnan(value) else f"{value:.3f}"
+    return str(value).replace("|", r"\|").replace("\n", " ")
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """GitHub-flavoured markdown of ``frame``: numbers right-aligned, floats to 3 decimals."""
+    numeric = [pd.api.types.is_numeric_dtype(frame[column]) for column in frame.columns]
+    header = "| " + " | ".join(_markdown_cell(column) for column in frame.columns) + " |"
+    rule = "|" + "|".join("---:" if is_number else ":---" for is_number in numeric) + "|"
+    body = [
+        "| " + " | ".join(_markdown_cell(value) for value in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def write_table(frame: pd.DataFrame, csv_path: PathLike, md_path: PathLike) -> None:
+    """Write a table as CSV (full precision, for reuse) and markdown (3 decimals, for reading)."""
+    with atomic_path(csv_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    with atomic_path(md_path) as tmp:
+        Path(tmp).write_text(markdown_table(frame))

@@ -1,0 +1,61 @@
+"""Figure 1: test accuracy of the dense model and its tickets vs sparsity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from lottery_mia.atomic import PathLike
+from lottery_mia.figures.axes import (
+    draw_series,
+    figure_legend,
+    metric_axis,
+    panel_grid,
+    sparsity_axis,
+    sparsity_panel_width,
+)
+from lottery_mia.figures.selection import mean_over_seeds, model_accuracies, seed_note
+from lottery_mia.figures.style import (
+    arch_label,
+    arch_styles,
+    dataset_label,
+    figure_style,
+    ordered_archs,
+    ordered_datasets,
+    save_figure,
+    styled,
+)
+
+
+def plot_test_accuracy(
+    summary: pd.DataFrame,
+    png: PathLike,
+    pdf: PathLike,
+    style: Mapping[str, Any],
+) -> Figure:
+    """Figure 1: test accuracy of the dense model and its tickets vs sparsity, per architecture."""
+    look = figure_style(style)
+    models = model_accuracies(summary)
+    datasets = ordered_datasets(models["dataset"])
+    archs = ordered_archs(models["arch"])
+    arch_looks = arch_styles(archs, look)
+    stats = mean_over_seeds(models, ["dataset", "arch", "sparsity"], "test_accuracy")
+    with styled(look):
+        fig, axes = panel_grid(1, len(datasets), sparsity_panel_width(models, 3.6), 2.9)
+        for ax, dataset in zip(axes[0], datasets, strict=True):
+            in_dataset = stats[stats["dataset"] == dataset]
+            for arch in archs:
+                line = in_dataset[in_dataset["arch"] == arch]
+                if not line.empty:
+                    x = 1.0 - line["sparsity"].to_numpy()
+                    draw_series(ax, x, line, arch_label(arch), arch_looks[arch])
+            sparsity_axis(ax, in_dataset["sparsity"])
+            metric_axis(ax, "accuracy", "Test ")
+            ax.set_title(dataset_label(dataset))
+        fig.suptitle(f"Test accuracy of dense models and lottery tickets ({seed_note(stats)})")
+        figure_legend(fig, axes)
+        save_figure(fig, png, pdf, look.dpi)
+    return fig
