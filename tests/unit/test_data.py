@@ -31,8 +31,8 @@ from lottery_mia.data import (
     load_dataset,
     pool_sizes,
 )
-from lottery_mia.data_imagenet import random_resized_crop_box
-from lottery_mia.data_memory import random_crop_flip
+from lottery_mia.data.image_folder_pool import random_resized_crop_box
+from lottery_mia.data.tensor_pool import random_crop_flip
 
 CPU = torch.device("cpu")
 

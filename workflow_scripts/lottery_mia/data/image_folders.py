@@ -1,7 +1,7 @@
 """ImageNet-style folder trees (``train/<wnid>/*``, ``val/<wnid>/*``): classes and file lists.
 
 Only the standard library and numpy: config validation (``pool_sizes``) runs at every Snakefile
-parse and must not pay for importing torch/torchvision. Decoding lives in ``data_imagenet``.
+parse and must not pay for importing torch/torchvision. Decoding lives in ``image_folder_pool``.
 
 The layout is torchvision's ``ImageFolder``: classes are the sorted folder names, and samples are
 ordered by class, then by file name, so ``sample_id`` i means the same file on every run.

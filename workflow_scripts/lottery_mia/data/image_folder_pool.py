@@ -1,6 +1,6 @@
 """ImageNet-style folders (``train/<wnid>/*.JPEG``, ``val/<wnid>/*.JPEG``) through a DataLoader.
 
-Classes and the sample order come from ``data_folders`` (torchvision's ``ImageFolder`` layout,
+Classes and the sample order come from ``image_folders`` (torchvision's ``ImageFolder`` layout,
 listed without decoding any image or importing torch, which keeps config validation cheap).
 
 Decoding and resizing happen in DataLoader workers and return uint8 tensors (four times less to
@@ -20,8 +20,8 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from lottery_mia.data_folders import FOLDER_AUGMENTATIONS
-from lottery_mia.data_memory import Normaliser, canonical_device, check_indices
+from lottery_mia.data.image_folders import FOLDER_AUGMENTATIONS
+from lottery_mia.data.tensor_pool import Normaliser, canonical_device, check_indices
 
 # Inception-style random-resized-crop ranges, as in the standard ImageNet recipe.
 CROP_SCALE = (0.08, 1.0)

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
 import numpy as np
 
-from lottery_mia.data_cifar import (
+from lottery_mia.data.cifar_files import (
     CIFAR_LAYOUTS,
     download_cifar,
     find_cifar_folder,
@@ -56,8 +56,8 @@ from lottery_mia.data_cifar import (
     read_split,
     read_split_labels,
 )
-from lottery_mia.data_folders import FOLDER_AUGMENTATIONS, SPLIT_FOLDERS, index_split
-from lottery_mia.data_folders import list_classes as list_image_folder_classes
+from lottery_mia.data.image_folders import FOLDER_AUGMENTATIONS, SPLIT_FOLDERS, index_split
+from lottery_mia.data.image_folders import list_classes as list_image_folder_classes
 
 # torch and torchvision (several seconds to import) are imported only by the loaders below:
 # every Snakefile parse imports this module for ``pool_sizes``, and must stay fast.
@@ -245,7 +245,7 @@ def digits_split(test_fraction: float, split_seed: int) -> tuple[np.ndarray, np.
 
 
 def _load_digits(settings: Mapping[str, Any]) -> Dataset:
-    from lottery_mia.data_memory import Normaliser, TensorPool
+    from lottery_mia.data.tensor_pool import Normaliser, TensorPool
 
     images, labels = digits_arrays()
     train, test = digits_split(settings["test_fraction"], settings["split_seed"])
@@ -282,7 +282,7 @@ def _cifar_folder(name: str, settings: Mapping[str, Any]) -> Path:
 
 
 def _load_cifar(name: str, settings: Mapping[str, Any]) -> Dataset:
-    from lottery_mia.data_memory import Normaliser, TensorPool
+    from lottery_mia.data.tensor_pool import Normaliser, TensorPool
 
     layout = CIFAR_LAYOUTS[name]
     folder = _cifar_folder(name, settings)
@@ -305,8 +305,8 @@ def _load_cifar(name: str, settings: Mapping[str, Any]) -> Dataset:
 
 
 def _load_imagenet(settings: Mapping[str, Any]) -> Dataset:
-    from lottery_mia.data_imagenet import ImageFolderPool
-    from lottery_mia.data_memory import Normaliser
+    from lottery_mia.data.image_folder_pool import ImageFolderPool
+    from lottery_mia.data.tensor_pool import Normaliser
 
     root = _root(settings)
     classes = list_image_folder_classes("imagenet", root)
