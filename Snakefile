@@ -1,15 +1,24 @@
 # Membership-inference attacks on lottery-ticket networks.
 # `snakemake --cores all` runs the grid of config.yaml; `--configfile configs/<name>.yaml` another one.
-from snakemake.utils import min_version
+from pathlib import Path
+
+import yaml
+from snakemake.utils import min_version, update_config
 
 min_version("9.0")
 
 
-# config.yaml is the default experiment. `--configfile other.yaml` replaces it rather than being
-# merged into it, so another grid never inherits the demo's datasets.
-if not workflow.overwrite_configfiles:
-
-    configfile: "config.yaml"
+# config.yaml is the default experiment. A config that names its `datasets` (`--configfile
+# configs/paper.yaml`) is a whole experiment and replaces it, so another grid never inherits the
+# demo's datasets; without `datasets` (`--config figures='{dpi: 300}'`) it overrides keys of
+# config.yaml. Done on the `config` dict, not with the `configfile:` directive, which would merge
+# config.yaml into every --configfile. (`--replace-workflow-config` does not help: profiles are not
+# applied inside cluster jobs, which would then see the merged config.)
+if "datasets" not in config:
+    _defaults = yaml.safe_load(Path("config.yaml").read_text())
+    update_config(_defaults, config)  # the command line's keys win
+    config.clear()
+    config.update(_defaults)
 
 
 include: "rules/common.smk"
@@ -24,4 +33,4 @@ include: "rules/figures.smk"
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        final_targets(),

@@ -7,7 +7,7 @@ rule run_attacks:
         outputs=f"{MODEL_DIR}/outputs.parquet",
         record=f"{MODEL_DIR}/train.json",
     output:
-        results=attack_outputs(),
+        results=attack_result_files(),
     log:
         f"{LOGS}/run_attacks/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}_n{{n}}.log",
     conda:
@@ -16,7 +16,7 @@ rule run_attacks:
     params:
         settings={"attack": config["attack"]},
         attacks=config["grid"]["attacks"],
-        key=lambda w: {**run_key(w), "n_samples": int(w.n)},
+        key=lambda w: {**model_key(w), "n_samples": int(w.n)},
     script:
         "../workflow_scripts/run_attacks.py"
 

@@ -1,5 +1,4 @@
 # Config validation (before any job runs), the grid, path templates and input functions.
-import os
 import sys
 from pathlib import Path
 
@@ -7,21 +6,25 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
 from lottery_mia.config import (
     NONZERO_SPARSITY_PATTERN,
+    SCHEMA_PATH,
     SPARSITY_PATTERN,
+    canonical_config,
     canonical_sparsity,
     check_config,
     data_settings,
     load_schema,
     sample_counts,
+    schema_names,
     training_settings,
     validate_config,
 )
 from lottery_mia.data import pool_sizes
 
-SCHEMA = load_schema(
-    Path(workflow.basedir) / "rules" / "schemas" / "config.schema.yaml"
-)
-_validated = validate_config(config, SCHEMA)
+# The one gate: schema (keys, types, ranges, defaults), then the checks a schema cannot express.
+# Rules and the library trust the result. Canonical form (sorted keys, numbers as the schema types
+# them) so that a reordered or re-dumped config gives the same params and reruns nothing.
+SCHEMA = load_schema(SCHEMA_PATH)
+_validated = canonical_config(validate_config(config, SCHEMA), SCHEMA)
 config.clear()
 config.update(_validated)
 check_config(config, SCHEMA, pool_sizes)
@@ -34,9 +37,8 @@ LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 FIGURES = "results/figures"
 TABLES = "results/tables"
-GRID_SCHEMA = SCHEMA["properties"]["grid"]["properties"]
-ATTACK_NAMES = GRID_SCHEMA["attacks"]["items"]["enum"]
-ARCHITECTURES = GRID_SCHEMA["archs"]["items"]["enum"]
+ATTACK_NAMES = schema_names("grid.attacks")
+ARCHITECTURES = schema_names("grid.archs")
 
 
 wildcard_constraints:
@@ -52,23 +54,21 @@ def sparsity_labels():
     return [canonical_sparsity(p) for p in config["grid"]["sparsities"]]
 
 
+def dataset_models(dataset):
+    """Every model of a dataset, arch x seed x sparsity in a fixed order: its folder and key."""
+    return [
+        {
+            "dir": MODEL_DIR.format(dataset=dataset, arch=arch, seed=seed, sparsity=p),
+            "key": {"arch": arch, "sparsity": float(p), "seed": seed},
+        }
+        for arch in config["grid"]["archs"]
+        for seed in config["grid"]["seeds"]
+        for p in sparsity_labels()
+    ]
+
+
 def model_dirs(dataset):
-    """Every model of a dataset: arch x seed x sparsity, in a fixed order."""
-    return [
-        MODEL_DIR.format(dataset=dataset, arch=arch, seed=seed, sparsity=p)
-        for arch in config["grid"]["archs"]
-        for seed in config["grid"]["seeds"]
-        for p in sparsity_labels()
-    ]
-
-
-def model_keys(dataset):
-    return [
-        {"arch": arch, "sparsity": float(p), "seed": seed}
-        for arch in config["grid"]["archs"]
-        for seed in config["grid"]["seeds"]
-        for p in sparsity_labels()
-    ]
+    return [model["dir"] for model in dataset_models(dataset)]
 
 
 def attack_results():
@@ -81,8 +81,8 @@ def attack_results():
     ]
 
 
-def attack_outputs():
-    """Output files of one run_attacks job: one JSON per attack of the grid."""
+def attack_result_files():
+    """The files one run_attacks job writes: one JSON per attack of the grid."""
     return [
         f"{MODEL_DIR}/attack/{attack}_n{{n}}.json"
         for attack in config["grid"]["attacks"]
@@ -110,11 +110,18 @@ def figure_sample_count(dataset):
     return wanted if wanted in counts else max(counts)
 
 
+def figure2_sample_count():
+    """n of Figure 2, across datasets: the configured one, else the largest any dataset ran (a
+    dataset without it is drawn at its own largest, which the panel title notes)."""
+    wanted = config["figures"]["sample_count"]
+    return wanted or max(max(sample_counts(config, d)) for d in config["datasets"])
+
+
 def figure_paths(name):
     return [f"{FIGURES}/{name}.png", f"{FIGURES}/{name}.pdf"]
 
 
-def final_outputs():
+def final_targets():
     transfers = [
         path for dataset in config["datasets"] for path in transfer_matrices(dataset)
     ]
@@ -176,17 +183,7 @@ def gpu_request(wildcards):
     return 1
 
 
-def training_checkpoint(wildcards):
-    """Epoch checkpoint of a training job. Not an output: Snakemake keeps it when the job dies,
-    so the rerun resumes from it."""
-    key = run_key(wildcards)
-    directory = MODEL_DIR.format(
-        **{**key, "sparsity": canonical_sparsity(key["sparsity"])}
-    )
-    return os.path.join(directory, "train_checkpoint.pt")
-
-
-def run_key(wildcards):
+def model_key(wildcards):
     """Identity of the model a job works on (the dense model's paths carry no sparsity wildcard)."""
     return {
         "dataset": wildcards.dataset,

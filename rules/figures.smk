@@ -39,7 +39,7 @@ rule fig_attack_vs_sparsity:
         "../envs/plot.yaml"
     params:
         style=config["figures"],
-        n_samples=config["figures"]["sample_count"],
+        n_samples=figure2_sample_count(),
     script:
         "../workflow_scripts/fig_attack_vs_sparsity.py"
 

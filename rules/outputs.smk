@@ -18,6 +18,6 @@ rule export_outputs:
         gpu=gpu_request,
     params:
         settings=export_params,
-        key=run_key,
+        key=model_key,
     script:
         "../workflow_scripts/export_outputs.py"

@@ -17,8 +17,8 @@ rule train_dense:
         gpu=gpu_request,
     params:
         settings=train_params,
-        key=run_key,
-        checkpoint=training_checkpoint,
+        key=model_key,
+        checkpoint=f"{DENSE_DIR}/train_checkpoint.pt",
     script:
         "../workflow_scripts/train_dense.py"
 
@@ -44,7 +44,7 @@ rule train_ticket:
         gpu=gpu_request,
     params:
         settings=train_params,
-        key=run_key,
-        checkpoint=training_checkpoint,
+        key=model_key,
+        checkpoint=f"{MODEL_DIR}/train_checkpoint.pt",
     script:
         "../workflow_scripts/train_ticket.py"

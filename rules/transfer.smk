@@ -13,6 +13,6 @@ rule transfer:
     threads: config["compute"]["attack_threads"]
     params:
         settings=attack_params,
-        models=lambda w: model_keys(w.dataset),
+        models=lambda w: [model["key"] for model in dataset_models(w.dataset)],
     script:
         "../workflow_scripts/transfer.py"

@@ -6,10 +6,9 @@ from lottery_mia import figures
 from lottery_mia.logs import log_to_file
 
 with log_to_file(snakemake.log[0]):
-    summary = pd.read_parquet(snakemake.input.summary)
     figures.plot_attack_vs_sparsity(
-        summary,
-        snakemake.params.n_samples or int(summary["n_samples"].max()),
+        pd.read_parquet(snakemake.input.summary),
+        snakemake.params.n_samples,
         snakemake.params.style["attack"],
         snakemake.output.png,
         snakemake.output.pdf,

@@ -422,20 +422,6 @@ def test_figure_style_reads_look_and_ignores_other_figure_keys() -> None:
     assert style == figures.FigureStyle(context="talk", palette="colorblind", dpi=300)
 
 
-@pytest.mark.parametrize(
-    ("style", "message"),
-    [
-        ({"context": "poster-xl"}, "figures.context is 'poster-xl'"),
-        ({"dpi": 0}, "figures.dpi is 0; expected a positive integer"),
-        ({"dpi": 72.5}, "figures.dpi is 72.5; expected a positive integer"),
-        ({"palette": "no-such-palette"}, "figures.palette 'no-such-palette' is not a seaborn"),
-    ],
-)
-def test_figure_style_rejects_bad_values(style: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        figures.figure_style(style)
-
-
 def test_labels_for_datasets_and_architectures() -> None:
     assert figures.dataset_label("cifar100") == "CIFAR-100"
     assert figures.dataset_label("svhn") == "svhn"

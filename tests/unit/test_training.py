@@ -53,11 +53,6 @@ def test_device_falls_back_to_cpu_with_a_warning(monkeypatch, caplog):
     assert resolve_device("auto") == torch.device("cpu")
 
 
-def test_settings_reject_unknown_schedule():
-    with pytest.raises(ValueError, match=r"training\.schedule"):
-        TrainSettings(epochs=1, batch_size=1, lr=0.1, schedule="linear")
-
-
 def test_training_is_deterministic_on_cpu(digits):
     settings = TrainSettings.from_config(TINY)
     first, second = tiny_model(), tiny_model()

@@ -105,6 +105,53 @@ CONFIG_CASES = [
               "[0.5, 0.8]", "expected 0 (the dense baseline)"),
     BadConfig("dense_figure_ticket", "figures.sparsity", 0, "figures.sparsity",
               "0", "expected the sparsity of a ticket (> 0)"),
+    # Data settings: checked here once, not again by the loaders.
+    BadConfig("misspelt_data_key", "datasets.digits.test_fration", 0.5, "datasets.digits",
+              "'test_fration' was unexpected", "allowed keys: ['augmentation', 'crop_padding'"),
+    BadConfig("augmentation_of_another_dataset", "datasets.digits.augmentation", "flip_crop",
+              "datasets.digits.augmentation", "'flip_crop' is not one of ['none', 'crop']",
+              "a mirrored digit is another symbol"),
+    BadConfig("test_fraction_one", "datasets.digits.test_fraction", 1.0,
+              "datasets.digits.test_fraction", "1.0 is greater than or equal to the maximum of 1",
+              "non-member (test) pool"),
+    BadConfig("download_not_boolean", "datasets.cifar10", {"root": MISSING_ROOT, "download": "yes"},
+              "datasets.cifar10.download", "'yes' is not of type 'boolean'", "Download"),
+    BadConfig("negative_workers", "datasets.imagenet", {"root": MISSING_ROOT, "workers": -1},
+              "datasets.imagenet.workers", "-1 is less than the minimum of 0", "worker processes"),
+    BadConfig("boolean_image_size", "datasets.imagenet", {"root": MISSING_ROOT, "image_size": True},
+              "datasets.imagenet.image_size", "True is not of type 'integer'", "Side of the square"),
+    # Attack settings.
+    BadConfig("unknown_features", "attack.features", "logits", "attack.features",
+              "'logits' is not one of ['probabilities', 'sorted_topk']", "Features of learned"),
+    BadConfig("odd_eval_size", "attack.eval_size", 201, "attack.eval_size",
+              "201 is not a multiple of 2", "balanced attack evaluation rows"),
+    BadConfig("zero_eval_size", "attack.eval_size", 0, "attack.eval_size",
+              "0 is less than the minimum of 2", "balanced attack evaluation rows"),
+    BadConfig("zero_top_k", "attack.top_k", 0, "attack.top_k",
+              "0 is less than the minimum of 1", "k for sorted_topk"),
+    BadConfig("text_attack_seed", "attack.seed", "zero", "attack.seed",
+              "'zero' is not of type 'integer'", "Seed of the attack models"),
+    BadConfig("misspelt_mlp_key", "attack.mlp.hidden_layers", [8], "attack.mlp",
+              "'hidden_layers' was unexpected", "allowed keys: ['hidden_layer_sizes', 'max_iter']"),
+    BadConfig("no_mlp_layers", "attack.mlp.hidden_layer_sizes", [], "attack.mlp.hidden_layer_sizes",
+              "[] should be non-empty", "[]"),
+    BadConfig("negative_svm_c", "attack.svm", {"C": -1}, "attack.svm.C",
+              "-1 is less than or equal to the minimum of 0", "-1"),
+    BadConfig("unknown_svm_kernel", "attack.svm", {"kernel": "cubic"}, "attack.svm.kernel",
+              "'cubic' is not one of", "'rbf', 'linear', 'poly', 'sigmoid'"),
+    BadConfig("zero_forest_depth", "attack.random_forest.max_depth", 0,
+              "attack.random_forest.max_depth", "0 is less than the minimum of 1", "0"),
+    # Training and figure settings.
+    BadConfig("unknown_schedule", "training.schedule", "linear", "training.schedule",
+              "'linear' is not one of ['cosine', 'step', 'constant']", "Learning-rate schedule"),
+    BadConfig("unknown_plotting_context", "figures.context", "poster-xl", "figures.context",
+              "'poster-xl' is not one of", "seaborn plotting context"),
+    BadConfig("zero_dpi", "figures.dpi", 0, "figures.dpi",
+              "0 is less than the minimum of 50", "PNG resolution"),
+    BadConfig("fractional_dpi", "figures.dpi", 72.5, "figures.dpi",
+              "72.5 is not of type 'integer'", "PNG resolution"),
+    BadConfig("unknown_palette", "figures.palette", "no-such-palette", "figures.palette",
+              "'no-such-palette' is not a seaborn palette", "no-such-palette"),
 ]
 # fmt: on
 CASES = {case.name: case for case in CONFIG_CASES}
@@ -141,6 +188,21 @@ def test_bad_config_is_refused_with_one_message(case):
     assert f"config key '{case.key}'" in problems[0]
     assert case.found in problems[0]
     assert case.expected in problems[0]
+
+
+def test_a_transfer_attack_the_grid_does_not_run_is_refused():
+    config = copy.deepcopy(TINY)
+    config["grid"]["attacks"] = ["mlp", "loss_threshold"]
+    config["transfer"] = {"attacks": ["mlp", "svm"]}
+    with pytest.raises(ConfigError) as refusal:
+        validate(config)
+    header, *problems = str(refusal.value).splitlines()
+    assert header == "invalid configuration:"
+    assert [problem.strip() for problem in problems] == [
+        "config key 'transfer.attacks': ['svm'] not in grid.attacks ['mlp', 'loss_threshold']; "
+        "expected attacks the grid runs (a transfer matrix needs the attack's settings and "
+        "every model's attack results)"
+    ]
 
 
 def test_every_problem_of_a_config_is_reported_at_once():

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,16 @@ import pytest
 import torch
 import yaml
 
-from conftest import FIGURE_JOBS, REPO, TINY_CONFIG, planned_jobs, relative_files
+from conftest import (
+    FIGURE_JOBS,
+    REPO,
+    SNAKEFILE,
+    SNAKEMAKE,
+    TINY_CONFIG,
+    parse_job_counts,
+    planned_jobs,
+    relative_files,
+)
 from fabricate import write_cifar
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.summary import SUMMARY_COLUMNS
@@ -123,3 +133,22 @@ def test_a_configfile_replaces_the_default_config_instead_of_merging(tmp_path):
     jobs = planned_jobs(tmp_path, other)
     assert jobs["train_dense"] == 1 and jobs["fig_transfer"] == 1
     assert not (tmp_path / "results").exists()
+
+
+def test_command_line_keys_without_datasets_override_the_default_config(tmp_path):
+    """`--config key=value` (no `datasets`) edits config.yaml rather than replacing it; the edit
+    reaches the gate (a refused value names its key)."""
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    command = [*SNAKEMAKE, "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path), "-n"]
+    planned = subprocess.run(
+        [*command, "--quiet", "rules", "--config", "figures={dpi: 100}"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    assert parse_job_counts(planned.stdout + planned.stderr)["train_dense"] == 2  # demo's archs
+    refused = subprocess.run(
+        [*command, "--config", "figures={dpi: 10}"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "config key 'figures.dpi'" in refused.stdout + refused.stderr

@@ -32,49 +32,12 @@ FEATURE_KINDS: tuple[str, ...] = ("probabilities", "sorted_topk")
 MEMBER_LABEL = 1
 
 
-def _reject_unknown_keys(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    """Refuse misspelt hyperparameters instead of silently using defaults."""
-    unknown = sorted(set(section) - allowed)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(allowed)}")
-
-
-def _positive_int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{where} is {value!r}, expected a positive integer")
-    return value
-
-
-def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = config.get(key, {})
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValueError(f"attack.{key} is {value!r}, expected a mapping")
-    return value
-
-
 @dataclass(frozen=True)
 class MlpSettings:
     """scikit-learn ``MLPClassifier`` hyperparameters (the paper's best attack)."""
 
     hidden_layer_sizes: tuple[int, ...] = (64, 64)
     max_iter: int = 300
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> MlpSettings:
-        _reject_unknown_keys(section, {"hidden_layer_sizes", "max_iter"}, "attack.mlp")
-        sizes = section.get("hidden_layer_sizes", cls.hidden_layer_sizes)
-        if isinstance(sizes, int | str) or not sizes:
-            raise ValueError(
-                f"attack.mlp.hidden_layer_sizes is {sizes!r}, expected a non-empty list of ints"
-            )
-        hidden = tuple(
-            _positive_int(size, f"attack.mlp.hidden_layer_sizes[{i}]")
-            for i, size in enumerate(sizes)
-        )
-        max_iter = _positive_int(section.get("max_iter", cls.max_iter), "attack.mlp.max_iter")
-        return cls(hidden_layer_sizes=hidden, max_iter=max_iter)
 
 
 @dataclass(frozen=True)
@@ -84,19 +47,6 @@ class SvmSettings:
     C: float = 1.0
     kernel: str = "rbf"
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SvmSettings:
-        _reject_unknown_keys(section, {"C", "kernel"}, "attack.svm")
-        c_value = section.get("C", cls.C)
-        if isinstance(c_value, bool) or not isinstance(c_value, int | float) or c_value <= 0:
-            raise ValueError(f"attack.svm.C is {c_value!r}, expected a positive number")
-        kernel = section.get("kernel", cls.kernel)
-        if kernel not in ("linear", "poly", "rbf", "sigmoid"):
-            raise ValueError(
-                f"attack.svm.kernel is {kernel!r}, expected one of linear, poly, rbf, sigmoid"
-            )
-        return cls(C=float(c_value), kernel=kernel)
-
 
 @dataclass(frozen=True)
 class ForestSettings:
@@ -105,21 +55,12 @@ class ForestSettings:
     n_estimators: int = 100
     max_depth: int | None = None
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ForestSettings:
-        _reject_unknown_keys(section, {"n_estimators", "max_depth"}, "attack.random_forest")
-        n_estimators = _positive_int(
-            section.get("n_estimators", cls.n_estimators), "attack.random_forest.n_estimators"
-        )
-        max_depth = section.get("max_depth", cls.max_depth)
-        if max_depth is not None:
-            max_depth = _positive_int(max_depth, "attack.random_forest.max_depth")
-        return cls(n_estimators=n_estimators, max_depth=max_depth)
-
 
 @dataclass(frozen=True)
 class AttackSettings:
     """Everything that changes an attack's result; built from the config's ``attack:`` section.
+
+    The defaults equal the schema's (a test checks), for callers outside the pipeline.
 
     ``features``: ``probabilities`` is the full confidence vector P(y|x) in class order (the
     paper); ``sorted_topk`` keeps the ``top_k`` largest probabilities in descending order, which
@@ -134,42 +75,25 @@ class AttackSettings:
     svm: SvmSettings = field(default_factory=SvmSettings)
     random_forest: ForestSettings = field(default_factory=ForestSettings)
 
-    def __post_init__(self) -> None:
-        if self.eval_size <= 0 or self.eval_size % 2:
-            raise ValueError(
-                f"attack.eval_size is {self.eval_size}, expected a positive even number "
-                "(half members, half non-members)"
-            )
-        if self.features not in FEATURE_KINDS:
-            raise ValueError(
-                f"attack.features is {self.features!r}, expected one of {FEATURE_KINDS}"
-            )
-        if self.top_k <= 0:
-            raise ValueError(f"attack.top_k is {self.top_k}, expected a positive integer")
-        if self.seed < 0:
-            raise ValueError(f"attack.seed is {self.seed}, expected a non-negative integer")
-
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> AttackSettings:
-        """Parse the ``attack:`` section; missing keys take the defaults above, others are ignored.
-
-        Keys used by other parts of the pipeline (such as ``names``) are ignored here, but the
-        per-classifier sub-sections are checked strictly so that a misspelt hyperparameter fails.
-        """
-        seed = section.get("seed", cls.seed)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"attack.seed is {seed!r}, expected an integer")
-        features = section.get("features", cls.features)
-        if not isinstance(features, str):
-            raise ValueError(f"attack.features is {features!r}, expected one of {FEATURE_KINDS}")
+        """Build from the config's ``attack:`` section as the config gate left it (checked, with
+        defaults filled in). A job gets only its own attack's sub-section; the others keep their
+        defaults, which that job does not use."""
+        mlp = dict(section.get("mlp", {}))
+        if "hidden_layer_sizes" in mlp:
+            mlp["hidden_layer_sizes"] = tuple(mlp["hidden_layer_sizes"])
+        svm = dict(section.get("svm", {}))
+        if "C" in svm:
+            svm["C"] = float(svm["C"])
         return cls(
-            eval_size=_positive_int(section.get("eval_size", cls.eval_size), "attack.eval_size"),
-            features=features,
-            top_k=_positive_int(section.get("top_k", cls.top_k), "attack.top_k"),
-            seed=seed,
-            mlp=MlpSettings.from_config(_section(section, "mlp")),
-            svm=SvmSettings.from_config(_section(section, "svm")),
-            random_forest=ForestSettings.from_config(_section(section, "random_forest")),
+            eval_size=section["eval_size"],
+            features=section["features"],
+            top_k=section["top_k"],
+            seed=section["seed"],
+            mlp=MlpSettings(**mlp),
+            svm=SvmSettings(**svm),
+            random_forest=ForestSettings(**section.get("random_forest", {})),
         )
 
 

@@ -9,6 +9,7 @@ Both run when the workflow is parsed, before any job starts.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,54 @@ class ConfigError(ValueError):
     """A configuration that the pipeline refuses, with one line per problem."""
 
 
-def load_schema(path: str | Path) -> dict[str, Any]:
+#: The one description of the config: keys, types, ranges, defaults and the lists of names.
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "rules" / "schemas" / "config.schema.yaml"
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     return yaml.safe_load(Path(path).read_text())
+
+
+@functools.cache
+def _study_schema() -> dict[str, Any]:
+    return load_schema()
+
+
+def _resolved(node: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, Any]:
+    """``node`` with its local ``$ref`` (``#/$defs/...``) merged in, its own keys winning."""
+    while "$ref" in node:
+        target = root
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return dict(node)
+
+
+def schema_node(dotted: str, schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The schema of config key ``dotted`` (``"attack.mlp"``), local ``$ref``s resolved."""
+    root = schema if schema is not None else _study_schema()
+    node = _resolved(root, root)
+    for part in filter(None, dotted.split(".")):
+        node = _resolved(node["properties"][part], root)
+    return node
+
+
+def schema_defaults(dotted: str) -> dict[str, Any]:
+    """The defaults the schema gives the keys of section ``dotted``."""
+    properties = schema_node(dotted).get("properties", {})
+    return {
+        key: copy.deepcopy(sub["default"])
+        for key in properties
+        if "default" in (sub := schema_node(f"{dotted}.{key}"))
+    }
+
+
+def schema_names(dotted: str) -> tuple[str, ...]:
+    """The allowed values of a string key, or of the items of a list key (an ``enum``)."""
+    node = schema_node(dotted)
+    if "items" in node:
+        node = _resolved(node["items"], _study_schema())
+    return tuple(node["enum"])
 
 
 def _filling_validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
@@ -70,6 +117,28 @@ def validate_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dic
         lines = [f"config key '{_key_path(error)}': {_describe(error)}" for error in errors]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     return filled
+
+
+def canonical_config(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` in one canonical form: keys sorted at every level, and an integer where the
+    schema asks for a number written as a float (``lr: 1`` is ``lr: 1.0``).
+
+    Snakemake compares a job's params as written, dict order included, so without this a config
+    re-dumped with sorted keys (or reformatted by a tool) would rerun every job.
+    """
+
+    def canonical(value: Any, node: Mapping[str, Any]) -> Any:
+        node = _resolved(node, schema)
+        if isinstance(value, Mapping):
+            properties = node.get("properties", {})
+            return {key: canonical(value[key], properties.get(key, {})) for key in sorted(value)}
+        if isinstance(value, list | tuple):
+            return [canonical(item, node.get("items", {})) for item in value]
+        if node.get("type") == "number" and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    return canonical(config, schema)
 
 
 def canonical_sparsity(sparsity: float) -> str:
@@ -128,12 +197,33 @@ def _grid_problems(config: Mapping[str, Any]) -> list[str]:
             f"config key 'grid.sparsities': {sparsities}; expected 0 (the dense baseline) and at "
             "least one sparsity > 0 (a ticket), which Figure 3 and Table 1 compare"
         )
+    unknown_transfers = [a for a in config["transfer"]["attacks"] if a not in attacks]
+    if unknown_transfers:
+        problems.append(
+            f"config key 'transfer.attacks': {unknown_transfers} not in grid.attacks {attacks}; "
+            "expected attacks the grid runs (a transfer matrix needs the attack's settings and "
+            "every model's attack results)"
+        )
+    palette_problem = _palette_problem(config["figures"]["palette"])
+    if palette_problem:
+        problems.append(palette_problem)
     if config["figures"]["sparsity"] == 0:
         problems.append(
             "config key 'figures.sparsity': 0; expected the sparsity of a ticket (> 0), which "
             "Figure 3 and Table 1 show"
         )
     return problems
+
+
+def _palette_problem(palette: str) -> str | None:
+    """A palette seaborn cannot draw fails the figure jobs at the very end: check it now."""
+    import seaborn  # here, not at the top: only this check needs it
+
+    try:
+        seaborn.color_palette(palette)
+    except ValueError as err:
+        return f"config key 'figures.palette': {palette!r} is not a seaborn palette ({err})"
+    return None
 
 
 def _override_problems(
