@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 CORES ?= all
 
-.PHONY: demo test lint format dry-run clean-results
+.PHONY: demo report test lint format dry-run clean-results
 
 $(INSTALLED): requirements.txt
 	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(INSTALLED): requirements.txt
 
 demo: $(INSTALLED)  ## Run the whole study on config.yaml (digits) and draw every figure
 	$(VENV)/bin/snakemake --cores $(CORES)
+
+report: $(INSTALLED)  ## After `make demo`: every figure and table with its caption in results/report.html
+	$(VENV)/bin/snakemake --cores $(CORES) --report results/report.html
 
 test: $(INSTALLED)  ## Unit, workflow and (where root and apt allow) SLURM tests, plus style checks
 	$(PYTHON) -m pytest --durations=10

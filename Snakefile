@@ -21,6 +21,10 @@ if "datasets" not in config:
     config.update(_defaults)
 
 
+# `snakemake --report results/report.html` (`make report`): every figure and table, captioned.
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/train.smk"
 include: "rules/prune.smk"

@@ -15,7 +15,11 @@ rule fig_test_accuracy:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=f"{FIGURES}/fig1_test_accuracy.png",
+        png=report(
+            f"{FIGURES}/fig1_test_accuracy.png",
+            caption="../report/fig1_test_accuracy.rst",
+            category="Figures",
+        ),
         pdf=f"{FIGURES}/fig1_test_accuracy.pdf",
     log:
         f"{LOGS}/figures/fig1_test_accuracy.log",
@@ -31,7 +35,11 @@ rule fig_attack_vs_sparsity:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=f"{FIGURES}/fig2_attack_vs_sparsity.png",
+        png=report(
+            f"{FIGURES}/fig2_attack_vs_sparsity.png",
+            caption="../report/fig2_attack_vs_sparsity.rst",
+            category="Figures",
+        ),
         pdf=f"{FIGURES}/fig2_attack_vs_sparsity.pdf",
     log:
         f"{LOGS}/figures/fig2_attack_vs_sparsity.log",
@@ -48,7 +56,11 @@ rule fig_attack_vs_samples:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=f"{FIGURES}/fig3_attack_vs_samples.png",
+        png=report(
+            f"{FIGURES}/fig3_attack_vs_samples.png",
+            caption="../report/fig3_attack_vs_samples.rst",
+            category="Figures",
+        ),
         pdf=f"{FIGURES}/fig3_attack_vs_samples.pdf",
     log:
         f"{LOGS}/figures/fig3_attack_vs_samples.log",
@@ -67,7 +79,12 @@ rule fig_transfer:
             f"{config['figures']['attack']}_n{figure_sample_count(w.dataset)}.parquet"
         ),
     output:
-        png=f"{FIGURES}/fig4_transfer_{{dataset}}.png",
+        png=report(
+            f"{FIGURES}/fig4_transfer_{{dataset}}.png",
+            caption="../report/fig4_transfer.rst",
+            category="Figures",
+            labels={"figure": "Figure 4", "dataset": "{dataset}"},
+        ),
         pdf=f"{FIGURES}/fig4_transfer_{{dataset}}.pdf",
     log:
         f"{LOGS}/figures/fig4_transfer_{{dataset}}.log",
@@ -83,7 +100,9 @@ rule table1:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        csv=f"{TABLES}/table1.csv",
+        csv=report(
+            f"{TABLES}/table1.csv", caption="../report/table1.rst", category="Tables"
+        ),
         md=f"{TABLES}/table1.md",
     log:
         f"{LOGS}/figures/table1.log",

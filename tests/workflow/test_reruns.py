@@ -98,6 +98,30 @@ def test_a_copy_of_the_finished_run_has_nothing_to_do(finished):
     assert "Nothing to be done" in plan.text
 
 
+def reordered(value: object) -> object:
+    """``value`` with the keys of every mapping in reverse order."""
+    if isinstance(value, dict):
+        return {key: reordered(value[key]) for key in reversed(list(value))}
+    return value
+
+
+@pytest.mark.parametrize("order", ["sorted", "reversed"])
+def test_a_redumped_config_reruns_nothing(finished, tmp_path, order):
+    """Snakemake compares params as written, dict order included: the config gate hands rules a
+    canonical form, so the same settings in another key order or spelling plan nothing."""
+    if order == "sorted":
+        text = yaml.safe_dump(TINY, sort_keys=True)
+    else:  # keys reversed at every level, and the default C = 1.0 written as the integer 1
+        config = reordered(TINY)
+        config["attack"]["svm"] = {"C": 1}
+        text = yaml.safe_dump(config, sort_keys=False)
+    assert text != TINY_CONFIG.read_text()
+    redumped = tmp_path / "redumped.yaml"
+    redumped.write_text(text)
+    plan = dry_run(finished, redumped)
+    assert plan.counts == {}, plan.text
+
+
 @pytest.mark.parametrize(
     ("sparsities", "branch"),
     [([0, 0.5, 0.8], "0.8"), ([0, 0.6], "0.6")],

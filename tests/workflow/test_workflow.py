@@ -1,5 +1,6 @@
 """The workflow itself: the DAG of the default config, and a tiny run that produces every file."""
 
+import base64
 import json
 import shutil
 import subprocess
@@ -16,9 +17,11 @@ from conftest import (
     SNAKEFILE,
     SNAKEMAKE,
     TINY_CONFIG,
+    copy_run,
     parse_job_counts,
     planned_jobs,
     relative_files,
+    run_snakemake,
 )
 from fabricate import write_cifar
 from lottery_mia.outputs_table import read_outputs
@@ -152,3 +155,23 @@ def test_command_line_keys_without_datasets_override_the_default_config(tmp_path
     )  # fmt: skip
     assert refused.returncode != 0
     assert "config key 'figures.dpi'" in refused.stdout + refused.stderr
+
+
+def test_the_report_holds_every_figure_and_table_with_its_caption(tiny_run, tmp_path):
+    """`make report` (snakemake --report): one self-contained page with every figure and Table 1."""
+    run = copy_run(tiny_run, tmp_path / "run")
+    report = tmp_path / "report.html"
+    run_snakemake(run, TINY_CONFIG, "--report", str(report))
+    html = report.read_text()
+    figures = sorted((run / "results" / "figures").glob("*.png"))
+    assert [path.name for path in figures] == [
+        "fig1_test_accuracy.png",
+        "fig2_attack_vs_sparsity.png",
+        "fig3_attack_vs_samples.png",
+        "fig4_transfer_digits.png",
+    ]
+    for path in [*figures, run / "results" / "tables" / "table1.csv"]:
+        assert base64.b64encode(path.read_bytes()).decode() in html, f"{path.name} not embedded"
+    for caption in ("Figure 1.", "Figure 2.", "Figure 3.", "Figure 4.", "Table 1."):
+        assert caption in html, caption
+    assert "Membership inference on lottery-ticket networks" in html  # report/workflow.rst
