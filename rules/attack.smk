@@ -4,10 +4,10 @@
 
 rule run_attacks:
     input:
-        outputs=f"{MODEL_DIR}/outputs.parquet",
-        record=f"{MODEL_DIR}/train.json",
+        outputs_path=f"{MODEL_DIR}/outputs.parquet",
+        record_path=f"{MODEL_DIR}/train.json",
     output:
-        results=attack_result_files(),
+        result_paths=attack_result_files(),
     log:
         f"{LOGS}/run_attacks/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}_n{{n}}.log",
     conda:
@@ -15,7 +15,7 @@ rule run_attacks:
     threads: config["compute"]["attack_threads"]
     params:
         settings={"attack": config["attack"]},
-        attacks=config["grid"]["attacks"],
+        attack_names=config["grid"]["attacks"],
         key=lambda w: {**model_key(w), "n_samples": int(w.n)},
     script:
         "../workflow_scripts/run_attacks.py"
@@ -23,9 +23,9 @@ rule run_attacks:
 
 rule summarize:
     input:
-        attack_results(),
+        attack_paths=attack_results(),
     output:
-        summary=f"{RESULTS}/summary.parquet",
+        summary_path=f"{RESULTS}/summary.parquet",
     log:
         f"{LOGS}/summarize.log",
     conda:

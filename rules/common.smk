@@ -117,6 +117,11 @@ def figure2_sample_count():
     return wanted or max(max(sample_counts(config, d)) for d in config["datasets"])
 
 
+def figure_look():
+    """The `figures` keys that change how a figure looks, not what it shows."""
+    return {key: config["figures"][key] for key in ("context", "dpi", "palette")}
+
+
 def figure_paths(name):
     return [f"{FIGURES}/{name}.png", f"{FIGURES}/{name}.pdf"]
 
@@ -145,7 +150,7 @@ def final_targets():
 
 
 # Parameters that shape a result reach rules through `params:`, so Snakemake reruns what they change.
-def train_params(wildcards):
+def train_settings(wildcards):
     return {
         "data": data_settings(config, wildcards.dataset),
         "model": config["model"],
@@ -153,15 +158,15 @@ def train_params(wildcards):
     }
 
 
-def export_params(wildcards):
+def export_settings(wildcards):
     return {
-        **train_params(wildcards),
+        **train_settings(wildcards),
         "outputs": config["outputs"],
         "eval_size": config["attack"]["eval_size"],
     }
 
 
-def attack_params(wildcards):
+def attack_settings(wildcards):
     """The attack section with only this attack's own model settings, so that tuning the SVM
     does not rerun the MLP transfer matrices."""
     shared = {k: v for k, v in config["attack"].items() if k not in ATTACK_NAMES}

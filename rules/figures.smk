@@ -26,7 +26,7 @@ rule fig_test_accuracy:
     conda:
         "../envs/plot.yaml"
     params:
-        style=config["figures"],
+        style=figure_look(),
     script:
         "../workflow_scripts/fig_test_accuracy.py"
 
@@ -46,8 +46,9 @@ rule fig_attack_vs_sparsity:
     conda:
         "../envs/plot.yaml"
     params:
-        style=config["figures"],
+        style=figure_look(),
         n_samples=figure2_sample_count(),
+        attack=config["figures"]["attack"],
     script:
         "../workflow_scripts/fig_attack_vs_sparsity.py"
 
@@ -67,7 +68,9 @@ rule fig_attack_vs_samples:
     conda:
         "../envs/plot.yaml"
     params:
-        style=config["figures"],
+        style=figure_look(),
+        sparsity=config["figures"]["sparsity"],
+        attack=config["figures"]["attack"],
     script:
         "../workflow_scripts/fig_attack_vs_samples.py"
 
@@ -91,7 +94,9 @@ rule fig_transfer:
     conda:
         "../envs/plot.yaml"
     params:
-        style=config["figures"],
+        style=figure_look(),
+        metric=config["figures"]["transfer_metric"],
+        dataset="{dataset}",
     script:
         "../workflow_scripts/fig_transfer.py"
 

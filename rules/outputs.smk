@@ -3,10 +3,10 @@
 
 rule export_outputs:
     input:
-        model=f"{MODEL_DIR}/model.pt",
-        record=f"{MODEL_DIR}/train.json",
+        model_path=f"{MODEL_DIR}/model.pt",
+        record_path=f"{MODEL_DIR}/train.json",
     output:
-        outputs=f"{MODEL_DIR}/outputs.parquet",
+        outputs_path=f"{MODEL_DIR}/outputs.parquet",
     log:
         f"{LOGS}/export_outputs/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
     benchmark:
@@ -17,7 +17,7 @@ rule export_outputs:
     resources:
         gpu=gpu_request,
     params:
-        settings=export_params,
+        settings=export_settings,
         key=model_key,
     script:
         "../workflow_scripts/export_outputs.py"

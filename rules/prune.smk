@@ -3,10 +3,10 @@
 
 rule prune:
     input:
-        dense_model=f"{DENSE_DIR}/model.pt",
-        dense_record=f"{DENSE_DIR}/train.json",
+        dense_model_path=f"{DENSE_DIR}/model.pt",
+        dense_record_path=f"{DENSE_DIR}/train.json",
     output:
-        mask=f"{MODEL_DIR}/mask.pt",
+        mask_path=f"{MODEL_DIR}/mask.pt",
     log:
         f"{LOGS}/prune/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
     wildcard_constraints:
@@ -16,6 +16,6 @@ rule prune:
     threads: 1
     params:
         sparsity=lambda w: float(w.sparsity),
-        pruning=config["pruning"],
+        exclude=config["pruning"]["exclude"],
     script:
         "../workflow_scripts/prune.py"

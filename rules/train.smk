@@ -3,9 +3,9 @@
 
 rule train_dense:
     output:
-        init=INIT,
-        model=f"{DENSE_DIR}/model.pt",
-        record=f"{DENSE_DIR}/train.json",
+        init_path=INIT,
+        model_path=f"{DENSE_DIR}/model.pt",
+        record_path=f"{DENSE_DIR}/train.json",
     log:
         f"{LOGS}/train_dense/{{dataset}}_{{arch}}_seed{{seed}}.log",
     benchmark:
@@ -16,21 +16,21 @@ rule train_dense:
     resources:
         gpu=gpu_request,
     params:
-        settings=train_params,
+        settings=train_settings,
         key=model_key,
-        checkpoint=f"{DENSE_DIR}/train_checkpoint.pt",
+        checkpoint_path=f"{DENSE_DIR}/train_checkpoint.pt",
     script:
         "../workflow_scripts/train_dense.py"
 
 
 rule train_ticket:
     input:
-        init=INIT,
-        mask=f"{MODEL_DIR}/mask.pt",
-        dense_record=f"{DENSE_DIR}/train.json",
+        init_path=INIT,
+        mask_path=f"{MODEL_DIR}/mask.pt",
+        dense_record_path=f"{DENSE_DIR}/train.json",
     output:
-        model=f"{MODEL_DIR}/model.pt",
-        record=f"{MODEL_DIR}/train.json",
+        model_path=f"{MODEL_DIR}/model.pt",
+        record_path=f"{MODEL_DIR}/train.json",
     log:
         f"{LOGS}/train_ticket/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
     benchmark:
@@ -43,8 +43,8 @@ rule train_ticket:
     resources:
         gpu=gpu_request,
     params:
-        settings=train_params,
+        settings=train_settings,
         key=model_key,
-        checkpoint=f"{MODEL_DIR}/train_checkpoint.pt",
+        checkpoint_path=f"{MODEL_DIR}/train_checkpoint.pt",
     script:
         "../workflow_scripts/train_ticket.py"

@@ -3,16 +3,20 @@
 
 rule transfer:
     input:
-        outputs=lambda w: [f"{d}/outputs.parquet" for d in model_dirs(w.dataset)],
+        outputs_paths=lambda w: [
+            f"{model['dir']}/outputs.parquet" for model in dataset_models(w.dataset)
+        ],
     output:
-        matrix=f"{RESULTS}/{{dataset}}/transfer/{{attack}}_n{{n}}.parquet",
+        matrix_path=f"{RESULTS}/{{dataset}}/transfer/{{attack}}_n{{n}}.parquet",
     log:
         f"{LOGS}/transfer/{{dataset}}_{{attack}}_n{{n}}.log",
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
     params:
-        settings=attack_params,
-        models=lambda w: [model["key"] for model in dataset_models(w.dataset)],
+        settings=attack_settings,
+        model_keys=lambda w: [model["key"] for model in dataset_models(w.dataset)],
+        attack="{attack}",
+        n_samples=lambda w: int(w.n),
     script:
         "../workflow_scripts/transfer.py"

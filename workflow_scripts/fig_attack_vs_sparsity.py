@@ -3,14 +3,8 @@
 import pandas as pd
 
 from lottery_mia import figures
-from lottery_mia.logs import log_to_file
+from lottery_mia.snakemake_job import run_step
 
-with log_to_file(snakemake.log[0]):
-    figures.plot_attack_vs_sparsity(
-        pd.read_parquet(snakemake.input.summary),
-        snakemake.params.n_samples,
-        snakemake.params.style["attack"],
-        snakemake.output.png,
-        snakemake.output.pdf,
-        snakemake.params.style,
-    )
+run_step(
+    snakemake, figures.plot_attack_vs_sparsity, summary=pd.read_parquet(snakemake.input.summary)
+)

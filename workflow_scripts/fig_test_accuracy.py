@@ -3,12 +3,6 @@
 import pandas as pd
 
 from lottery_mia import figures
-from lottery_mia.logs import log_to_file
+from lottery_mia.snakemake_job import run_step
 
-with log_to_file(snakemake.log[0]):
-    figures.plot_test_accuracy(
-        pd.read_parquet(snakemake.input.summary),
-        snakemake.output.png,
-        snakemake.output.pdf,
-        snakemake.params.style,
-    )
+run_step(snakemake, figures.plot_test_accuracy, summary=pd.read_parquet(snakemake.input.summary))

@@ -3,14 +3,6 @@
 import pandas as pd
 
 from lottery_mia import figures
-from lottery_mia.logs import log_to_file
+from lottery_mia.snakemake_job import run_step
 
-with log_to_file(snakemake.log[0]):
-    figures.plot_transfer_heatmap(
-        pd.read_parquet(snakemake.input.matrix),
-        snakemake.params.style["transfer_metric"],
-        snakemake.output.png,
-        snakemake.output.pdf,
-        snakemake.params.style,
-        dataset=snakemake.wildcards.dataset,
-    )
+run_step(snakemake, figures.plot_transfer_heatmap, matrix=pd.read_parquet(snakemake.input.matrix))

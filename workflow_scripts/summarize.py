@@ -1,7 +1,6 @@
-"""Rule summarize: every attack result in results/summary.parquet (see analysis_steps)."""
+"""Rule summarize: every attack result in results/summary.parquet (analysis_steps.summarize)."""
 
 from lottery_mia import analysis_steps
-from lottery_mia.logs import log_to_file
+from lottery_mia.snakemake_job import run_step
 
-with log_to_file(snakemake.log[0]):
-    analysis_steps.summarize(snakemake.input, snakemake.output.summary)
+run_step(snakemake, analysis_steps.summarize)

@@ -1,17 +1,6 @@
-"""Rule train_dense: initialise w0, train the dense network (see training_steps.train_dense)."""
-
-import torch
+"""Rule train_dense: initialise w0, train the dense network (training_steps.train_dense)."""
 
 from lottery_mia import training_steps
-from lottery_mia.logs import log_to_file
+from lottery_mia.snakemake_job import run_step
 
-with log_to_file(snakemake.log[0]):
-    torch.set_num_threads(snakemake.threads)
-    training_steps.train_dense(
-        key=snakemake.params.key,
-        params=snakemake.params.settings,
-        init_path=snakemake.output.init,
-        model_path=snakemake.output.model,
-        record_path=snakemake.output.record,
-        checkpoint_path=snakemake.params.checkpoint,
-    )
+run_step(snakemake, training_steps.train_dense, torch_threads=True)

@@ -21,25 +21,27 @@ log = logging.getLogger(__name__)
 
 def run_attacks(
     key: Mapping[str, Any],
-    params: Mapping[str, Any],
+    settings: Mapping[str, Any],
     outputs_path: PathLike,
     record_path: PathLike,
-    result_paths: Mapping[str, PathLike],
+    attack_names: Sequence[str],
+    result_paths: Sequence[PathLike],
 ) -> None:
     """Stage 5: for one model and sample count n, train each attack on n balanced rows and score
-    it on the fixed evaluation rows (one job per model and n: the outputs are read once)."""
-    settings = attacks.AttackSettings.from_config(params["attack"])
+    it on the fixed evaluation rows (one job per model and n: the outputs are read once). The
+    result of ``attack_names[i]`` goes to ``result_paths[i]``."""
+    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
     outputs = read_outputs(outputs_path)
     target = read_json(record_path)
-    for attack, result_path in result_paths.items():
-        metrics = attacks.run_attack(outputs, attack, key["n_samples"], settings)
+    for attack, result_path in zip(attack_names, result_paths, strict=True):
+        metrics = attacks.run_attack(outputs, attack, key["n_samples"], attack_settings)
         record = {
             **key,
             "attack": attack,
             **metrics,
             "train_accuracy": target["train_accuracy"],
             "test_accuracy": target["test_accuracy"],
-            "provenance": provenance(params, seed=settings.seed),
+            "provenance": provenance(settings, seed=attack_settings.seed),
         }
         log.info(
             "%s: %s", attack, {name: record[name] for name in ("accuracy", "auc", "advantage")}
@@ -52,15 +54,15 @@ def transfer(
     outputs_paths: Sequence[PathLike],
     attack: str,
     n_samples: int,
-    params: Mapping[str, Any],
+    settings: Mapping[str, Any],
     matrix_path: PathLike,
 ) -> None:
     """Stage 6: attacks trained on each source model's outputs, evaluated on every target model."""
     models = [
         (key, read_outputs(path)) for key, path in zip(model_keys, outputs_paths, strict=True)
     ]
-    settings = attacks.AttackSettings.from_config(params["attack"])
-    write_parquet(transfer_matrix(models, attack, n_samples, settings), matrix_path)
+    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    write_parquet(transfer_matrix(models, attack, n_samples, attack_settings), matrix_path)
 
 
 def summarize(attack_paths: Sequence[PathLike], summary_path: PathLike) -> None:

@@ -52,11 +52,11 @@ def _model_spec(arch: str, info: DatasetInfo, model_settings: Mapping[str, Any])
 
 
 def _dataset_and_spec(
-    key: Mapping[str, Any], params: Mapping[str, Any]
+    key: Mapping[str, Any], settings: Mapping[str, Any]
 ) -> tuple[Dataset, ModelSpec]:
     """The job's data and the model spec it implies (classes, channels, image size, width)."""
-    dataset = load_dataset(key["dataset"], params["data"])
-    return dataset, _model_spec(key["arch"], dataset.info, params["model"])
+    dataset = load_dataset(key["dataset"], settings["data"])
+    return dataset, _model_spec(key["arch"], dataset.info, settings["model"])
 
 
 def _spec_from_record(record_path: PathLike) -> ModelSpec:
@@ -73,7 +73,7 @@ def _train_record(
     model: nn.Module,
     mask: Mask | None,
     key: Mapping[str, Any],
-    params: Mapping[str, Any],
+    settings: Mapping[str, Any],
 ) -> dict[str, Any]:
     report = sparsity_report(model, mask)
     return {
@@ -82,8 +82,8 @@ def _train_record(
         "model_spec": asdict(spec),
         "sparsity_report": report.as_dict(),
         "achieved_sparsity": report.prunable_sparsity,
-        "device": describe_device(resolve_device(params["training"]["device"])),
-        "provenance": provenance(params, seed=key["seed"]),
+        "device": describe_device(resolve_device(settings["training"]["device"])),
+        "provenance": provenance(settings, seed=key["seed"]),
     }
 
 
@@ -92,7 +92,7 @@ def _train_and_save(
     dataset: Dataset,
     spec: ModelSpec,
     key: Mapping[str, Any],
-    params: Mapping[str, Any],
+    settings: Mapping[str, Any],
     mask: Mask | None,
     model_path: PathLike,
     record_path: PathLike,
@@ -107,31 +107,31 @@ def _train_and_save(
     result = train(
         model,
         dataset,
-        TrainSettings.from_config(params["training"]),
+        TrainSettings.from_config(settings["training"]),
         seed=key["seed"],
         mask=mask,
         checkpoint=Path(checkpoint_path),
-        fingerprint=stable_hash({**key, **params, **(inputs or {})}),
+        fingerprint=stable_hash({**key, **settings, **(inputs or {})}),
     )
     save_state_dict(model.state_dict(), model_path)
-    write_json(record_path, _train_record(result, spec, model, mask, key, params))
+    write_json(record_path, _train_record(result, spec, model, mask, key, settings))
     Path(checkpoint_path).unlink(missing_ok=True)
 
 
 def train_dense(
     key: Mapping[str, Any],
-    params: Mapping[str, Any],
+    settings: Mapping[str, Any],
     init_path: PathLike,
     model_path: PathLike,
     record_path: PathLike,
     checkpoint_path: PathLike,
 ) -> None:
     """Stage 1: initialise w0 (saved before any step), train the dense network, record its metrics."""
-    dataset, spec = _dataset_and_spec(key, params)
+    dataset, spec = _dataset_and_spec(key, settings)
     model = build_model(spec, seed=key["seed"])
     save_state_dict(model.state_dict(), init_path)
     _train_and_save(
-        model, dataset, spec, key, params, None, model_path, record_path, checkpoint_path
+        model, dataset, spec, key, settings, None, model_path, record_path, checkpoint_path
     )
 
 
@@ -159,7 +159,7 @@ def load_mask(path: PathLike, model: nn.Module) -> Mask:
 
 def train_ticket(
     key: Mapping[str, Any],
-    params: Mapping[str, Any],
+    settings: Mapping[str, Any],
     init_path: PathLike,
     mask_path: PathLike,
     dense_record_path: PathLike,
@@ -168,7 +168,7 @@ def train_ticket(
     checkpoint_path: PathLike,
 ) -> None:
     """Stage 3: rewind to w0 under the mask (m ⊙ w0) and retrain with the dense schedule."""
-    dataset, spec = _dataset_and_spec(key, params)
+    dataset, spec = _dataset_and_spec(key, settings)
     if spec != _spec_from_record(dense_record_path):
         raise ValueError(f"{dense_record_path}: the dense model was built with another model spec")
     model = build_model(spec)
@@ -177,30 +177,30 @@ def train_ticket(
     # A checkpoint of a ticket grown from another w0 or mask must never be resumed.
     inputs = {"w0": file_digest(init_path), "mask": file_digest(mask_path)}
     _train_and_save(
-        model, dataset, spec, key, params, mask, model_path, record_path, checkpoint_path, inputs
+        model, dataset, spec, key, settings, mask, model_path, record_path, checkpoint_path, inputs
     )
 
 
 def export_outputs(
     key: Mapping[str, Any],
-    params: Mapping[str, Any],
+    settings: Mapping[str, Any],
     model_path: PathLike,
     record_path: PathLike,
     outputs_path: PathLike,
 ) -> None:
     """Stage 4: the model's logits, loss and correctness on the fixed attack samples, in eval mode."""
-    dataset = load_dataset(key["dataset"], params["data"])
+    dataset = load_dataset(key["dataset"], settings["data"])
     model = build_model(_spec_from_record(record_path))
     load_weights(model, model_path)
-    settings = TrainSettings.from_config(params["training"])
-    device = resolve_device(settings.device)
-    prepare_model(model, device, settings.channels_last)
+    train_settings = TrainSettings.from_config(settings["training"])
+    device = resolve_device(train_settings.device)
+    prepare_model(model, device, train_settings.channels_last)
     selection = select_samples(
         len(dataset.train),
         len(dataset.test),
-        eval_size=params["eval_size"],
-        max_per_pool=params["outputs"]["max_per_pool"],
-        seed=params["outputs"]["selection_seed"],
+        eval_size=settings["eval_size"],
+        max_per_pool=settings["outputs"]["max_per_pool"],
+        seed=settings["outputs"]["selection_seed"],
     )
     log.info("exporting %d members and %d non-members", selection.per_pool, selection.per_pool)
-    outputs.export_outputs(model, dataset, selection, settings, device, outputs_path)
+    outputs.export_outputs(model, dataset, selection, train_settings, device, outputs_path)

@@ -28,11 +28,8 @@ from lottery_mia.figures.selection import (
 )
 from lottery_mia.figures.style import (
     arch_label,
-    arch_styles,
     dataset_label,
-    figure_style,
-    ordered_archs,
-    ordered_datasets,
+    panels_for,
     save_figure,
     styled,
 )
@@ -52,11 +49,14 @@ def plot_attack_vs_samples(
     sparsity, noted in its row's titles. Chance (0.5) is drawn for accuracy and precision, which a
     guessing attack reaches on the balanced evaluation set; recall has no fixed chance level.
     """
-    look = figure_style(style)
     rows = rows_for_attack(summary, attack)
-    datasets = ordered_datasets(rows["dataset"])
-    archs = ordered_archs(rows["arch"])
-    arch_looks = arch_styles(archs, look)
+    panels = panels_for(rows, style)
+    look, datasets, archs, arch_looks = (
+        panels.look,
+        panels.datasets,
+        panels.archs,
+        panels.arch_looks,
+    )
     metrics = ("accuracy", "precision", "recall")
     notes: list[str] = []
     with styled(look):

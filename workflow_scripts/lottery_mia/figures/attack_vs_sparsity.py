@@ -27,11 +27,8 @@ from lottery_mia.figures.selection import (
 )
 from lottery_mia.figures.style import (
     arch_label,
-    arch_styles,
     dataset_label,
-    figure_style,
-    ordered_archs,
-    ordered_datasets,
+    panels_for,
     save_figure,
     styled,
 )
@@ -50,11 +47,14 @@ def plot_attack_vs_sparsity(
     A dataset that did not run ``n_samples`` is shown at its largest sample count, noted in its
     column title.
     """
-    look = figure_style(style)
     rows = rows_for_attack(summary, attack)
-    datasets = ordered_datasets(rows["dataset"])
-    archs = ordered_archs(rows["arch"])
-    arch_looks = arch_styles(archs, look)
+    panels = panels_for(rows, style)
+    look, datasets, archs, arch_looks = (
+        panels.look,
+        panels.datasets,
+        panels.archs,
+        panels.arch_looks,
+    )
     metrics = ("accuracy", "auc")
     notes: list[str] = []
     with styled(look):

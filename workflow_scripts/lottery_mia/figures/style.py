@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -107,6 +108,24 @@ def figure_style(style: Mapping[str, Any]) -> FigureStyle:
         palette=style.get("palette", defaults.palette),
         dpi=style.get("dpi", defaults.dpi),
     )
+
+
+@dataclass(frozen=True)
+class Panels:
+    """What the per-architecture figures share: the look, datasets (one panel column or row each)
+    in paper order, and one colour and marker per architecture."""
+
+    look: FigureStyle
+    datasets: list[str]
+    archs: list[str]
+    arch_looks: dict[str, dict[str, Any]]
+
+
+def panels_for(rows: pd.DataFrame, style: Mapping[str, Any]) -> Panels:
+    """The panels of a figure drawing ``rows`` (columns ``dataset`` and ``arch``)."""
+    look = figure_style(style)
+    archs = ordered_archs(rows["arch"])
+    return Panels(look, ordered_datasets(rows["dataset"]), archs, arch_styles(archs, look))
 
 
 @contextlib.contextmanager

@@ -20,11 +20,8 @@ from lottery_mia.figures.axes import (
 from lottery_mia.figures.selection import mean_over_seeds, model_accuracies, seed_note
 from lottery_mia.figures.style import (
     arch_label,
-    arch_styles,
     dataset_label,
-    figure_style,
-    ordered_archs,
-    ordered_datasets,
+    panels_for,
     save_figure,
     styled,
 )
@@ -37,11 +34,14 @@ def plot_test_accuracy(
     style: Mapping[str, Any],
 ) -> Figure:
     """Figure 1: test accuracy of the dense model and its tickets vs sparsity, per architecture."""
-    look = figure_style(style)
     models = model_accuracies(summary)
-    datasets = ordered_datasets(models["dataset"])
-    archs = ordered_archs(models["arch"])
-    arch_looks = arch_styles(archs, look)
+    panels = panels_for(models, style)
+    look, datasets, archs, arch_looks = (
+        panels.look,
+        panels.datasets,
+        panels.archs,
+        panels.arch_looks,
+    )
     stats = mean_over_seeds(models, ["dataset", "arch", "sparsity"], "test_accuracy")
     with styled(look):
         fig, axes = panel_grid(1, len(datasets), sparsity_panel_width(models, 3.6), 2.9)
