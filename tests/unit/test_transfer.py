@@ -21,7 +21,7 @@ from lottery_mia.attacks import (
 )
 from lottery_mia.metrics import METRIC_NAMES
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
-from lottery_mia.transfer import TRANSFER_COLUMNS, transfer_matrix
+from lottery_mia.transfer_matrix import TRANSFER_COLUMNS, transfer_matrix
 
 N_CLASSES = 5
 N_PER_POOL = 200

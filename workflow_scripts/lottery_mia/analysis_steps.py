@@ -14,7 +14,7 @@ from lottery_mia.atomic import PathLike, read_json, write_json, write_parquet
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
 from lottery_mia.summary import build_summary
-from lottery_mia.transfer import transfer_matrix
+from lottery_mia.transfer_matrix import transfer_matrix
 
 log = logging.getLogger(__name__)
 
