@@ -10,7 +10,7 @@ min_version("9.0")
 
 # config.yaml is the default experiment. A config that names its `datasets` (`--configfile
 # configs/paper.yaml`) is a whole experiment and replaces it, so another grid never inherits the
-# demo's datasets; without `datasets` (`--config figures='{dpi: 300}'`) it overrides keys of
+# demo's datasets; without `datasets` (`--config figures='{palette: deep}'`) it overrides keys of
 # config.yaml. Done on the `config` dict, not with the `configfile:` directive, which would merge
 # config.yaml into every --configfile. (`--replace-workflow-config` does not help: profiles are not
 # applied inside cluster jobs, which would then see the merged config.)

@@ -144,17 +144,17 @@ def test_command_line_keys_without_datasets_override_the_default_config(tmp_path
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     command = [*SNAKEMAKE, "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path), "-n"]
     planned = subprocess.run(
-        [*command, "--quiet", "rules", "--config", "figures={dpi: 100}"],
+        [*command, "--quiet", "rules", "--config", "figures={palette: deep}"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert planned.returncode == 0, planned.stderr
     assert parse_job_counts(planned.stdout + planned.stderr)["train_dense"] == 2  # demo's archs
     refused = subprocess.run(
-        [*command, "--config", "figures={dpi: 10}"],
+        [*command, "--config", "figures={context: huge}"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert refused.returncode != 0
-    assert "config key 'figures.dpi'" in refused.stdout + refused.stderr
+    assert "config key 'figures.context'" in refused.stdout + refused.stderr
 
 
 def test_the_report_holds_every_figure_and_table_with_its_caption(tiny_run, tmp_path):
