@@ -195,7 +195,7 @@ def export_outputs(
     load_weights(model, model_path)
     settings = TrainSettings.from_config(params["training"])
     device = resolve_device(settings.device)
-    prepare_model(model, device, settings.channels_last)
+    prepare_model(model, device, settings.uses_channels_last(device))
     selection = select_samples(
         len(dataset.train),
         len(dataset.test),
