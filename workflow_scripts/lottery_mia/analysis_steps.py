@@ -14,7 +14,7 @@ from lottery_mia.atomic import PathLike, read_json, write_json
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
 from lottery_mia.summary import build_summary, write_parquet_atomic
-from lottery_mia.transfer import transfer_matrix
+from lottery_mia.transfer import transfer_matrix_from_files
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,10 @@ def transfer(
     matrix_path: PathLike,
 ) -> None:
     """Stage 6: attacks trained on each source model's outputs, evaluated on every target model."""
-    models = [
-        (key, read_outputs(path)) for key, path in zip(model_keys, outputs_paths, strict=True)
-    ]
+    models = list(zip(model_keys, outputs_paths, strict=True))
     settings = attacks.AttackSettings.from_config(params["attack"])
-    write_parquet_atomic(transfer_matrix(models, attack, n_samples, settings), matrix_path)
+    matrix = transfer_matrix_from_files(models, attack, n_samples, settings)
+    write_parquet_atomic(matrix, matrix_path)
 
 
 def summarize(attack_paths: Sequence[PathLike], summary_path: PathLike) -> None:
