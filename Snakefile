@@ -13,6 +13,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "rules/common.smk"
+include: "rules/resources.smk"
 include: "rules/train.smk"
 include: "rules/prune.smk"
 include: "rules/outputs.smk"

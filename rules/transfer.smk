@@ -11,6 +11,8 @@ rule transfer:
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
+    resources:
+        mem_mb=transfer_mem_mb,
     params:
         settings=attack_params,
         models=lambda w: model_keys(w.dataset),
