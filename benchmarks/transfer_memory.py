@@ -37,7 +37,9 @@ def child(code: Path, request: dict) -> dict:
         outputs_paths=request["paths"],
         attack=request["attack"],
         n_samples=request["n_samples"],
-        params={"attack": {"eval_size": request["eval_size"]}},
+        params={
+            "attack": {"eval_size": request["eval_size"], "mlp": {"max_iter": request["mlp_iter"]}}
+        },
         matrix_path=request["matrix"],
     )
     seconds = time.perf_counter() - started
@@ -78,6 +80,7 @@ def measure(paths: list[Path], folder: Path, args: argparse.Namespace) -> dict:
         "attack": args.attack,
         "n_samples": args.n_samples,
         "eval_size": args.eval_size,
+        "mlp_iter": args.mlp_max_iter,
         "matrix": str(folder / f"matrix_{len(paths)}.parquet"),
     }
     command = [sys.executable, __file__, "--child", str(args.code), json.dumps(request)]
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-samples", type=int, default=2_000)
     parser.add_argument("--rows-per-group", type=int, default=1_024)
     parser.add_argument("--attack", default="loss_threshold")
+    parser.add_argument("--mlp-max-iter", type=int, default=300, help="attack.mlp.max_iter")
     parser.add_argument("--code", type=Path, default=REPO / "workflow_scripts")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -41,7 +41,9 @@ def export_runtime(wildcards, attempt):
 
 def torch_mem_mb(wildcards, attempt):
     """Host memory of a training, ticket or export job."""
-    return throughput.train_mem_mb(wildcards.dataset, _workers(wildcards.dataset), attempt)
+    return throughput.train_mem_mb(
+        wildcards.dataset, _workers(wildcards.dataset), attempt
+    )
 
 
 def transfer_mem_mb(wildcards, attempt):
