@@ -85,8 +85,8 @@ def measure(paths: list[Path], folder: Path, args: argparse.Namespace) -> dict:
         "matrix": str(folder / f"matrix_{len(paths)}.parquet"),
     }
     command = [sys.executable, __file__, "--child", str(args.code), json.dumps(request)]
-    # One BLAS thread, as in the rule (Snakemake sets these to the job's threads): with a pool per core on
-    # a shared machine the same MLP fit took 5 s or 110 s.
+    # One BLAS thread, as in the rule (Snakemake sets these to the job's threads): with one
+    # thread per core on a shared machine the same MLP fit took 5 s or 110 s.
     single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     env = {**os.environ, **single}
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
