@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
+from lottery_mia.config import ConfigError, load_schema, validate_config
 from lottery_mia.training import TrainSettings
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "workflow_scripts"
@@ -66,3 +68,13 @@ def test_default_width4_training_survives_the_avx2_code_path():
     )
     assert done.returncode == 0, f"exit {done.returncode}:\n{done.stderr[-2000:]}"
     assert done.stdout.strip().splitlines()[-1] == "equal"
+
+
+def test_schema_defaults_to_auto_and_names_a_bad_value():
+    schema = load_schema(SCRIPTS.parent / "rules" / "schemas" / "config.schema.yaml")
+    config = yaml.safe_load((SCRIPTS.parent / "tests" / "configs" / "tiny.yaml").read_text())
+    config["training"].pop("channels_last", None)
+    assert validate_config(config, schema)["training"]["channels_last"] == "auto"
+    config["training"]["channels_last"] = "yes"
+    with pytest.raises(ConfigError, match=r"training\.channels_last': 'yes' is not one of"):
+        validate_config(config, schema)
