@@ -26,6 +26,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/resources.smk"
 include: "rules/train.smk"
 include: "rules/prune.smk"
 include: "rules/outputs.smk"

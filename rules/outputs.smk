@@ -16,6 +16,8 @@ rule export_outputs:
     threads: config["compute"]["train_threads"]
     resources:
         gpu=gpu_request,
+        runtime=export_runtime,
+        mem_mb=torch_mem_mb,
     params:
         settings=export_settings,
         key=model_key,

@@ -15,6 +15,8 @@ rule train_dense:
     threads: config["compute"]["train_threads"]
     resources:
         gpu=gpu_request,
+        runtime=train_runtime,
+        mem_mb=torch_mem_mb,
     params:
         settings=train_settings,
         key=model_key,
@@ -42,6 +44,8 @@ rule train_ticket:
     threads: config["compute"]["train_threads"]
     resources:
         gpu=gpu_request,
+        runtime=train_runtime,
+        mem_mb=torch_mem_mb,
     params:
         settings=train_settings,
         key=model_key,

@@ -13,6 +13,8 @@ rule transfer:
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
+    resources:
+        mem_mb=transfer_mem_mb,
     params:
         settings=attack_settings,
         model_keys=lambda w: [model["key"] for model in dataset_models(w.dataset)],

@@ -14,7 +14,7 @@ from lottery_mia.atomic import PathLike, read_json, write_json, write_parquet
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
 from lottery_mia.summary import build_summary
-from lottery_mia.transfer_matrix import transfer_matrix
+from lottery_mia.transfer_matrix import transfer_matrix_from_files
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,10 @@ def transfer(
     matrix_path: PathLike,
 ) -> None:
     """Stage 6: attacks trained on each source model's outputs, evaluated on every target model."""
-    models = [
-        (key, read_outputs(path)) for key, path in zip(model_keys, outputs_paths, strict=True)
-    ]
+    models = list(zip(model_keys, outputs_paths, strict=True))
     attack_settings = attacks.AttackSettings.from_config(settings["attack"])
-    write_parquet(transfer_matrix(models, attack, n_samples, attack_settings), matrix_path)
+    matrix = transfer_matrix_from_files(models, attack, n_samples, attack_settings)
+    write_parquet(matrix, matrix_path)
 
 
 def summarize(attack_paths: Sequence[PathLike], summary_path: PathLike) -> None:

@@ -44,7 +44,7 @@ class TrainSettings:
     gamma: float = 0.1
     warmup_epochs: int = 0
     device: str = "auto"
-    channels_last: bool = True
+    channels_last: bool | str = "auto"  # "auto": only on CUDA (see uses_channels_last)
     amp: bool = True
     eval_batch_size: int = 512
     metrics_max_samples: int | None = None
@@ -56,6 +56,13 @@ class TrainSettings:
         if "milestones" in values:
             values["milestones"] = tuple(values["milestones"])
         return cls(**values)
+
+    def uses_channels_last(self, device: torch.device) -> bool:
+        """``auto`` means CUDA only: there it pays, while on the CPU oneDNN's AVX2 path corrupts
+        the heap in the weight gradient of narrow strided 1x1 convs (README, "Known issues")."""
+        if self.channels_last == "auto":
+            return device.type == "cuda"
+        return bool(self.channels_last)
 
 
 def learning_rate(epoch: int, settings: TrainSettings) -> float:
@@ -148,7 +155,7 @@ def evaluate(
 def forward_batch(
     model: nn.Module, images: torch.Tensor, settings: TrainSettings, device: torch.device
 ) -> torch.Tensor:
-    if settings.channels_last:
+    if settings.uses_channels_last(device):
         images = images.contiguous(memory_format=torch.channels_last)
     use_amp = settings.amp and device.type == "cuda"
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -214,7 +221,7 @@ def train(
     started = time.perf_counter()
     device = resolve_device(settings.device)
     log.info("training on %s", describe_device(device))
-    prepare_model(model, device, settings.channels_last)
+    prepare_model(model, device, settings.uses_channels_last(device))
     enforcer = MaskEnforcer(model, mask or {})
     enforcer.apply_to_weights()
     optimizer = torch.optim.SGD(

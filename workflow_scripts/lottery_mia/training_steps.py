@@ -194,7 +194,7 @@ def export_outputs(
     load_weights(model, model_path)
     train_settings = TrainSettings.from_config(settings["training"])
     device = resolve_device(train_settings.device)
-    prepare_model(model, device, train_settings.channels_last)
+    prepare_model(model, device, train_settings.uses_channels_last(device))
     selection = select_samples(
         len(dataset.train),
         len(dataset.test),

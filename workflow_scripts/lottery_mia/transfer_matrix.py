@@ -3,17 +3,25 @@
 This is the paper's Figure 4 (source model x target model, architectures x sparsities). Each
 attack is trained once per source model and scored on every target's evaluation rows; the
 diagonal is therefore exactly the ordinary attack on that model (``attacks.run_attack``).
+
+``transfer_matrix_from_files`` is what the rule runs: it streams, so its memory does not grow with
+the number of models (benchmarks/transfer_memory.py). It holds one source's training rows, one
+target's evaluation rows and the sample columns of the first model, never all outputs at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from lottery_mia.attacks import AttackSettings, evaluate_attack, fit_attack, split_attack_rows
 from lottery_mia.metrics import METRIC_NAMES
+from lottery_mia.outputs_table import validate_outputs
 
 KEY_FIELDS: tuple[str, ...] = ("arch", "sparsity", "seed")
 SAMPLE_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "attack_eval", "label")
@@ -67,6 +75,40 @@ def check_same_samples(models: Sequence[tuple[ModelKey, pd.DataFrame]]) -> None:
                 )
 
 
+def _checked_keys(keys: Sequence[ModelKey]) -> list[tuple[str, float, int]]:
+    if not keys:
+        raise ValueError("transfer_matrix needs at least one model; found none")
+    normalised = [_normalised_key(key) for key in keys]
+    duplicates = sorted({key for key in normalised if normalised.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"models listed more than once (arch, sparsity, seed): {duplicates}")
+    return normalised
+
+
+def _matrix(
+    keys: Sequence[tuple[str, float, int]],
+    train_rows: Callable[[int], pd.DataFrame],
+    eval_rows: Callable[[int], pd.DataFrame],
+    name: str,
+    n_samples: int,
+    settings: AttackSettings,
+) -> pd.DataFrame:
+    """Fit on each source's training rows, score every target's evaluation rows (source-major)."""
+    records: list[dict[str, object]] = []
+    for source, source_key in enumerate(keys):
+        fitted = fit_attack(name, train_rows(source), settings)
+        for target, target_key in enumerate(keys):
+            record: dict[str, object] = {
+                **{f"source_{f}": v for f, v in zip(KEY_FIELDS, source_key, strict=True)},
+                **{f"target_{f}": v for f, v in zip(KEY_FIELDS, target_key, strict=True)},
+                "attack": name,
+                "n_samples": int(n_samples),
+            }
+            record.update(evaluate_attack(fitted, eval_rows(target)))
+            records.append(record)
+    return pd.DataFrame.from_records(records, columns=list(TRANSFER_COLUMNS))
+
+
 def transfer_matrix(
     models: Sequence[tuple[ModelKey, pd.DataFrame]],
     name: str,
@@ -78,25 +120,100 @@ def transfer_matrix(
     ``models`` are ``(key, outputs)`` pairs with keys holding ``arch``, ``sparsity`` and ``seed``.
     Rows come in source-major order of ``models``; columns are ``TRANSFER_COLUMNS``.
     """
-    if not models:
-        raise ValueError("transfer_matrix needs at least one model; found none")
-    keys = [_normalised_key(key) for key, _ in models]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise ValueError(f"models listed more than once (arch, sparsity, seed): {duplicates}")
+    keys = _checked_keys([key for key, _ in models])
     check_same_samples(models)
-
     splits = [split_attack_rows(outputs, n_samples, settings.eval_size) for _, outputs in models]
-    records: list[dict[str, object]] = []
-    for source_key, (source_train, _) in zip(keys, splits, strict=True):
-        fitted = fit_attack(name, source_train, settings)
-        for target_key, (_, target_eval) in zip(keys, splits, strict=True):
-            record: dict[str, object] = {
-                **{f"source_{f}": v for f, v in zip(KEY_FIELDS, source_key, strict=True)},
-                **{f"target_{f}": v for f, v in zip(KEY_FIELDS, target_key, strict=True)},
-                "attack": name,
-                "n_samples": int(n_samples),
-            }
-            record.update(evaluate_attack(fitted, target_eval))
-            records.append(record)
-    return pd.DataFrame.from_records(records, columns=list(TRANSFER_COLUMNS))
+    return _matrix(keys, lambda i: splits[i][0], lambda i: splits[i][1], name, n_samples, settings)
+
+
+def _open_parquet(path: str | os.PathLike[str]) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as err:
+        raise ValueError(f"{path}: not a readable parquet file ({err})") from err
+
+
+def read_sample_columns(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Validate ``path`` batch by batch against the outputs contract; return its small columns.
+
+    Memory is one row group plus the returned columns (no logits), whatever the file's size.
+    """
+    parquet = _open_parquet(path)
+    small = [name for name in parquet.schema_arrow.names if name != "logits"]
+    parts: list[pa.Table] = []
+    n_classes: set[int] = set()
+    try:
+        for group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(group)
+            validate_outputs(table, str(path))
+            n_classes.add(len(table.column("logits")[0]))
+            parts.append(table.select(small))
+    except pa.ArrowException as err:
+        raise ValueError(f"{path}: not a readable parquet file ({err})") from err
+    if len(n_classes) > 1:
+        raise ValueError(
+            f"{path}: logits lengths range from {min(n_classes)} to {max(n_classes)}; "
+            "expected the same number of classes in every row"
+        )
+    if not parts:
+        raise ValueError(f"{path}: no rows; expected one row per attack sample")
+    return pa.concat_tables(parts).to_pandas()
+
+
+def read_rows(
+    path: str | os.PathLike[str], positions: np.ndarray, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Rows at ``positions`` (sorted file row numbers) of ``path``, reading only the row groups
+    that hold them; the index is the file row number, as in a frame of the whole file."""
+    parquet = _open_parquet(path)
+    parts: list[pa.Table] = []
+    first_row = 0
+    for group in range(parquet.num_row_groups):
+        group_rows = parquet.metadata.row_group(group).num_rows
+        wanted = positions[(positions >= first_row) & (positions < first_row + group_rows)]
+        if wanted.size:
+            table = parquet.read_row_group(group, columns=columns)
+            parts.append(table.take(pa.array(wanted - first_row)))
+        first_row += group_rows
+    frame = pa.concat_tables(parts).to_pandas()
+    frame.index = pd.Index(positions)
+    return frame
+
+
+def attack_columns(name: str) -> list[str] | None:
+    """Columns an attack reads: the loss threshold needs no logits (None = every column)."""
+    if name == "loss_threshold":
+        return ["member", "label", "loss", "attack_eval"]
+    return None
+
+
+def transfer_matrix_from_files(
+    models: Sequence[tuple[ModelKey, str | os.PathLike[str]]],
+    name: str,
+    n_samples: int,
+    settings: AttackSettings,
+) -> pd.DataFrame:
+    """``transfer_matrix`` on ``(key, outputs.parquet path)`` pairs, streamed model by model.
+
+    First every file is validated and its sample columns compared with the first model's; then
+    each source's training rows are read and fitted, and each target's evaluation rows read
+    (only the row groups holding them) and scored. Equal to ``transfer_matrix`` on the frames.
+    """
+    keys = _checked_keys([key for key, _ in models])
+    reference_key, reference_path = models[0]
+    reference = read_sample_columns(reference_path)
+    for key, path in models[1:]:
+        check_same_samples([(reference_key, reference), (key, read_sample_columns(path))])
+    train, evaluation = split_attack_rows(reference, n_samples, settings.eval_size)
+    train_positions, eval_positions = train.index.to_numpy(), evaluation.index.to_numpy()
+    del reference, train, evaluation
+    columns = attack_columns(name)
+    paths = [path for _, path in models]
+    return _matrix(
+        keys,
+        lambda i: read_rows(paths[i], train_positions, columns),
+        lambda i: read_rows(paths[i], eval_positions, columns),
+        name,
+        n_samples,
+        settings,
+    )

@@ -1,0 +1,89 @@
+"""How long ``snakemake -n`` takes on configs/paper.yaml, and how many jobs it plans.
+
+The config's data roots point at fabricated trees with the real sizes and layouts (full-size
+CIFAR-10/100 batch files, an ImageNet tree of empty JPEG files: 1,000 classes x 50 per split),
+built with the helpers of tests/workflow/test_datasets_workflow.py, so parse-time checks run as they would
+on the real data. Each repeat is a fresh ``snakemake -n --quiet rules`` process (what a user
+waits for, interpreter start and config validation included); prints the median:
+
+    .venv/bin/python benchmarks/dry_run_paper.py --repeats 3
+    .venv/bin/python benchmarks/dry_run_paper.py --profile profiles/slurm   # with SLURM resources
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [
+    str(REPO / "workflow_scripts"),
+    str(REPO / "tests"),
+    str(REPO / "tests" / "workflow"),
+]
+
+from test_datasets_workflow import write_empty_image_tree, write_full_size_cifar  # noqa: E402
+
+from conftest import parse_job_counts  # noqa: E402
+
+
+def fabricated_paper_config(folder: Path, images: Path) -> Path:
+    config = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+    for name in ("cifar10", "cifar100"):
+        config["datasets"][name]["root"] = str(write_full_size_cifar(folder, name))
+    config["datasets"]["imagenet"]["root"] = str(write_empty_image_tree(images, 1000, 50, 50))
+    path = folder / "paper.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def dry_run(config: Path, workdir: Path, profile: str | None) -> tuple[float, dict[str, int]]:
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+               "--directory", str(workdir), "--configfile", str(config),
+               "-n", "--quiet", "rules"]  # fmt: skip
+    if profile:
+        command += ["--profile", str(REPO / profile)]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"snakemake -n failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return seconds, parse_job_counts(done.stdout + done.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile", help="e.g. profiles/slurm (needs its executor plugin)")
+    args = parser.parse_args(argv)
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory() as tmp:
+        image_root = Path(tempfile.mkdtemp(dir=shm if os.access(shm, os.W_OK) else tmp))
+        try:
+            started = time.perf_counter()
+            config = fabricated_paper_config(Path(tmp), image_root / "imagenet")
+            print(f"fabricated data trees in {time.perf_counter() - started:.1f} s")
+            runs = [dry_run(config, Path(tmp) / "run", args.profile) for _ in range(args.repeats)]
+        finally:
+            shutil.rmtree(image_root, ignore_errors=True)
+    seconds = [s for s, _ in runs]
+    jobs = runs[-1][1]
+    print(f"jobs per rule: {jobs}")
+    print(
+        f"snakemake -n on configs/paper.yaml{' with ' + args.profile if args.profile else ''}: "
+        f"{sum(jobs.values())} jobs, median {statistics.median(seconds):.1f} s "
+        f"(runs: {', '.join(f'{s:.1f}' for s in seconds)})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+# Cluster resources from measured or published throughput (lottery_mia/resources.py), one small
+# function per resource. A retry gets `attempt` times as much and resumes from the epoch
+# checkpoint. Locally Snakemake only enforces what `--resources` limits.
+from lottery_mia import resources as throughput
+
+
+def _device_kind(wildcards):
+    return "cuda" if gpu_request(wildcards) else "cpu"
+
+
+def _workers(dataset):
+    return config["datasets"][dataset].get("workers", 0) or 0
+
+
+def train_runtime(wildcards, attempt):
+    """Minutes of a dense or ticket training job (sbatch -t)."""
+    training = training_settings(config, wildcards.dataset)
+    return throughput.train_minutes(
+        _device_kind(wildcards),
+        wildcards.dataset,
+        wildcards.arch,
+        config["model"]["width"],
+        training["epochs"],
+        training.get("metrics_max_samples"),
+        _workers(wildcards.dataset),
+        attempt,
+    )
+
+
+def export_runtime(wildcards, attempt):
+    """Minutes of an output export job."""
+    return throughput.export_minutes(
+        _device_kind(wildcards),
+        wildcards.dataset,
+        wildcards.arch,
+        config["model"]["width"],
+        _workers(wildcards.dataset),
+        attempt,
+    )
+
+
+def torch_mem_mb(wildcards, attempt):
+    """Host memory of a training, ticket or export job."""
+    return throughput.train_mem_mb(
+        wildcards.dataset, _workers(wildcards.dataset), attempt
+    )
+
+
+def transfer_mem_mb(wildcards, attempt):
+    """Memory of a transfer job: n training rows + the evaluation rows of one model at a time
+    (it streams model by model: benchmarks/transfer_memory.py)."""
+    rows = int(wildcards.n) + config["attack"]["eval_size"]
+    return throughput.attack_fit_mem_mb(wildcards.dataset, rows, attempt)

@@ -1,0 +1,82 @@
+"""SLURM runtime and memory follow from the throughput table, and say where their rates come from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lottery_mia import resources
+from lottery_mia.resources import (
+    RATES,
+    attack_fit_mem_mb,
+    export_minutes,
+    rate,
+    train_mem_mb,
+    train_minutes,
+)
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "rules" / "schemas" / "config.schema.yaml"
+
+
+def schema_enum(*keys: str) -> list[str]:
+    node = yaml.safe_load(SCHEMA_PATH.read_text())
+    for key in keys:
+        node = node[key]
+    return node
+
+
+def test_every_dataset_and_arch_has_a_rate_with_its_source():
+    datasets = list(schema_enum("properties", "datasets", "properties"))
+    archs = schema_enum("properties", "grid", "properties", "archs", "items", "enum")
+    for device in ("cuda", "cpu"):
+        for dataset in datasets:
+            for arch in archs:
+                entry = RATES[(device, dataset, arch)]
+                assert entry.train > 0 and entry.infer > 0
+                assert entry.source.split(":")[0] in {"measured", "published", "estimated"}
+
+
+def test_training_runtime_is_startup_plus_safety_times_images_over_rate():
+    speed = rate("cuda", "cifar10", "resnet18", 64)
+    epochs = 160
+    seconds = epochs * 50_000 / speed.train + (epochs * 10_000 + 50_000) / speed.infer
+    expected = int(-(-(resources.STARTUP_MINUTES + resources.SAFETY * seconds / 60) // 1))
+    assert train_minutes("cuda", "cifar10", "resnet18", 64, epochs) == expected
+
+
+def test_runtime_grows_with_epochs_width_and_attempt():
+    one = train_minutes("cuda", "cifar10", "resnet50", 64, 10)
+    assert train_minutes("cuda", "cifar10", "resnet50", 64, 100) > 4 * one
+    assert train_minutes("cuda", "cifar10", "resnet50", 128, 10) > one
+    assert train_minutes("cuda", "cifar10", "resnet50", 64, 10, attempt=2) == 2 * one
+    # Narrower than the reference width is never assumed faster.
+    assert train_minutes("cuda", "cifar10", "resnet50", 16, 10) == one
+
+
+def test_imagenet_is_capped_by_jpeg_decoding_workers():
+    slow = rate("cuda", "imagenet", "resnet18", 64, workers=2)
+    fast = rate("cuda", "imagenet", "resnet18", 64, workers=64)
+    assert slow.train == 2 * resources.JPEG_IMAGES_PER_WORKER
+    assert fast.train == RATES[("cuda", "imagenet", "resnet18")].train
+
+
+def test_imagenet_metrics_cap_shortens_the_evaluation():
+    full = train_minutes("cuda", "imagenet", "resnet50", 64, 90, None, workers=8)
+    capped = train_minutes("cuda", "imagenet", "resnet50", 64, 90, 50_000, workers=8)
+    assert capped < full
+
+
+def test_export_and_memory_scale_with_the_data():
+    assert export_minutes("cuda", "imagenet", "resnet50", 64, 8) > export_minutes(
+        "cuda", "cifar10", "resnet50", 64
+    )
+    assert train_mem_mb("imagenet", workers=8) > train_mem_mb("imagenet", workers=2)
+    assert train_mem_mb("cifar10", attempt=2) == 2 * train_mem_mb("cifar10")
+    assert attack_fit_mem_mb("imagenet", 100_000) > attack_fit_mem_mb("cifar10", 100_000)
+
+
+def test_unknown_device_is_refused_naming_it():
+    with pytest.raises(KeyError, match="tpu"):
+        rate("tpu", "cifar10", "resnet18", 64)

@@ -1,0 +1,53 @@
+"""The rules' runtime and mem_mb are the throughput table's (lottery_mia.resources), per job."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from conftest import TINY_CONFIG, run_snakemake
+from lottery_mia import resources
+
+JOB = re.compile(r"rule (\w+):\n(?:    .*\n)*?    wildcards: (.*)\n    resources: (.*)\n")
+
+
+def planned_resources(text: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """(rule, wildcards, resources) of every job printed by ``snakemake -n``."""
+    jobs = []
+    for rule, wildcards, found in JOB.findall(text):
+        pairs = [item.split("=", 1) for item in wildcards.split(", ")]
+        amounts = [item.split("=", 1) for item in found.split(", ")]
+        jobs.append((rule, dict(pairs), dict(amounts)))
+    return jobs
+
+
+@pytest.mark.workflow
+def test_dry_run_requests_the_tables_runtime_and_memory(tmp_path):
+    config = yaml.safe_load(TINY_CONFIG.read_text())
+    config["training"].update({"epochs": 40, "device": "cpu"})
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    result = run_snakemake(tmp_path / "run", config_path, "-n")
+    jobs = planned_resources(result.stdout + result.stderr)
+    width, epochs = config["model"]["width"], 40
+    checked = set()
+    for rule, wildcards, amounts in jobs:
+        if rule in ("train_dense", "train_ticket"):
+            expected = resources.train_minutes("cpu", "digits", wildcards["arch"], width, epochs)
+            assert int(amounts["runtime"]) == expected
+            assert int(amounts["mem_mb"]) == resources.train_mem_mb("digits")
+        elif rule == "export_outputs":
+            expected = resources.export_minutes("cpu", "digits", wildcards["arch"], width)
+            assert int(amounts["runtime"]) == expected
+        elif rule == "transfer":
+            rows = int(wildcards["n"]) + config["attack"]["eval_size"]
+            assert int(amounts["mem_mb"]) == resources.attack_fit_mem_mb("digits", rows)
+        else:
+            continue
+        checked.add(rule)
+    assert checked == {"train_dense", "train_ticket", "export_outputs", "transfer"}
+    # 40 epochs of ResNet-50 take longer than of ResNet-18 (the table's rates differ).
+    runtimes = {w["arch"]: int(a["runtime"]) for r, w, a in jobs if r == "train_dense"}
+    assert runtimes["resnet50"] > runtimes["resnet18"]

@@ -1,0 +1,159 @@
+"""Cluster resources (``runtime`` minutes, ``mem_mb``) from a table of images per second.
+
+Runtime of a training job = epochs x images per epoch / training rate + evaluation passes /
+inference rate, times ``SAFETY``, plus ``STARTUP_MINUTES``; a retry (``attempt`` 2, 3, ...) gets
+that many times as much, and resumes from the epoch checkpoint. Rates are per dataset and
+architecture at a reference width; each says where it comes from: ``measured`` (on which
+machine), ``published`` (with the reference) or ``estimated`` (and how). Replace an estimate with
+the output of ``benchmarks/gpu_check.sh`` once it has run on the cluster's GPU.
+
+Pure Python without torch: the Snakefile imports it while parsing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: Runtime estimates are multiplied by this: shared nodes, slower GPUs, file systems.
+SAFETY = 1.5
+#: Python, torch and CUDA start-up, data loading and checks before the first step.
+STARTUP_MINUTES = 5
+#: JPEG decode + random-resized-crop per DataLoader worker (PIL, one core): caps ImageNet rates.
+JPEG_IMAGES_PER_WORKER = 150.0
+#: Host memory of a torch process with CUDA context, model and optimiser, before any data.
+BASE_MB = 3000
+#: Host memory per ImageNet DataLoader worker (its own interpreter, prefetched uint8 batches).
+WORKER_MB = 1000
+#: Attack fits hold a few float64 copies of the feature matrix (logits, probabilities, scaled).
+ATTACK_BYTES_PER_VALUE = 40
+ATTACK_BASE_MB = 1000
+
+
+@dataclass(frozen=True)
+class PoolShape:
+    """Official pool sizes and image shape of a dataset (members, non-members)."""
+
+    train: int
+    test: int
+    classes: int
+    pixels: int  # channels x height x width of one stored image
+
+
+DATASETS: dict[str, PoolShape] = {
+    "digits": PoolShape(898, 899, 10, 1 * 8 * 8),
+    "cifar10": PoolShape(50_000, 10_000, 10, 3 * 32 * 32),
+    "cifar100": PoolShape(50_000, 10_000, 100, 3 * 32 * 32),
+    "imagenet": PoolShape(1_281_167, 50_000, 1_000, 3 * 224 * 224),
+}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Images per second of one dataset x architecture at ``width`` on one kind of device."""
+
+    train: float  # one SGD step per batch: forward, backward, update
+    infer: float  # eval mode, inference_mode: export and evaluation
+    width: int
+    source: str  # "measured: ...", "published: ..." or "estimated: ..."
+
+
+_A100 = (
+    "published: NVIDIA DeepLearningExamples PyTorch ResNet-50 v1.5, 1x A100 80GB, AMP, "
+    "batch 256: 2,470 img/s training"
+)
+_FROM_A100 = "estimated: the published A100 ResNet-50 rate scaled by forward FLOPs"
+_CPU = (
+    "measured: benchmarks/gpu_check.py --device cpu --table-rates, fp32, 1 thread of a shared "
+    "2-core AMD EPYC, torch 2.14.1"
+)
+_CPU_IMAGENET = "estimated: the measured CPU CIFAR rate / 3.2 (forward FLOPs, 224 vs 32 px)"
+#: ``(device, dataset, arch)`` -> rate; device ``cuda`` (bf16 autocast, channels_last) or ``cpu``.
+RATES: dict[tuple[str, str, str], Rate] = {
+    ("cuda", "imagenet", "resnet50"): Rate(2470, 7400, 64, f"{_A100}; inference 3x training"),
+    ("cuda", "imagenet", "resnet18"): Rate(5600, 16800, 64, f"{_FROM_A100} (4.1 / 1.8 GFLOPs)"),
+    ("cuda", "cifar10", "resnet18"): Rate(9000, 27000, 64, f"{_FROM_A100} x 0.5 for 32 px"),
+    ("cuda", "cifar10", "resnet50"): Rate(3900, 11700, 64, f"{_FROM_A100} x 0.5 for 32 px"),
+    ("cuda", "digits", "resnet18"): Rate(
+        9000, 27000, 64, "estimated: as CIFAR (8 px is no faster)"
+    ),
+    ("cuda", "digits", "resnet50"): Rate(
+        3900, 11700, 64, "estimated: as CIFAR (8 px is no faster)"
+    ),
+    ("cpu", "cifar10", "resnet18"): Rate(20.3, 93.5, 64, _CPU),
+    ("cpu", "cifar10", "resnet50"): Rate(7.8, 18.5, 64, _CPU),
+    ("cpu", "digits", "resnet18"): Rate(900.0, 4865.0, 16, _CPU),
+    ("cpu", "digits", "resnet50"): Rate(236.0, 1103.0, 16, _CPU),
+    ("cpu", "imagenet", "resnet18"): Rate(6.3, 29.0, 64, _CPU_IMAGENET),
+    ("cpu", "imagenet", "resnet50"): Rate(2.4, 5.8, 64, _CPU_IMAGENET),
+}
+#: CIFAR-100 differs from CIFAR-10 only in the classifier's 100 outputs.
+for _device in ("cuda", "cpu"):
+    for _arch in ("resnet18", "resnet50"):
+        RATES[(_device, "cifar100", _arch)] = RATES[(_device, "cifar10", _arch)]
+
+
+def rate(device: str, dataset: str, arch: str, width: int, workers: int = 0) -> Rate:
+    """The table's rate, slowed by (width / reference width)^2 for wider models (never sped up
+    for narrower ones: small models leave a GPU idle) and capped by JPEG decoding on ImageNet."""
+    key = (device, dataset, arch)
+    if key not in RATES:
+        raise KeyError(f"no throughput for {key}; expected one of {sorted(RATES)}")
+    base = RATES[key]
+    slowdown = max(1.0, (width / base.width) ** 2)
+    train, infer = base.train / slowdown, base.infer / slowdown
+    if dataset == "imagenet":
+        decode = max(1, workers) * JPEG_IMAGES_PER_WORKER
+        train, infer = min(train, decode), min(infer, decode)
+    return Rate(train, infer, width, base.source)
+
+
+def _minutes(seconds: float, attempt: int) -> int:
+    return math.ceil(STARTUP_MINUTES + SAFETY * seconds / 60) * max(1, attempt)
+
+
+def train_minutes(
+    device: str,
+    dataset: str,
+    arch: str,
+    width: int,
+    epochs: int,
+    metrics_max_samples: int | None = None,
+    workers: int = 0,
+    attempt: int = 1,
+) -> int:
+    """``runtime`` of a dense or ticket training job: every epoch trains on the member pool and
+    evaluates the non-member pool; the end evaluates the member pool once more."""
+    pools, speed = DATASETS[dataset], rate(device, dataset, arch, width, workers)
+    cap = metrics_max_samples or math.inf
+    evaluated = epochs * min(pools.test, cap) + min(pools.train, cap)
+    seconds = epochs * pools.train / speed.train + evaluated / speed.infer
+    return _minutes(seconds, attempt)
+
+
+def export_minutes(
+    device: str, dataset: str, arch: str, width: int, workers: int = 0, attempt: int = 1
+) -> int:
+    """``runtime`` of an export job: inference on min(members, non-members) rows of each pool."""
+    pools, speed = DATASETS[dataset], rate(device, dataset, arch, width, workers)
+    return _minutes(2 * min(pools.train, pools.test) / speed.infer, attempt)
+
+
+def train_mem_mb(dataset: str, workers: int = 0, attempt: int = 1) -> int:
+    """``mem_mb`` of a training or export job: torch + CUDA, the in-memory uint8 splits (CIFAR,
+    digits; twice, for the copy made while loading) or the DataLoader workers (ImageNet)."""
+    pools = DATASETS[dataset]
+    if dataset == "imagenet":
+        data_mb = max(1, workers) * WORKER_MB
+    else:
+        data_mb = 2 * (pools.train + pools.test) * pools.pixels / 2**20
+    return math.ceil(BASE_MB + data_mb) * max(1, attempt)
+
+
+def attack_fit_mem_mb(dataset: str, rows: int, attempt: int = 1) -> int:
+    """``mem_mb`` of an attack or transfer job fitting on ``rows`` rows of class probabilities.
+
+    The transfer job streams (lottery_mia.transfer_matrix): it holds one model's rows at a time, so its
+    memory does not depend on the number of models (benchmarks/transfer_memory.py)."""
+    values = rows * DATASETS[dataset].classes
+    return math.ceil(ATTACK_BASE_MB + ATTACK_BYTES_PER_VALUE * values / 2**20) * max(1, attempt)
