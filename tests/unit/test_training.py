@@ -28,7 +28,7 @@ def tiny_model(seed=0):
 
 def test_cosine_schedule_starts_at_peak_and_decays():
     settings = TrainSettings(epochs=10, batch_size=1, lr=0.2, schedule="cosine")
-    rates = [learning_rate(e, settings) for e in range(10)]
+    rates = [learning_rate(e, 0, 1, settings) for e in range(10)]
     assert rates[0] == pytest.approx(0.2)
     assert all(a > b for a, b in itertools.pairwise(rates))
     assert rates[-1] < 0.01
@@ -38,11 +38,11 @@ def test_step_schedule_and_warmup():
     settings = TrainSettings(
         epochs=8, batch_size=1, lr=1.0, schedule="step", milestones=(0.5, 0.75), warmup_epochs=0
     )
-    assert [learning_rate(e, settings) for e in range(8)] == pytest.approx(
+    assert [learning_rate(e, 0, 1, settings) for e in range(8)] == pytest.approx(
         [1, 1, 1, 1, 0.1, 0.1, 0.01, 0.01]
     )
     warm = TrainSettings(epochs=4, batch_size=1, lr=1.0, schedule="constant", warmup_epochs=2)
-    assert [learning_rate(e, warm) for e in range(4)] == pytest.approx([0.5, 1, 1, 1])
+    assert [learning_rate(e, 0, 1, warm) for e in range(4)] == pytest.approx([0.5, 1, 1, 1])
 
 
 def test_device_falls_back_to_cpu_with_a_warning(monkeypatch, caplog):

@@ -97,7 +97,7 @@ def test_paper_step_schedule_decays_after_epochs_30_and_60():
     settings = TrainSettings.from_config(
         {**config["training"], **config["datasets"]["imagenet"]["training"]}
     )
-    rates = [learning_rate(epoch, settings) for epoch in range(settings.epochs)]
+    rates = [learning_rate(epoch, 0, 1, settings) for epoch in range(settings.epochs)]
     changes = [epoch for epoch in range(1, len(rates)) if rates[epoch] != rates[epoch - 1]]
     assert changes == [30, 60]
     assert rates[0] == pytest.approx(0.1) and rates[-1] == pytest.approx(0.001)

@@ -177,9 +177,12 @@ def check_config(
     problems = _grid_problems(config)
     for dataset in config["datasets"]:
         problems.extend(_override_problems(config, dataset, schema))
+        problems.extend(_warmup_problems(config, dataset))
         problems.extend(_pool_problems(config, dataset, pool_sizes))
     if problems:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+        # One message per key: a shared section's problem is found once per dataset.
+        unique = dict.fromkeys(problems)
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(unique))
 
 
 def _grid_problems(config: Mapping[str, Any]) -> list[str]:
@@ -237,6 +240,21 @@ def _override_problems(
         f"config key 'datasets.{dataset}.training"
         f"{'.' + _key_path(error) if error.absolute_path else ''}': {_describe(error)}"
         for error in errors
+    ]
+
+
+def _warmup_problems(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """The warm-up must end before training does: the schedule after it needs epochs to run in."""
+    training = training_settings(config, dataset)
+    epochs, warmup = training["epochs"], training["warmup_epochs"]
+    if not isinstance(epochs, int) or epochs < 1 or not isinstance(warmup, int) or warmup < epochs:
+        return []  # a bad epochs or warmup_epochs value is reported by the schema checks
+    override = config["datasets"][dataset].get("training", {})
+    overridden = "epochs" in override or "warmup_epochs" in override
+    key = f"datasets.{dataset}.training.warmup_epochs" if overridden else "training.warmup_epochs"
+    return [
+        f"config key '{key}': {warmup} with {epochs} training epochs; "
+        "expected fewer warm-up epochs than training epochs"
     ]
 
 

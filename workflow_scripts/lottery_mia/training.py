@@ -65,10 +65,18 @@ class TrainSettings:
         return bool(self.channels_last)
 
 
-def learning_rate(epoch: int, settings: TrainSettings) -> float:
-    """Learning rate for ``epoch`` (0-based): linear warm-up, then the configured schedule."""
-    if epoch < settings.warmup_epochs:
-        return settings.lr * (epoch + 1) / settings.warmup_epochs
+def learning_rate(epoch: int, step: int, steps_per_epoch: int, settings: TrainSettings) -> float:
+    """Learning rate of optimiser step ``step`` (0-based) of ``epoch`` (0-based).
+
+    Warm-up rises linearly per step, from ``lr / W`` at the first step to ``lr`` at step W, the
+    last of the ``warmup_epochs`` epochs (W steps in all; Goyal et al. 2017): a per-epoch ramp
+    would run all of epoch 0 at the full rate when ``warmup_epochs`` is 1. After the warm-up the
+    configured schedule runs per epoch over the remaining epochs.
+    """
+    warmup_steps = settings.warmup_epochs * steps_per_epoch
+    done_steps = epoch * steps_per_epoch + step
+    if done_steps < warmup_steps:
+        return settings.lr * (done_steps + 1) / warmup_steps
     if settings.schedule == "constant":
         return settings.lr
     progress = (epoch - settings.warmup_epochs) / max(1, settings.epochs - settings.warmup_epochs)
@@ -279,9 +287,6 @@ def _train_one_epoch(
     epoch: int,
     device: torch.device,
 ) -> dict[str, float]:
-    lr = learning_rate(epoch, settings)
-    for group in optimizer.param_groups:
-        group["lr"] = lr
     model.train()
     generator = _epoch_generator(seed, epoch)
     order = torch.randperm(len(pool), generator=generator).numpy()
@@ -289,11 +294,14 @@ def _train_one_epoch(
     # BatchNorm on a handful of samples, at 1x1 resolution in the last stage, destabilises training.
     if len(order) > settings.batch_size:
         order = order[: len(order) - len(order) % settings.batch_size]
+    steps_per_epoch = math.ceil(len(order) / settings.batch_size)
     seen = correct = 0
     loss_sum = 0.0
-    for images, labels in pool.batches(
-        order, settings.batch_size, device, augment=True, generator=generator
-    ):
+    batches = pool.batches(order, settings.batch_size, device, augment=True, generator=generator)
+    for step, (images, labels) in enumerate(batches):
+        lr = learning_rate(epoch, step, steps_per_epoch, settings)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         logits = forward_batch(model, images, settings, device)
         loss = functional.cross_entropy(logits.float(), labels)
         optimizer.zero_grad(set_to_none=True)
@@ -306,7 +314,7 @@ def _train_one_epoch(
         correct += int((logits.argmax(dim=1) == labels).sum())
     return {
         "epoch": epoch + 1,
-        "lr": lr,
+        "lr": lr,  # of the epoch's last step
         "train_loss": loss_sum / seen,
         "train_accuracy": correct / seen,
     }
