@@ -15,7 +15,7 @@ from lottery_mia.atomic import atomic_path
 from lottery_mia.data import Dataset, SamplePool
 from lottery_mia.outputs_table import OUTPUT_SCHEMA
 from lottery_mia.selection import SampleSelection
-from lottery_mia.training import TrainSettings, forward_batch
+from lottery_mia.training import TrainSettings
 
 
 def _batch_table(
@@ -42,6 +42,17 @@ def _batch_table(
     return pa.Table.from_pydict(columns, schema=OUTPUT_SCHEMA)
 
 
+def float32_logits(model: nn.Module, images: torch.Tensor, settings: TrainSettings) -> torch.Tensor:
+    """Logits of a plain float32 forward pass, never under the training autocast.
+
+    The attacks compare small differences in loss and confidence between members and
+    non-members; bfloat16 keeps 8 bits of mantissa and would round much of that signal away.
+    """
+    if settings.channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    return model(images.float()).float()
+
+
 @torch.inference_mode()
 def _write_pool(
     writer: pq.ParquetWriter, model: nn.Module, pool: SamplePool, pool_name: str,
@@ -50,7 +61,7 @@ def _write_pool(
     position = 0
     batch_size = settings.eval_batch_size
     for images, labels in pool.batches(ids, batch_size, device, augment=False):
-        logits = forward_batch(model, images, settings, device)
+        logits = float32_logits(model, images, settings)
         batch_ids = ids[position : position + len(labels)]
         writer.write_table(
             _batch_table(batch_ids, position, pool_name, eval_per_pool, labels, logits)
