@@ -67,6 +67,19 @@ def _spec_from_record(record_path: PathLike) -> ModelSpec:
         raise ValueError(f"{record_path}: no valid 'model_spec' entry ({err})") from err
 
 
+def sparsity_fields(model: nn.Module, mask: Mask | None) -> dict[str, Any]:
+    """What ``train.json`` says about sparsity. ``achieved_sparsity`` is the pruned fraction of the
+    *prunable* weights (the grid's sparsity axis; excluded layers such as ``fc`` are not in it);
+    ``achieved_sparsity_all_parameters`` is the zero fraction of every parameter (biases,
+    BatchNorm and excluded layers included): what the model really stores."""
+    report = sparsity_report(model, mask)
+    return {
+        "sparsity_report": report.as_dict(),
+        "achieved_sparsity": report.prunable_sparsity,
+        "achieved_sparsity_all_parameters": report.overall_sparsity,
+    }
+
+
 def _train_record(
     result: TrainResult,
     spec: ModelSpec,
@@ -75,13 +88,11 @@ def _train_record(
     key: Mapping[str, Any],
     settings: Mapping[str, Any],
 ) -> dict[str, Any]:
-    report = sparsity_report(model, mask)
     return {
         **key,
         **asdict(result),
         "model_spec": asdict(spec),
-        "sparsity_report": report.as_dict(),
-        "achieved_sparsity": report.prunable_sparsity,
+        **sparsity_fields(model, mask),
         "device": describe_device(resolve_device(settings["training"]["device"])),
         "provenance": provenance(settings, seed=key["seed"]),
     }
