@@ -155,7 +155,8 @@ def _index_blocks(member: np.ndarray, n_resamples: int, seed: int) -> Iterator[n
         indices = np.empty(uniform.shape, dtype=np.int64)
         for in_stratum, positions in strata:
             draws = (uniform[:, in_stratum] * positions.size).astype(np.int64)
-            indices[:, in_stratum] = positions[draws]
+            # u * size can round up to size itself for u just below 1.
+            indices[:, in_stratum] = positions[np.minimum(draws, positions.size - 1)]
         yield indices
 
 
