@@ -1,0 +1,116 @@
+"""One attack result on disk: per-row scores (``{attack}_n{n}.scores.parquet``) beside its metrics
+(``{attack}_n{n}.json``), the metrics computed from exactly those scores.
+
+Every attack ends here, so every number in a JSON, the summary, a figure or a table can be
+recomputed from the scores file alone (``metric_record(read_scores(path))``), and a figure can be redrawn without
+refitting anything. Columns of the scores file: ``sample_id`` (int64), ``pool`` ("train"/"test"),
+``member`` (bool, true = in the target's training set), ``label`` (int64), ``score`` (float64,
+higher = more likely member) and ``predicted`` (bool, the attack's own hard decision).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lottery_mia.atomic import PathLike, atomic_path, write_json
+from lottery_mia.uncertainty import (
+    DEFAULT_MARGIN,
+    DEFAULT_RESAMPLES,
+    EvaluationRows,
+    metrics_with_intervals,
+)
+
+SCORES_SCHEMA = pa.schema(
+    [
+        ("sample_id", pa.int64()),
+        ("pool", pa.string()),
+        ("member", pa.bool_()),
+        ("label", pa.int64()),
+        ("score", pa.float64()),
+        ("predicted", pa.bool_()),
+    ]
+)
+ROW_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "member", "label")
+
+
+@dataclass(frozen=True)
+class StatisticsSettings:
+    """The config's ``statistics`` section: how intervals are drawn and what "equivalent" means."""
+
+    bootstrap_resamples: int = DEFAULT_RESAMPLES
+    seed: int = 0
+    confidence: float = 0.95
+    equivalence_margin: float = DEFAULT_MARGIN
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> StatisticsSettings:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in section.items() if key in known})
+
+
+def score_frame(rows: pd.DataFrame, score: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
+    """The scores table of one attack: the evaluation ``rows``' identity columns plus its output."""
+    missing = [column for column in ROW_COLUMNS if column not in rows.columns]
+    if missing:
+        raise ValueError(f"evaluation rows lack column(s) {missing}; expected {list(ROW_COLUMNS)}")
+    frame = rows.loc[:, list(ROW_COLUMNS)].reset_index(drop=True)
+    frame["score"] = np.asarray(score, dtype=np.float64)
+    frame["predicted"] = np.asarray(predicted, dtype=bool)
+    evaluation_rows(frame)  # refuses scores that no metric could use
+    return frame.astype({"sample_id": "int64", "member": "bool", "label": "int64"})
+
+
+def evaluation_rows(scores: pd.DataFrame) -> EvaluationRows:
+    """The metrics' view of a scores table (validated: both classes, finite scores)."""
+    return EvaluationRows(
+        member=scores["member"].to_numpy(dtype=bool),
+        score=scores["score"].to_numpy(dtype=np.float64),
+        predicted=scores["predicted"].to_numpy(dtype=bool),
+    )
+
+
+def metric_record(scores: pd.DataFrame, settings: StatisticsSettings) -> dict[str, float | int]:
+    """Every metric with its bootstrap interval and the evaluation set's resolution."""
+    report = metrics_with_intervals(
+        evaluation_rows(scores), settings.bootstrap_resamples, settings.seed, settings.confidence
+    )
+    return report.as_record()
+
+
+def write_attack_result(
+    scores: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    settings: StatisticsSettings,
+    scores_path: PathLike,
+    record_path: PathLike,
+) -> dict[str, Any]:
+    """Write the scores file, then the JSON record: ``metadata`` (the result's key, the target's
+    accuracies, provenance, attack-specific fields) and the metrics of ``metric_record``."""
+    record = {**metadata, **metric_record(scores, settings)}
+    table = pa.Table.from_pandas(scores, schema=SCORES_SCHEMA, preserve_index=False)
+    with atomic_path(scores_path) as tmp:
+        pq.write_table(table, tmp)
+    write_json(record_path, record)
+    return record
+
+
+def read_scores(path: PathLike) -> pd.DataFrame:
+    """Read a scores file, naming it when its columns are not those of ``SCORES_SCHEMA``."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise ValueError(f"{path}: cannot read the attack scores ({err})") from err
+    if not table.schema.equals(SCORES_SCHEMA):
+        raise ValueError(
+            f"{path}: attack scores have columns {table.schema.names} with types "
+            f"{[str(t) for t in table.schema.types]}; expected {SCORES_SCHEMA.names} "
+            f"({[str(t) for t in SCORES_SCHEMA.types]})"
+        )
+    return table.to_pandas()
