@@ -7,7 +7,8 @@ rule run_attacks:
         outputs_path=f"{MODEL_DIR}/outputs.parquet",
         record_path=f"{MODEL_DIR}/train.json",
     output:
-        result_paths=attack_result_files(),
+        result_paths=attack_result_files(".json"),
+        score_paths=attack_result_files(".scores.parquet"),
     log:
         f"{LOGS}/run_attacks/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}_n{{n}}.log",
     conda:

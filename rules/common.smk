@@ -81,10 +81,11 @@ def attack_results():
     ]
 
 
-def attack_result_files():
-    """The files one run_attacks job writes: one JSON per attack of the grid."""
+def attack_result_files(suffix=".json"):
+    """The files one run_attacks job writes per attack of the grid: its metrics (``.json``) and,
+    beside them, the per-row scores they are computed from (``.scores.parquet``)."""
     return [
-        f"{MODEL_DIR}/attack/{attack}_n{{n}}.json"
+        f"{MODEL_DIR}/attack/{attack}_n{{n}}{suffix}"
         for attack in config["grid"]["attacks"]
     ]
 

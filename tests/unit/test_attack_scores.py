@@ -10,15 +10,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from lottery_mia.attack_scores import (
-    StatisticsSettings,
     metric_record,
     read_scores,
     score_frame,
     write_attack_result,
 )
-from lottery_mia.uncertainty import BOOTSTRAP_METRICS
+from lottery_mia.uncertainty import METRIC_NAMES
 
-SETTINGS = StatisticsSettings(bootstrap_resamples=200, seed=3)
+RESAMPLES, SEED = 200, 3
 
 
 def evaluation_rows(n_per_pool=150, seed=0):
@@ -44,7 +43,7 @@ def written_result(tmp_path, predicted=None):
     scores = score_frame(rows, score, predicted)
     metadata = {"dataset": "digits", "attack": "mlp", "n_samples": 200, "train_accuracy": 1.0}
     paths = tmp_path / "mlp_n200.scores.parquet", tmp_path / "mlp_n200.json"
-    record = write_attack_result(scores, metadata, SETTINGS, *paths)
+    record = write_attack_result(scores, metadata, RESAMPLES, SEED, *paths)
     return paths, record
 
 
@@ -52,8 +51,8 @@ def test_metrics_recomputed_from_the_scores_file_reproduce_the_json(tmp_path):
     (scores_path, record_path), returned = written_result(tmp_path)
     on_disk = json.loads(record_path.read_text())
     assert on_disk == pytest.approx(returned, nan_ok=True)
-    recomputed = metric_record(read_scores(scores_path), SETTINGS)
-    for name in BOOTSTRAP_METRICS:
+    recomputed = metric_record(read_scores(scores_path), RESAMPLES, SEED)
+    for name in METRIC_NAMES:
         for column in (name, f"{name}_ci_low", f"{name}_ci_high"):
             assert on_disk[column] == pytest.approx(recomputed[column], nan_ok=True), column
     assert on_disk["min_resolvable_fpr"] == pytest.approx(1 / 150)

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from lottery_mia.attack_scores import evaluation_rows
 from lottery_mia.attacks import (
     ATTACK_NAMES,
     AttackSettings,
@@ -19,14 +20,14 @@ from lottery_mia.attacks import (
     SvmSettings,
     attack_features,
     best_loss_threshold,
-    evaluate_attack,
     fit_attack,
     run_attack,
+    score_attack,
     split_attack_rows,
 )
 from lottery_mia.config import schema_defaults
-from lottery_mia.metrics import METRIC_NAMES
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
+from lottery_mia.uncertainty import point_metrics
 
 N_CLASSES = 10
 EVAL_SIZE = 200
@@ -80,6 +81,8 @@ def test_settings_from_config_shape_and_extra_keys() -> None:
             "features": "sorted_topk",
             "top_k": 4,
             "seed": 7,
+            "bootstrap_resamples": 300,
+            "bootstrap_seed": 2,
             "mlp": {"hidden_layer_sizes": [16, 8], "max_iter": 50},
             "svm": {"C": 2, "kernel": "linear"},
             "random_forest": {"n_estimators": 10, "max_depth": None},
@@ -90,6 +93,8 @@ def test_settings_from_config_shape_and_extra_keys() -> None:
         features="sorted_topk",
         top_k=4,
         seed=7,
+        bootstrap_resamples=300,
+        bootstrap_seed=2,
         mlp=MlpSettings(hidden_layer_sizes=(16, 8), max_iter=50),
         svm=SvmSettings(C=2.0, kernel="linear"),
         random_forest=ForestSettings(n_estimators=10, max_depth=None),
@@ -200,11 +205,12 @@ def test_every_attack_detects_overfit_members(outputs: pd.DataFrame, name: str) 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fitted = fit_attack(name, train, FAST)
-    metrics = evaluate_attack(fitted, evaluation)
-    assert list(metrics) == list(METRIC_NAMES)
+    scores = score_attack(fitted, evaluation)
+    assert len(scores) == EVAL_SIZE
+    assert np.array_equal(scores["sample_id"], evaluation["sample_id"])
+    metrics = point_metrics(evaluation_rows(scores))
     assert metrics["auc"] > 0.7, metrics
     assert metrics["accuracy"] > 0.6, metrics
-    assert metrics["n_eval"] == EVAL_SIZE
     # Sign and label checks: members score higher and are the ones predicted "member".
     predicted = fitted.predict(evaluation)
     score = fitted.membership_score(evaluation)
@@ -218,8 +224,8 @@ def test_sorted_topk_attack_detects_members(outputs: pd.DataFrame) -> None:
     topk = AttackSettings(eval_size=EVAL_SIZE, features="sorted_topk", top_k=3, mlp=FAST.mlp)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        metrics = run_attack(outputs, "mlp", 400, topk)
-    assert metrics["auc"] > 0.7
+        scores = run_attack(outputs, "mlp", 400, topk)
+    assert point_metrics(evaluation_rows(scores))["auc"] > 0.7
 
 
 def test_loss_threshold_maximises_training_accuracy() -> None:
@@ -260,7 +266,7 @@ def test_run_attack_is_reproducible_and_seeded(outputs: pd.DataFrame, name: str)
         )
         reseeded = fit_attack(name, train, other_seed).membership_score(evaluation)
         original = fit_attack(name, train, FAST).membership_score(evaluation)
-    assert first == again
+    pd.testing.assert_frame_equal(first, again)
     assert not np.array_equal(reseeded, original)
 
 

@@ -22,13 +22,7 @@ from lottery_mia.summary import (
 
 def attack_record(**overrides: Any) -> dict[str, Any]:
     """One attack JSON record as the attack rule writes it."""
-    record: dict[str, Any] = {
-        "dataset": "cifar10",
-        "arch": "resnet18",
-        "seed": 0,
-        "sparsity": 0.8,
-        "n_samples": 400,
-        "attack": "mlp",
+    metrics = {
         "accuracy": 0.61,
         "precision": 0.63,
         "recall": 0.55,
@@ -36,9 +30,28 @@ def attack_record(**overrides: Any) -> dict[str, Any]:
         "tpr_at_1pct_fpr": 0.04,
         "tpr_at_0.1pct_fpr": 0.005,
         "advantage": 0.22,
+        "advantage_oracle": 0.25,
+    }
+    intervals = {
+        f"{name}_{bound}": value + shift
+        for name, value in metrics.items()
+        for bound, shift in (("ci_low", -0.004), ("ci_high", 0.004))
+    }
+    record: dict[str, Any] = {
+        "dataset": "cifar10",
+        "arch": "resnet18",
+        "seed": 0,
+        "sparsity": 0.8,
+        "n_samples": 400,
+        "attack": "mlp",
+        **metrics,
+        **intervals,
+        "min_resolvable_fpr": 0.002,
         "n_eval": 1000,
         "train_accuracy": 0.99,
         "test_accuracy": 0.87,
+        "achieved_sparsity": 0.8,
+        "achieved_sparsity_all_parameters": 0.79,
         "provenance": {"config_hash": "3f2a9c", "git_commit": "abc", "python": "3.11"},
     }
     record.update(overrides)
@@ -124,9 +137,19 @@ def test_config_hash_kept_as_string_and_missing_provenance_is_null() -> None:
     assert pd.isna(summary.loc["resnet50", CONFIG_HASH_COLUMN])
 
 
+def test_every_metric_is_followed_by_its_interval() -> None:
+    auc = SUMMARY_COLUMNS.index("auc")
+    assert SUMMARY_COLUMNS[auc : auc + 3] == ("auc", "auc_ci_low", "auc_ci_high")
+    summary = build_summary([attack_record()])
+    assert summary["auc_ci_low"].item() == pytest.approx(0.656)
+    assert summary["min_resolvable_fpr"].item() == 0.002
+
+
 def test_undefined_metric_may_be_null_but_target_accuracy_may_not() -> None:
-    summary = build_summary([attack_record(precision=None)])
+    unresolved = {f"tpr_at_0.1pct_fpr{end}": math.nan for end in ("", "_ci_low", "_ci_high")}
+    summary = build_summary([attack_record(precision=None, **unresolved)])
     assert math.isnan(summary["precision"].item())
+    assert summary[list(unresolved)].isna().all(axis=None)
     with pytest.raises(ValueError, match="'test_accuracy' is None; expected a real number"):
         build_summary([attack_record(test_accuracy=None)])
 
@@ -141,6 +164,8 @@ def test_undefined_metric_may_be_null_but_target_accuracy_may_not() -> None:
         ({"n_eval": 0}, "n_eval is 0; expected a positive count"),
         ({"accuracy": 1.2}, r"accuracy is 1.2; expected a value in \[0, 1\]"),
         ({"advantage": -1.5}, r"advantage is -1.5; expected a value in \[-1, 1\]"),
+        ({"auc_ci_high": 1.01}, r"auc_ci_high is 1.01; expected a value in \[0, 1\]"),
+        ({"achieved_sparsity_all_parameters": -0.1}, r"expected a value in \[0, 1\]"),
         ({"arch": ""}, "'arch' is ''; expected a non-empty string"),
         ({"auc": "0.6"}, "'auc' is '0.6'; expected a real number"),
         ({"provenance": "abc"}, "provenance is str; expected a mapping"),

@@ -10,18 +10,19 @@ import pyarrow as pa
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from lottery_mia.attack_scores import evaluation_rows
 from lottery_mia.attacks import (
     AttackSettings,
     ForestSettings,
     MlpSettings,
-    evaluate_attack,
     fit_attack,
     run_attack,
+    score_attack,
     split_attack_rows,
 )
-from lottery_mia.metrics import METRIC_NAMES
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
 from lottery_mia.transfer_matrix import TRANSFER_COLUMNS, transfer_matrix
+from lottery_mia.uncertainty import METRIC_NAMES, point_metrics
 
 N_CLASSES = 5
 N_PER_POOL = 200
@@ -32,6 +33,10 @@ SETTINGS = AttackSettings(
     mlp=MlpSettings(hidden_layer_sizes=(16,), max_iter=200),
     random_forest=ForestSettings(n_estimators=20),
 )
+
+
+def metrics_of(scores: pd.DataFrame) -> dict[str, float]:
+    return {**point_metrics(evaluation_rows(scores)), "n_eval": len(scores)}
 
 
 def model_outputs(member_margin: float, seed: int) -> pd.DataFrame:
@@ -83,7 +88,9 @@ def test_matrix_shape_columns_and_diagonal(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         matrix = transfer_matrix(models, name, N_SAMPLES, SETTINGS)
-        direct = [run_attack(outputs, name, N_SAMPLES, SETTINGS) for _, outputs in models]
+        direct = [
+            metrics_of(run_attack(outputs, name, N_SAMPLES, SETTINGS)) for _, outputs in models
+        ]
     assert list(matrix.columns) == list(TRANSFER_COLUMNS)
     assert len(matrix) == len(models) ** 2
     assert (matrix["attack"] == name).all() and (matrix["n_samples"] == N_SAMPLES).all()
@@ -105,7 +112,9 @@ def test_matrix_shape_columns_and_diagonal(
             & (matrix["target_sparsity"] == key["sparsity"])
         ]
         assert len(diagonal) == 1
-        assert diagonal[list(METRIC_NAMES)].iloc[0].to_dict() == expected
+        assert diagonal[[*METRIC_NAMES, "n_eval"]].iloc[0].to_dict() == pytest.approx(
+            expected, nan_ok=True
+        )
 
 
 def test_off_diagonal_is_source_attack_scored_on_target(
@@ -114,11 +123,13 @@ def test_off_diagonal_is_source_attack_scored_on_target(
     matrix = transfer_matrix(models, "random_forest", N_SAMPLES, SETTINGS)
     source_train, _ = split_attack_rows(models[0][1], N_SAMPLES, EVAL_SIZE)
     _, target_eval = split_attack_rows(models[2][1], N_SAMPLES, EVAL_SIZE)
-    expected = evaluate_attack(fit_attack("random_forest", source_train, SETTINGS), target_eval)
+    fitted = fit_attack("random_forest", source_train, SETTINGS)
+    expected = metrics_of(score_attack(fitted, target_eval))
     row = matrix[(matrix["source_sparsity"] == 0.0) & (matrix["target_arch"] == "resnet50")]
-    assert row[list(METRIC_NAMES)].iloc[0].to_dict() == expected
+    assert row[[*METRIC_NAMES, "n_eval"]].iloc[0].to_dict() == pytest.approx(expected, nan_ok=True)
     # The target's own attack differs, so the matrix really mixes source and target.
-    assert expected != run_attack(models[2][1], "random_forest", N_SAMPLES, SETTINGS)
+    own = metrics_of(run_attack(models[2][1], "random_forest", N_SAMPLES, SETTINGS))
+    assert own["auc"] != expected["auc"]
 
 
 def test_key_columns_carry_the_model_keys(

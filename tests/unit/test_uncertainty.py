@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_a
 from lottery_mia import uncertainty
 from lottery_mia.attacks import best_loss_threshold
 from lottery_mia.uncertainty import (
-    BOOTSTRAP_METRICS,
+    METRIC_NAMES,
     EvaluationRows,
     PairedDifference,
     align_paired,
@@ -57,7 +57,7 @@ def test_index_matrix_and_intervals_do_not_depend_on_the_memory_block_size(monke
     monkeypatch.setattr(uncertainty, "_BLOCK_ELEMENTS", 40 * 7)  # blocks of 7 resamples
     assert np.array_equal(stratified_bootstrap_indices(rows.member, 30, seed=1), whole)
     blocked = bootstrap_distribution(rows, 30, seed=1)
-    for name in BOOTSTRAP_METRICS:
+    for name in METRIC_NAMES:
         np.testing.assert_array_equal(blocked[name], whole_distribution[name])
 
 
@@ -114,7 +114,7 @@ def test_metric_signs_member_is_the_positive_class():
     assert flipped["auc"] == pytest.approx(1 - metrics["auc"])
     assert flipped["advantage"] == pytest.approx(-metrics["advantage"])
     perfect = point_metrics(EvaluationRows(leaky.member, leaky.member * 1.0, leaky.member))
-    assert {name: perfect[name] for name in BOOTSTRAP_METRICS if name != "tpr_at_0.1pct_fpr"} == {
+    assert {name: perfect[name] for name in METRIC_NAMES if name != "tpr_at_0.1pct_fpr"} == {
         "accuracy": 1.0, "precision": 1.0, "recall": 1.0, "auc": 1.0, "tpr_at_1pct_fpr": 1.0,
         "advantage": 1.0, "advantage_oracle": 1.0,
     }  # fmt: skip

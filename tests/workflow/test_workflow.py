@@ -59,7 +59,11 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
         expected.add(f"results/digits/{arch}/seed0/init.pt")
     for model in MODELS:
         expected |= {f"{model}/{name}" for name in ("model.pt", "train.json", "outputs.parquet")}
-        expected |= {f"{model}/attack/{attack}_n200.json" for attack in ATTACKS}
+        expected |= {
+            f"{model}/attack/{attack}_n200{suffix}"
+            for attack in ATTACKS
+            for suffix in (".json", ".scores.parquet")
+        }
         if not model.endswith("sparsity0"):
             expected.add(f"{model}/mask.pt")
     expected.add("results/digits/transfer/mlp_n200.parquet")

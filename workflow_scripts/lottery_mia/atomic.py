@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+import pyarrow as pa
 
 #: Any path a step accepts: a string or a path-like object.
 PathLike = str | os.PathLike[str]
@@ -61,7 +62,8 @@ def read_json(path: PathLike) -> dict[str, Any]:
     return record
 
 
-def write_parquet(frame: pd.DataFrame, path: PathLike) -> None:
-    """Write ``frame`` to Parquet without its index, atomically."""
+def write_parquet(frame: pd.DataFrame, path: PathLike, schema: pa.Schema | None = None) -> None:
+    """Write ``frame`` to Parquet without its index, atomically; with ``schema``, exactly those
+    column types (a contract file must not change types with its content)."""
     with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False, engine="pyarrow")
+        frame.to_parquet(tmp, index=False, engine="pyarrow", schema=schema)

@@ -2,7 +2,7 @@
 (``{attack}_n{n}.json``), the metrics computed from exactly those scores.
 
 Every attack ends here, so every number in a JSON, the summary, a figure or a table can be
-recomputed from the scores file alone (``metric_record(read_scores(path))``), and a figure can be redrawn without
+recomputed from the scores file alone (``metric_record(read_scores(path), ...)``), and a figure can be redrawn without
 refitting anything. Columns of the scores file: ``sample_id`` (int64), ``pool`` ("train"/"test"),
 ``member`` (bool, true = in the target's training set), ``label`` (int64), ``score`` (float64,
 higher = more likely member) and ``predicted`` (bool, the attack's own hard decision).
@@ -11,7 +11,6 @@ higher = more likely member) and ``predicted`` (bool, the attack's own hard deci
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,13 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lottery_mia.atomic import PathLike, atomic_path, write_json
-from lottery_mia.uncertainty import (
-    DEFAULT_MARGIN,
-    DEFAULT_RESAMPLES,
-    EvaluationRows,
-    metrics_with_intervals,
-)
+from lottery_mia.atomic import PathLike, write_json, write_parquet
+from lottery_mia.uncertainty import EvaluationRows, metrics_with_intervals
 
 SCORES_SCHEMA = pa.schema(
     [
@@ -38,21 +32,6 @@ SCORES_SCHEMA = pa.schema(
     ]
 )
 ROW_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "member", "label")
-
-
-@dataclass(frozen=True)
-class StatisticsSettings:
-    """The config's ``statistics`` section: how intervals are drawn and what "equivalent" means."""
-
-    bootstrap_resamples: int = DEFAULT_RESAMPLES
-    seed: int = 0
-    confidence: float = 0.95
-    equivalence_margin: float = DEFAULT_MARGIN
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> StatisticsSettings:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{key: value for key, value in section.items() if key in known})
 
 
 def score_frame(rows: pd.DataFrame, score: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
@@ -76,27 +55,26 @@ def evaluation_rows(scores: pd.DataFrame) -> EvaluationRows:
     )
 
 
-def metric_record(scores: pd.DataFrame, settings: StatisticsSettings) -> dict[str, float | int]:
-    """Every metric with its bootstrap interval and the evaluation set's resolution."""
-    report = metrics_with_intervals(
-        evaluation_rows(scores), settings.bootstrap_resamples, settings.seed, settings.confidence
-    )
-    return report.as_record()
+def metric_record(scores: pd.DataFrame, n_resamples: int, seed: int) -> dict[str, float | int]:
+    """Every metric with its 95% bootstrap interval, the evaluation set's resolution, and what
+    it takes to redraw the same intervals (``n_bootstrap``, ``bootstrap_seed``)."""
+    report = metrics_with_intervals(evaluation_rows(scores), n_resamples, seed)
+    return {**report.as_record(), "bootstrap_seed": seed}
 
 
 def write_attack_result(
     scores: pd.DataFrame,
     metadata: Mapping[str, Any],
-    settings: StatisticsSettings,
+    n_resamples: int,
+    seed: int,
     scores_path: PathLike,
     record_path: PathLike,
 ) -> dict[str, Any]:
     """Write the scores file, then the JSON record: ``metadata`` (the result's key, the target's
-    accuracies, provenance, attack-specific fields) and the metrics of ``metric_record``."""
-    record = {**metadata, **metric_record(scores, settings)}
-    table = pa.Table.from_pandas(scores, schema=SCORES_SCHEMA, preserve_index=False)
-    with atomic_path(scores_path) as tmp:
-        pq.write_table(table, tmp)
+    accuracies, provenance, attack-specific fields) and ``metric_record(scores, ...)``. Every
+    attack ends here; the record is returned for logging."""
+    record = {**metadata, **metric_record(scores, n_resamples, seed)}
+    write_parquet(scores, scores_path, SCORES_SCHEMA)
     write_json(record_path, record)
     return record
 

@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from lottery_mia.metrics import membership_metrics
+from lottery_mia.attack_scores import score_frame
 from lottery_mia.outputs_table import logits_matrix
 
 ATTACK_NAMES: tuple[str, ...] = ("mlp", "svm", "random_forest", "loss_threshold")
@@ -66,12 +66,15 @@ class AttackSettings:
     ``features``: ``probabilities`` is the full confidence vector P(y|x) in class order (the
     paper); ``sorted_topk`` keeps the ``top_k`` largest probabilities in descending order, which
     does not depend on which class a sample belongs to and so transfers across datasets.
+    ``bootstrap_resamples`` and ``bootstrap_seed`` draw every metric's interval (uncertainty.py).
     """
 
     eval_size: int = 400
     features: str = "probabilities"
     top_k: int = 3
     seed: int = 0
+    bootstrap_resamples: int = 1000
+    bootstrap_seed: int = 0
     mlp: MlpSettings = field(default_factory=MlpSettings)
     svm: SvmSettings = field(default_factory=SvmSettings)
     random_forest: ForestSettings = field(default_factory=ForestSettings)
@@ -92,6 +95,8 @@ class AttackSettings:
             features=section["features"],
             top_k=section["top_k"],
             seed=section["seed"],
+            bootstrap_resamples=section["bootstrap_resamples"],
+            bootstrap_seed=section["bootstrap_seed"],
             mlp=MlpSettings(**mlp),
             svm=SvmSettings(**svm),
             random_forest=ForestSettings(**section.get("random_forest", {})),
@@ -312,18 +317,15 @@ def fit_attack(name: str, train_rows: pd.DataFrame, settings: AttackSettings) ->
     return ClassifierAttack(name=name, pipeline=pipeline, settings=settings)
 
 
-def evaluate_attack(fitted: FittedAttack, eval_rows: pd.DataFrame) -> dict[str, float]:
-    """Metrics of a trained attack on evaluation rows (see ``metrics.membership_metrics``)."""
-    return membership_metrics(
-        eval_rows["member"].to_numpy(dtype=bool),
-        fitted.membership_score(eval_rows),
-        fitted.predict(eval_rows),
-    )
+def score_attack(fitted: FittedAttack, eval_rows: pd.DataFrame) -> pd.DataFrame:
+    """The attack's score and decision on every evaluation row: a scores table
+    (``attack_scores.score_frame``) from which every metric is computed."""
+    return score_frame(eval_rows, fitted.membership_score(eval_rows), fitted.predict(eval_rows))
 
 
 def run_attack(
     outputs: pd.DataFrame, name: str, n_samples: int, settings: AttackSettings
-) -> dict[str, float]:
-    """Train attack ``name`` on ``n_samples`` rows of one model's outputs and evaluate it."""
+) -> pd.DataFrame:
+    """Train attack ``name`` on ``n_samples`` rows of one model's outputs; score the evaluation rows."""
     train_rows, eval_rows = split_attack_rows(outputs, n_samples, settings.eval_size)
-    return evaluate_attack(fit_attack(name, train_rows, settings), eval_rows)
+    return score_attack(fit_attack(name, train_rows, settings), eval_rows)

@@ -18,21 +18,30 @@ from typing import Any
 
 import pandas as pd
 
-from lottery_mia.metrics import METRIC_NAMES
+from lottery_mia.uncertainty import METRIC_NAMES
 
 #: The columns that identify one attack result; no two summary rows share them.
 KEY_COLUMNS: tuple[str, ...] = ("dataset", "arch", "seed", "sparsity", "n_samples", "attack")
 
 #: Attack-quality metrics, all computed on the fixed evaluation set (member = positive class).
-METRIC_COLUMNS: tuple[str, ...] = tuple(name for name in METRIC_NAMES if name != "n_eval")
+METRIC_COLUMNS: tuple[str, ...] = METRIC_NAMES
+
+#: Each metric followed by the bounds of its 95% stratified-bootstrap interval.
+METRIC_AND_INTERVAL_COLUMNS: tuple[str, ...] = tuple(
+    column for name in METRIC_NAMES for column in (name, f"{name}_ci_low", f"{name}_ci_high")
+)
 
 #: The keys every attack record must carry (design.md), in summary column order.
+#: ``achieved_sparsity`` counts the prunable weights (the grid's axis), the other all parameters.
 RECORD_KEYS: tuple[str, ...] = (
     *KEY_COLUMNS,
-    *METRIC_COLUMNS,
+    *METRIC_AND_INTERVAL_COLUMNS,
+    "min_resolvable_fpr",
     "n_eval",
     "train_accuracy",
     "test_accuracy",
+    "achieved_sparsity",
+    "achieved_sparsity_all_parameters",
 )
 
 #: Summary columns in design.md order, plus the derived generalization gap.
@@ -43,12 +52,8 @@ CONFIG_HASH_COLUMN = "config_hash"
 
 _STRING_COLUMNS = ("dataset", "arch", "attack")
 _INTEGER_COLUMNS = ("seed", "n_samples", "n_eval")
-_FLOAT_COLUMNS = (
-    "sparsity",
-    *METRIC_COLUMNS,
-    "train_accuracy",
-    "test_accuracy",
-    "generalization_gap",
+_FLOAT_COLUMNS = tuple(
+    name for name in SUMMARY_COLUMNS if name not in (*_STRING_COLUMNS, *_INTEGER_COLUMNS)
 )
 
 #: dtype of every summary column; the same for one record or ten thousand.
@@ -58,9 +63,14 @@ SUMMARY_DTYPES: dict[str, str] = {
     **{name: "float64" for name in _FLOAT_COLUMNS},
 }
 
-# Metrics that are undefined for some attacks (e.g. precision when nothing is called a member)
-# may be null or NaN; the identity of a result and the target's accuracies may not.
-_NULLABLE_COLUMNS = frozenset(METRIC_COLUMNS)
+# Metrics (and their intervals) that are undefined for some results may be null or NaN: precision
+# when nothing is called a member, a TPR at an FPR the evaluation set cannot resolve. The identity
+# of a result and the target's accuracies may not.
+_NULLABLE_COLUMNS = frozenset(METRIC_AND_INTERVAL_COLUMNS)
+# Advantages are TPR - FPR, so in [-1, 1]; every other metric and rate is in [0, 1].
+_SIGNED_COLUMNS = frozenset(
+    column for column in METRIC_AND_INTERVAL_COLUMNS if column.startswith("advantage")
+)
 
 
 def natural_sort_key(name: str) -> tuple[Any, ...]:
@@ -109,8 +119,16 @@ def _check_ranges(row: Mapping[str, Any], record: Mapping[str, Any]) -> None:
     for key in ("n_samples", "n_eval"):
         if row[key] <= 0:
             raise ValueError(f"{where}: {key} is {row[key]}; expected a positive count")
-    for key in (*METRIC_COLUMNS, "train_accuracy", "test_accuracy"):
-        low = -1.0 if key == "advantage" else 0.0
+    rates = (
+        *METRIC_AND_INTERVAL_COLUMNS,
+        "min_resolvable_fpr",
+        "train_accuracy",
+        "test_accuracy",
+        "achieved_sparsity",
+        "achieved_sparsity_all_parameters",
+    )
+    for key in rates:
+        low = -1.0 if key in _SIGNED_COLUMNS else 0.0
         value = row[key]
         if not math.isnan(value) and not low <= value <= 1.0:
             raise ValueError(f"{where}: {key} is {value}; expected a value in [{low:g}, 1]")

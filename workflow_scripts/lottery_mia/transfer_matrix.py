@@ -19,9 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lottery_mia.attacks import AttackSettings, evaluate_attack, fit_attack, split_attack_rows
-from lottery_mia.metrics import METRIC_NAMES
+from lottery_mia.attack_scores import evaluation_rows
+from lottery_mia.attacks import AttackSettings, fit_attack, score_attack, split_attack_rows
 from lottery_mia.outputs_table import validate_outputs
+from lottery_mia.uncertainty import METRIC_NAMES, point_metrics
 
 KEY_FIELDS: tuple[str, ...] = ("arch", "sparsity", "seed")
 SAMPLE_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "attack_eval", "label")
@@ -31,6 +32,7 @@ TRANSFER_COLUMNS: tuple[str, ...] = (
     "attack",
     "n_samples",
     *METRIC_NAMES,
+    "n_eval",
 )
 
 ModelKey = Mapping[str, object]
@@ -104,7 +106,8 @@ def _matrix(
                 "attack": name,
                 "n_samples": int(n_samples),
             }
-            record.update(evaluate_attack(fitted, eval_rows(target)))
+            scores = evaluation_rows(score_attack(fitted, eval_rows(target)))
+            record.update(point_metrics(scores), n_eval=scores.member.size)
             records.append(record)
     return pd.DataFrame.from_records(records, columns=list(TRANSFER_COLUMNS))
 
@@ -181,9 +184,10 @@ def read_rows(
 
 
 def attack_columns(name: str) -> list[str] | None:
-    """Columns an attack reads: the loss threshold needs no logits (None = every column)."""
+    """Columns an attack reads and scores (the row identity): the loss threshold needs no logits
+    (None = every column)."""
     if name == "loss_threshold":
-        return ["member", "label", "loss", "attack_eval"]
+        return ["sample_id", "pool", "member", "label", "loss", "attack_eval"]
     return None
 
 

@@ -35,8 +35,8 @@ from sklearn.metrics import roc_curve
 
 #: FPR bound of each low-FPR metric.
 FPR_BOUNDS: dict[str, float] = {"tpr_at_1pct_fpr": 0.01, "tpr_at_0.1pct_fpr": 0.001}
-#: Every metric that gets a bootstrap interval, in report order.
-BOOTSTRAP_METRICS: tuple[str, ...] = (
+#: Every attack metric (each gets a bootstrap interval), in report order: the one list.
+METRIC_NAMES: tuple[str, ...] = (
     "accuracy",
     "precision",
     "recall",
@@ -197,7 +197,7 @@ def _auc(scores: np.ndarray, member: np.ndarray) -> np.ndarray:
 
 
 def _metrics_of_resamples(rows: EvaluationRows, indices: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric of ``BOOTSTRAP_METRICS`` for each row of ``indices`` (shape (r, n) -> (r,))."""
+    """Every metric of ``METRIC_NAMES`` for each row of ``indices`` (shape (r, n) -> (r,))."""
     member = rows.member
     n_members, n_non_members = rows.n_members, rows.n_non_members
     scores, decisions = rows.score[indices], rows.predicted[indices]
@@ -222,11 +222,11 @@ def _metrics_of_resamples(rows: EvaluationRows, indices: np.ndarray) -> dict[str
             continue
         allowed = at_threshold & (fp_curve <= _allowed_false_positives(bound, n_non_members))
         values[name] = np.where(allowed, tp_curve, 0).max(axis=1) / n_members
-    return {name: values[name] for name in BOOTSTRAP_METRICS}
+    return {name: values[name] for name in METRIC_NAMES}
 
 
 def point_metrics(rows: EvaluationRows) -> dict[str, float]:
-    """Every metric of ``BOOTSTRAP_METRICS`` on the evaluation rows as they are."""
+    """Every metric of ``METRIC_NAMES`` on the evaluation rows as they are."""
     identity = np.arange(rows.member.size)[np.newaxis, :]
     return {name: float(value[0]) for name, value in _metrics_of_resamples(rows, identity).items()}
 
@@ -238,7 +238,7 @@ def bootstrap_distribution(
     blocks = [
         _metrics_of_resamples(rows, idx) for idx in _index_blocks(rows.member, n_resamples, seed)
     ]
-    return {name: np.concatenate([block[name] for block in blocks]) for name in BOOTSTRAP_METRICS}
+    return {name: np.concatenate([block[name] for block in blocks]) for name in METRIC_NAMES}
 
 
 def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -277,7 +277,7 @@ class MetricReport:
     def as_record(self) -> dict[str, float | int]:
         """Flat columns: ``{metric}``, ``{metric}_ci_low``, ``{metric}_ci_high``, and the sizes."""
         record: dict[str, float | int] = {}
-        for name in BOOTSTRAP_METRICS:
+        for name in METRIC_NAMES:
             record[name] = self.estimate[name]
             record[f"{name}_ci_low"] = self.ci_low[name]
             record[f"{name}_ci_high"] = self.ci_high[name]
@@ -344,9 +344,9 @@ def paired_differences(
     """
     if not np.array_equal(ticket.member, dense.member):
         raise ValueError("ticket and dense rows differ in membership: align them by sample first")
-    unknown = sorted(set(metrics) - set(BOOTSTRAP_METRICS))
+    unknown = sorted(set(metrics) - set(METRIC_NAMES))
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; expected some of {BOOTSTRAP_METRICS}")
+        raise ValueError(f"unknown metric(s) {unknown}; expected some of {METRIC_NAMES}")
     gaps: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
     for indices in _index_blocks(ticket.member, n_resamples, seed):
         ticket_values = _metrics_of_resamples(ticket, indices)
