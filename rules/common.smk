@@ -118,6 +118,43 @@ def figure2_sample_count():
     return wanted or max(max(sample_counts(config, d)) for d in config["datasets"])
 
 
+def scored_models(attacks, every_count=False):
+    """Scores files of every model for ``attacks``, at the figures' sample count (or at every
+    sample count), each with its key: the inputs of Table 1 and Figures 5 and 6."""
+    return [
+        {
+            "path": f"{model['dir']}/attack/{attack}_n{n}.scores.parquet",
+            "key": {
+                "dataset": dataset,
+                **model["key"],
+                "attack": attack,
+                "n_samples": n,
+            },
+        }
+        for dataset in config["datasets"]
+        for model in dataset_models(dataset)
+        for attack in attacks
+        for n in (
+            sample_counts(config, dataset)
+            if every_count
+            else [figure_sample_count(dataset)]
+        )
+    ]
+
+
+def bootstrap_settings():
+    return {
+        "resamples": config["attack"]["bootstrap_resamples"],
+        "seed": config["attack"]["bootstrap_seed"],
+    }
+
+
+def roc_attacks():
+    """Figure 5's attacks: the figures' attack and the loss attack, when the grid runs it."""
+    wanted = [config["figures"]["attack"], "loss_threshold"]
+    return [a for a in dict.fromkeys(wanted) if a in config["grid"]["attacks"]]
+
+
 def figure_look():
     """The `figures` keys that change how a figure looks, not what it shows."""
     return {key: config["figures"][key] for key in ("context", "dpi", "palette")}
@@ -147,6 +184,11 @@ def final_targets():
         *figures,
         f"{TABLES}/table1.csv",
         f"{TABLES}/table1.md",
+        *figure_paths("fig5_roc_curves"),
+        *figure_paths("fig6_gap_vs_auc"),
+        *figure_paths("fig7_per_class"),
+        f"{TABLES}/per_class.csv",
+        f"{TABLES}/per_class.md",
     ]
 
 

@@ -9,6 +9,9 @@ localrules:
     fig_attack_vs_samples,
     fig_transfer,
     table1,
+    fig_roc_curves,
+    fig_gap_vs_auc,
+    per_class,
 
 
 rule fig_test_accuracy:
@@ -104,6 +107,7 @@ rule fig_transfer:
 rule table1:
     input:
         summary=f"{RESULTS}/summary.parquet",
+        scores=[m["path"] for m in scored_models([config["figures"]["attack"]], True)],
     output:
         csv=report(
             f"{TABLES}/table1.csv", caption="../report/table1.rst", category="Tables"
@@ -116,5 +120,83 @@ rule table1:
     params:
         attack=config["figures"]["attack"],
         ticket_sparsity=config["figures"]["sparsity"],
+        score_keys=[
+            m["key"] for m in scored_models([config["figures"]["attack"]], True)
+        ],
+        margin=config["figures"]["equivalence_margin"],
+        bootstrap=bootstrap_settings(),
     script:
         "../workflow_scripts/table1.py"
+
+
+rule fig_roc_curves:
+    input:
+        scores=[m["path"] for m in scored_models(roc_attacks())],
+    output:
+        png=report(
+            f"{FIGURES}/fig5_roc_curves.png",
+            caption="../report/fig5_roc_curves.rst",
+            category="Figures",
+        ),
+        pdf=f"{FIGURES}/fig5_roc_curves.pdf",
+    log:
+        f"{LOGS}/figures/fig5_roc_curves.log",
+    conda:
+        "../envs/plot.yaml"
+    params:
+        style=figure_look(),
+        attacks=roc_attacks(),
+        score_keys=[m["key"] for m in scored_models(roc_attacks())],
+    script:
+        "../workflow_scripts/fig_roc_curves.py"
+
+
+rule fig_gap_vs_auc:
+    input:
+        summary=f"{RESULTS}/summary.parquet",
+    output:
+        png=report(
+            f"{FIGURES}/fig6_gap_vs_auc.png",
+            caption="../report/fig6_gap_vs_auc.rst",
+            category="Figures",
+        ),
+        pdf=f"{FIGURES}/fig6_gap_vs_auc.pdf",
+    log:
+        f"{LOGS}/figures/fig6_gap_vs_auc.log",
+    conda:
+        "../envs/plot.yaml"
+    params:
+        style=figure_look(),
+        n_samples=figure2_sample_count(),
+        attack=config["figures"]["attack"],
+    script:
+        "../workflow_scripts/fig_gap_vs_auc.py"
+
+
+rule per_class:
+    input:
+        scores=[m["path"] for m in scored_models([config["figures"]["attack"]])],
+    output:
+        csv=report(
+            f"{TABLES}/per_class.csv",
+            caption="../report/per_class.rst",
+            category="Tables",
+        ),
+        md=f"{TABLES}/per_class.md",
+        png=report(
+            f"{FIGURES}/fig7_per_class.png",
+            caption="../report/per_class.rst",
+            category="Figures",
+        ),
+        pdf=f"{FIGURES}/fig7_per_class.pdf",
+    log:
+        f"{LOGS}/figures/per_class.log",
+    conda:
+        "../envs/plot.yaml"
+    params:
+        style=figure_look(),
+        ticket_sparsity=config["figures"]["sparsity"],
+        score_keys=[m["key"] for m in scored_models([config["figures"]["attack"]])],
+        bootstrap=bootstrap_settings(),
+    script:
+        "../workflow_scripts/per_class.py"

@@ -1,8 +1,11 @@
-"""Rule table1: Table 1, attack accuracy and precision, baseline vs lottery ticket."""
+"""Rule table1: Table 1, dense baseline vs lottery ticket with the tested difference."""
+
+import logging
 
 import pandas as pd
 
 from lottery_mia import figures
+from lottery_mia.figures.comparison import read_score_files, verdict_sentence
 from lottery_mia.logs import log_to_file
 
 with log_to_file(snakemake.log[0]):
@@ -10,5 +13,11 @@ with log_to_file(snakemake.log[0]):
         pd.read_parquet(snakemake.input.summary),
         attack=snakemake.params.attack,
         ticket_sparsity=snakemake.params.ticket_sparsity,
+        scores=read_score_files(snakemake.params.score_keys, snakemake.input.scores),
+        margin=snakemake.params.margin,
+        n_resamples=snakemake.params.bootstrap["resamples"],
+        bootstrap_seed=snakemake.params.bootstrap["seed"],
     )
     figures.write_table(table, snakemake.output.csv, snakemake.output.md)
+    for row in table.to_dict("records"):
+        logging.getLogger("table1").info(verdict_sentence(row))

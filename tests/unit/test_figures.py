@@ -13,6 +13,7 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
 from lottery_mia import figures
+from lottery_mia.figures.comparison import score_key
 from lottery_mia.summary import build_summary
 from lottery_mia.uncertainty import METRIC_NAMES
 
@@ -375,8 +376,34 @@ def hand_made_summary() -> pd.DataFrame:
     return build_summary(complete(row) for row in rows)
 
 
+def scores_for(summary: pd.DataFrame, n_per_class: int = 50) -> dict:
+    """A scores table for every model and sample count of ``summary`` (seeded per model)."""
+    keys = summary[["attack", "dataset", "arch", "seed", "sparsity", "n_samples"]]
+    scores = {}
+    for index, row in enumerate(keys.drop_duplicates().itertuples(index=False)):
+        rng = np.random.default_rng(index)
+        member = np.r_[np.ones(n_per_class, bool), np.zeros(n_per_class, bool)]
+        score = rng.normal(size=member.size) + 0.5 * member
+        frame = pd.DataFrame(
+            {
+                "sample_id": np.r_[np.arange(n_per_class), np.arange(n_per_class)],
+                "pool": np.where(member, "train", "test"),
+                "member": member,
+                "label": np.tile(np.arange(5), 2 * n_per_class // 5),
+                "score": score,
+                "predicted": score > 0.25,
+            }
+        )
+        scores[score_key(*row)] = frame
+    return scores
+
+
+def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.DataFrame:
+    return figures.table1(summary, attack, ticket_sparsity, scores_for(summary), n_resamples=200)
+
+
 def test_table1_compares_dense_baseline_with_nearest_ticket() -> None:
-    table = figures.table1(hand_made_summary(), "mlp", ticket_sparsity=0.8)
+    table = table1(hand_made_summary(), "mlp", ticket_sparsity=0.8)
     assert list(table.columns) == list(figures.TABLE1_COLUMNS)
     assert len(table) == 1
     row = table.iloc[0]
@@ -390,7 +417,7 @@ def test_table1_compares_dense_baseline_with_nearest_ticket() -> None:
 
 
 def test_table1_never_picks_the_dense_model_as_ticket() -> None:
-    table = figures.table1(hand_made_summary(), "mlp", ticket_sparsity=0.1)
+    table = table1(hand_made_summary(), "mlp", ticket_sparsity=0.1)
     assert table["ticket_sparsity"].tolist() == [0.5]
     assert table["ticket_accuracy"].tolist() == [pytest.approx(0.61)]
 
@@ -399,18 +426,18 @@ def test_table1_rejects_baseline_and_ticket_from_different_seeds() -> None:
     summary = hand_made_summary()
     summary = summary[~((summary["sparsity"] == 0.9) & (summary["seed"] == 1))]
     with pytest.raises(ValueError, match=r"baseline seeds \[0, 1\] differ from ticket"):
-        figures.table1(summary, "mlp", ticket_sparsity=0.9)
+        table1(summary, "mlp", ticket_sparsity=0.9)
 
 
 def test_table1_requires_a_dense_baseline() -> None:
     summary = hand_made_summary()
     summary = summary[summary["sparsity"] > 0]
     with pytest.raises(ValueError, match=r"no dense baseline \(sparsity 0\)"):
-        figures.table1(summary, "mlp", ticket_sparsity=0.9)
+        table1(summary, "mlp", ticket_sparsity=0.9)
 
 
 def test_table1_one_row_per_dataset_arch_and_sample_count() -> None:
-    table = figures.table1(synthetic_summary(("cifar10", "cifar100")), "mlp", 0.8)
+    table = table1(synthetic_summary(("cifar10", "cifar100")), "mlp", 0.8)
     keys = list(table[["dataset", "arch", "n_samples"]].itertuples(index=False, name=None))
     assert keys == list(itertools.product(("cifar10", "cifar100"), ARCHS, SAMPLE_COUNTS))
     first = table.iloc[0]

@@ -8,8 +8,9 @@ Conventions shared by every figure:
   (% of weights pruned). Iterative pruning grids (0, 20, 36, 49, ... %) are then evenly spaced,
   and the high-sparsity end, where the paper sees attack accuracy fall, is not squeezed into a
   corner. Sparsity 0 is labelled "dense": the original network, not a ticket.
-* Several seeds are drawn as their mean with error bars of one standard deviation; the title says
-  over how many seeds.
+* Every point carries its 95% interval: with one seed the stratified bootstrap interval over the
+  evaluation rows, with several seeds a Student-t interval of the mean over seeds; the title says
+  which. The bars take part in autoscaling, so no axis zooms noise into an effect.
 * Attack panels carry the chance level 0.5 as a dashed line (the evaluation set is balanced).
 * When the requested sample count or sparsity was not run for a dataset, the nearest available
   value is used and the panel title says so, rather than failing or silently plotting another.
@@ -21,6 +22,9 @@ matplotlib.use("Agg")  # Figures are files: never ask for a display (cluster nod
 
 from lottery_mia.figures.attack_vs_samples import plot_attack_vs_samples
 from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
+from lottery_mia.figures.gap_vs_auc import plot_gap_vs_auc
+from lottery_mia.figures.per_class import per_class_table, plot_per_class
+from lottery_mia.figures.roc_curves import plot_roc_curves
 from lottery_mia.figures.selection import model_accuracies, nearest_sparsity
 from lottery_mia.figures.style import (
     FigureStyle,
@@ -44,8 +48,12 @@ __all__ = [
     "model_accuracies",
     "model_label",
     "nearest_sparsity",
+    "per_class_table",
     "plot_attack_vs_samples",
     "plot_attack_vs_sparsity",
+    "plot_gap_vs_auc",
+    "plot_per_class",
+    "plot_roc_curves",
     "plot_test_accuracy",
     "plot_transfer_heatmap",
     "sparsity_label",

@@ -77,14 +77,20 @@ def chance_line(ax: plt.Axes) -> None:
 def draw_series(
     ax: plt.Axes, x: Sequence[float], stats: pd.DataFrame, label: str, look: Mapping[str, Any]
 ) -> None:
-    """One line with markers; error bars only where several seeds give a spread."""
-    several = bool((stats["seeds"] > 1).any())
+    """One line with markers and its 95% intervals (``low``, ``high``) as error bars, where known.
+
+    The bars take part in autoscaling, so the y axis never zooms in further than the noise.
+    """
+    mean = stats["mean"].to_numpy(dtype=float)
+    below = np.nan_to_num(mean - stats["low"].to_numpy(dtype=float), nan=0.0)
+    above = np.nan_to_num(stats["high"].to_numpy(dtype=float) - mean, nan=0.0)
+    has_bars = bool((below > 0).any() or (above > 0).any())
     ax.errorbar(
         x,
-        stats["mean"],
-        yerr=stats["std"] if several else None,
+        mean,
+        yerr=np.vstack([below, above]) if has_bars else None,
         label=label,
-        capsize=3 if several else 0,
+        capsize=3 if has_bars else 0,
         linewidth=1.5,
         markersize=5,
         **look,

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from lottery_mia.figures.style import SPARSITY_TOLERANCE
+from lottery_mia.uncertainty import mean_over_seeds as seed_interval
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
@@ -55,20 +56,34 @@ def sample_count_for(rows: pd.DataFrame, requested: int) -> tuple[int, str]:
 
 
 def mean_over_seeds(rows: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
-    """Mean, standard deviation (0 for one seed) and seed count of ``value`` per group."""
-    grouped = rows.groupby(by, observed=True, sort=True)[value]
-    stats = grouped.agg(mean="mean", std="std", seeds="count").reset_index()
-    stats["std"] = stats["std"].fillna(0.0)
-    return stats
+    """Per group: mean of ``value``, its 95% interval (``low``, ``high``) and the seed count.
+
+    Several seeds: a Student-t interval of the mean over seeds (training randomness included).
+    One seed: the row's own bootstrap interval (``{value}_ci_low``/``_ci_high``) over evaluation
+    rows, or none (NaN) for values without one. NaN values are left out, never counted as 0.
+    """
+    records = []
+    for key, group in rows.groupby(by, observed=True, sort=True):
+        defined = group[group[value].notna()]
+        mean, low, high = seed_interval(defined[value].to_numpy(dtype=float))
+        if len(defined) == 1 and f"{value}_ci_low" in group.columns:
+            low, high = (
+                float(defined[f"{value}_ci_low"].iloc[0]),
+                float(defined[f"{value}_ci_high"].iloc[0]),
+            )
+        records.append((*key, mean, low, high, len(defined)))
+    return pd.DataFrame.from_records(records, columns=[*by, "mean", "low", "high", "seeds"])
 
 
 def seed_note(stats: pd.DataFrame) -> str:
-    """Title suffix saying how the points were aggregated over seeds."""
+    """Title suffix saying what the points and their error bars are."""
     counts = sorted(set(stats["seeds"].astype(int)))
     if counts[-1] <= 1:
-        return "one seed"
+        if stats["low"].isna().all():
+            return "one seed"
+        return "one seed; bars: 95% bootstrap interval over evaluation rows"
     spread = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-    return f"mean ± s.d. over {spread} seeds"
+    return f"mean over {spread} seeds; bars: 95% t-interval over seeds"
 
 
 def model_accuracies(summary: pd.DataFrame) -> pd.DataFrame:
@@ -93,5 +108,5 @@ def model_accuracies(summary: pd.DataFrame) -> pd.DataFrame:
 
 def figure_seed_note(notes: Sequence[str]) -> str:
     """The seed note of a figure: several seeds win over one, so error bars are explained."""
-    several = [note for note in notes if note != "one seed"]
-    return several[0] if several else "one seed"
+    several = [note for note in notes if not note.startswith("one seed")]
+    return several[0] if several else notes[0]

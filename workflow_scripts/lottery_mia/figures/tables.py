@@ -1,8 +1,9 @@
-"""Table 1 (dense baseline vs lottery ticket) and its CSV and Markdown files."""
+"""Table 1 (dense baseline vs lottery ticket, with the tested difference) and its files."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from lottery_mia.atomic import PathLike, atomic_path
+from lottery_mia.figures.comparison import ScoreKey, difference_columns, ticket_minus_dense
 from lottery_mia.figures.selection import nearest_sparsity, require_columns, rows_for_attack
 from lottery_mia.figures.style import ordered_archs, ordered_datasets
+from lottery_mia.uncertainty import DEFAULT_MARGIN, DEFAULT_RESAMPLES
 
 TABLE1_COLUMNS: tuple[str, ...] = (
     "dataset",
@@ -23,11 +26,32 @@ TABLE1_COLUMNS: tuple[str, ...] = (
     "baseline_precision",
     "ticket_accuracy",
     "ticket_precision",
+    "baseline_auc",
+    "ticket_auc",
+    "auc_difference",
+    "auc_difference_ci_low",
+    "auc_difference_ci_high",
+    "accuracy_difference",
+    "accuracy_difference_ci_low",
+    "accuracy_difference_ci_high",
+    "verdict",
+    "equivalence_margin",
+    "interval",
 )
 
 
-def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.DataFrame:
-    """Table 1: attack accuracy and precision, dense baseline vs lottery ticket.
+def table1(
+    summary: pd.DataFrame,
+    attack: str,
+    ticket_sparsity: float,
+    scores: Mapping[ScoreKey, pd.DataFrame],
+    margin: float = DEFAULT_MARGIN,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    bootstrap_seed: int = 0,
+) -> pd.DataFrame:
+    """Table 1: attack accuracy, precision and AUC, dense baseline vs lottery ticket, with the
+    difference ticket - dense in AUC and accuracy, its 95% interval and the verdict at ``margin``
+    (``figures.comparison``; ``scores`` are the attack's scores files by model).
 
     One row per dataset, architecture and sample count; values are means over seeds. The ticket
     is the non-zero sparsity nearest ``ticket_sparsity`` run for that dataset and architecture
@@ -37,7 +61,7 @@ def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.Dat
     if not 0.0 < ticket_sparsity < 1.0:
         raise ValueError(f"ticket_sparsity is {ticket_sparsity}; expected a value in (0, 1)")
     rows = rows_for_attack(summary, attack)
-    require_columns(rows, ("n_samples", "accuracy", "precision"), "summary")
+    require_columns(rows, ("n_samples", "accuracy", "precision", "auc"), "summary")
     table_rows: list[dict[str, Any]] = []
     for dataset in ordered_datasets(rows["dataset"]):
         in_dataset = rows[rows["dataset"] == dataset]
@@ -77,9 +101,35 @@ def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.Dat
                         "baseline_precision": float(baseline["precision"].mean()),
                         "ticket_accuracy": float(ticket["accuracy"].mean()),
                         "ticket_precision": float(ticket["precision"].mean()),
+                        "baseline_auc": float(baseline["auc"].mean()),
+                        "ticket_auc": float(ticket["auc"].mean()),
+                        **_difference(
+                            scores,
+                            (attack, dataset, arch, n_samples),
+                            ticket_p,
+                            baseline_seeds,
+                            margin,
+                            n_resamples,
+                            bootstrap_seed,
+                        ),
                     }
                 )
     return pd.DataFrame(table_rows, columns=list(TABLE1_COLUMNS))
+
+
+def _difference(
+    scores: Mapping[ScoreKey, pd.DataFrame],
+    model: tuple[str, str, str, int],
+    ticket_p: float,
+    seeds: list[int],
+    margin: float,
+    n_resamples: int,
+    bootstrap_seed: int,
+) -> dict[str, Any]:
+    differences, interval = ticket_minus_dense(
+        scores, model, ticket_p, seeds, n_resamples, bootstrap_seed
+    )
+    return {**difference_columns(differences, margin), "interval": interval}
 
 
 def _markdown_cell(value: Any) -> str:

@@ -66,10 +66,16 @@ def transfer_grid(matrix: pd.DataFrame, metric: str) -> pd.DataFrame:
 
     Models are ordered by architecture, then sparsity, on both axes, so a model that is both a
     source and a target sits on the diagonal. Index and columns carry ``model_label`` names.
+    A diagonal cell is the ordinary attack, so it averages matching seeds only: an attack trained
+    on seed 0's model and applied to seed 1's is a transfer, not the attack itself.
     """
     _check_transfer_matrix(matrix, metric)
     keys = ["source_arch", "source_sparsity", "target_arch", "target_sparsity"]
-    means = matrix.groupby(keys, observed=True)[metric].mean()
+    same_kind = (matrix["source_arch"] == matrix["target_arch"]) & np.isclose(
+        matrix["source_sparsity"], matrix["target_sparsity"], rtol=0, atol=1e-9
+    )
+    cross_seed = matrix["source_seed"] != matrix["target_seed"]
+    means = matrix[~(same_kind & cross_seed)].groupby(keys, observed=True)[metric].mean()
 
     def ordered(arch_column: str, sparsity_column: str) -> list[tuple[str, float]]:
         pairs = {

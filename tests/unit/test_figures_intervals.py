@@ -1,0 +1,163 @@
+"""Figures and tables with intervals: Table 1's tested difference, error bars, ROC, gap, classes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.container import ErrorbarContainer
+
+from lottery_mia import figures
+from lottery_mia.figures.comparison import score_key, ticket_minus_dense
+from lottery_mia.figures.selection import mean_over_seeds
+
+STYLE = {"context": "paper", "palette": "colorblind", "dpi": 40}
+
+
+def scores_frame(score, member, label=None):
+    n = len(member)
+    return pd.DataFrame(
+        {
+            "sample_id": np.arange(n),
+            "pool": np.where(member, "train", "test"),
+            "member": member,
+            "label": np.arange(n) % 4 if label is None else label,
+            "score": score,
+            "predicted": score > np.median(score),
+        }
+    )
+
+
+def dense_and_ticket(ticket_shift, seeds=(0,), n_per_class=400):
+    """Scores of a dense model and its 80% ticket on the same rows, per seed: the ticket's
+    member scores shifted by ``ticket_shift`` (0 = the same leakage up to noise)."""
+    scores = {}
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        member = np.r_[np.ones(n_per_class, bool), np.zeros(n_per_class, bool)]
+        shared = rng.normal(size=member.size) + 0.6 * member
+        dense = shared + 0.2 * rng.normal(size=member.size)
+        ticket = shared + 0.2 * rng.normal(size=member.size) + ticket_shift * member
+        scores[score_key("mlp", "digits", "resnet18", seed, 0.0, 200)] = scores_frame(dense, member)
+        scores[score_key("mlp", "digits", "resnet18", seed, 0.8, 200)] = scores_frame(
+            ticket, member
+        )
+    return scores
+
+
+def difference(scores, seeds=(0,)):
+    return ticket_minus_dense(scores, ("mlp", "digits", "resnet18", 200), 0.8, seeds, 300, 0)
+
+
+def test_a_leakier_ticket_is_found_and_an_equal_one_is_not():
+    leakier, interval = difference(dense_and_ticket(0.4))
+    assert interval == "paired bootstrap over evaluation rows"
+    assert leakier["auc"].ci95[0] > 0 and leakier["auc"].verdict(0.02) == "ticket leaks more"
+    equal, _ = difference(dense_and_ticket(0.0))
+    assert equal["auc"].ci95[0] < 0 < equal["auc"].ci95[1]
+    assert equal["auc"].verdict(0.02) in ("equivalent", "inconclusive")
+
+
+def test_several_seeds_give_an_interval_over_seeds():
+    seeds = (0, 1, 2)
+    differences, interval = difference(dense_and_ticket(0.4, seeds), seeds)
+    assert interval == "t-interval over 3 seeds"
+    per_seed = [difference(dense_and_ticket(0.4, seeds), (s,))[0]["auc"].estimate for s in seeds]
+    assert differences["auc"].estimate == pytest.approx(np.mean(per_seed))
+    assert differences["auc"].ci90[0] > differences["auc"].ci95[0]  # 90% inside 95%
+
+
+def test_missing_scores_are_named():
+    scores = dense_and_ticket(0.0)
+    del scores[score_key("mlp", "digits", "resnet18", 0, 0.8, 200)]
+    with pytest.raises(ValueError, match=r"no mlp attack scores .* sparsity 0.8"):
+        difference(scores)
+
+
+def summary_rows(seeds, auc_by_seed):
+    rows = []
+    for seed, auc in zip(seeds, auc_by_seed, strict=True):
+        rows.append({"arch": "resnet18", "sparsity": 0.0, "seed": seed, "auc": auc,
+                     "auc_ci_low": auc - 0.05, "auc_ci_high": auc + 0.07})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_one_seed_shows_its_bootstrap_interval_several_a_t_interval():
+    one = mean_over_seeds(summary_rows([0], [0.6]), ["arch", "sparsity"], "auc").iloc[0]
+    assert (one["mean"], one["low"], one["high"]) == pytest.approx((0.6, 0.55, 0.67))
+    several = mean_over_seeds(
+        summary_rows([0, 1, 2], [0.6, np.nan, 0.7]), ["arch", "sparsity"], "auc"
+    ).iloc[0]
+    assert several["mean"] == pytest.approx(0.65) and several["seeds"] == 2  # NaN left out
+    assert several["low"] < 0.6 and several["high"] > 0.7
+
+
+def test_figure_2_error_bars_are_the_intervals(tmp_path):
+    from test_figures import synthetic_summary  # the shared hand-made grid
+
+    summary = synthetic_summary(("cifar10",))
+    summary = summary[summary["seed"] == 0]
+    fig = figures.plot_attack_vs_sparsity(
+        summary, 400, "mlp", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+    )
+    auc_panel = fig.axes[1]
+    bars = [c for c in auc_panel.containers if isinstance(c, ErrorbarContainer)]
+    assert bars, "no error bars on the AUC panel"
+    segments = bars[0].lines[2][0].get_segments()
+    heights = [segment[1][1] - segment[0][1] for segment in segments]
+    assert heights == pytest.approx([0.04] * len(heights))  # +-0.02 around each point
+    low, high = auc_panel.get_ylim()
+    assert low <= 0.5 <= high  # chance stays on screen
+
+
+def test_roc_figure_starts_at_one_non_member(tmp_path):
+    scores = dense_and_ticket(0.3)
+    fig = figures.plot_roc_curves(scores, ["mlp"], tmp_path / "r.png", tmp_path / "r.pdf", STYLE)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlim()[0] == pytest.approx(1 / 400)
+    assert {line.get_label() for line in ax.get_lines()} >= {"0% (dense)", "80%", "chance"}
+
+
+def test_gap_figure_has_one_point_per_model_with_its_interval(tmp_path):
+    from test_figures import synthetic_summary
+
+    summary = synthetic_summary(("cifar10",))
+    fig = figures.plot_gap_vs_auc(
+        summary, 400, "mlp", tmp_path / "g.png", tmp_path / "g.pdf", STYLE
+    )
+    bars = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+    points = sum(len(container.lines[0].get_xdata()) for container in bars)
+    assert points == 2 * 2 * 4  # 2 archs x 2 seeds x 4 sparsities
+
+
+def test_per_class_table_compares_dense_and_nearest_ticket(tmp_path):
+    scores = dense_and_ticket(0.3)
+    scores[score_key("mlp", "digits", "resnet18", 0, 0.5, 200)] = next(iter(scores.values()))
+    table = figures.per_class_table(scores, ticket_sparsity=0.9, n_resamples=100, bootstrap_seed=0)
+    assert set(table["model"]) == {"dense", "ticket (80%)"}  # 0.5 is not the nearest to 0.9
+    assert len(table) == 2 * 4  # 4 classes each
+    assert (table["auc_ci_low"] <= table["auc"]).all() and (
+        table["auc"] <= table["auc_ci_high"]
+    ).all()
+    figures.plot_per_class(table, tmp_path / "c.png", tmp_path / "c.pdf", STYLE)
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_transfer_diagonal_averages_matching_seeds_only():
+    rows = []
+    for source_seed in (0, 1):
+        for target_seed in (0, 1):
+            for source_p, target_p in ((0.0, 0.0), (0.0, 0.8)):
+                same_seed = source_seed == target_seed
+                rows.append({
+                    "source_arch": "resnet18", "source_sparsity": source_p,
+                    "source_seed": source_seed, "target_arch": "resnet18",
+                    "target_sparsity": target_p, "target_seed": target_seed, "attack": "mlp",
+                    "n_samples": 200, "accuracy": 0.7 if same_seed else 0.5,
+                })  # fmt: skip
+    grid = figures.transfer_grid(pd.DataFrame(rows), "accuracy")
+    dense = figures.model_label("resnet18", 0.0)
+    assert grid.loc[dense, dense] == pytest.approx(0.7)  # not (0.7 + 0.5) / 2
+    ticket = figures.model_label("resnet18", 0.8)
+    assert grid.loc[dense, ticket] == pytest.approx(0.6)  # transfers: every seed pair

@@ -1,0 +1,119 @@
+"""Ticket vs dense on the same evaluation rows: paired differences and the equivalence verdict.
+
+Scores files are looked up by model and sample count (``ScoreKey``). With one seed the interval of
+a difference is the paired bootstrap over evaluation rows (``uncertainty.paired_differences``);
+with several seeds it is a Student-t interval over the seeds' paired differences, which also
+covers training randomness. Either way the verdict follows ``uncertainty.equivalence_verdict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lottery_mia.atomic import PathLike
+from lottery_mia.attack_scores import read_scores
+from lottery_mia.uncertainty import (
+    PairedDifference,
+    align_paired,
+    mean_over_seeds,
+    paired_differences,
+)
+
+#: (attack, dataset, arch, seed, sparsity, n_samples) of one attack's scores file.
+ScoreKey = tuple[str, str, str, int, float, int]
+COMPARED_METRICS: tuple[str, ...] = ("auc", "accuracy")
+
+
+def score_key(
+    attack: str, dataset: str, arch: str, seed: int, sparsity: float, n_samples: int
+) -> ScoreKey:
+    """The key of one scores file, with types fixed so that equal models compare equal."""
+    sparsity = round(float(sparsity), 9)
+    return str(attack), str(dataset), str(arch), int(seed), sparsity, int(n_samples)
+
+
+def read_score_files(
+    keys: Sequence[Mapping[str, Any]], paths: Sequence[PathLike]
+) -> dict[ScoreKey, pd.DataFrame]:
+    """Each scores file under its model's key (``keys[i]`` describes ``paths[i]``)."""
+    return {
+        score_key(
+            k["attack"], k["dataset"], k["arch"], k["seed"], k["sparsity"], k["n_samples"]
+        ): read_scores(path)
+        for k, path in zip(keys, paths, strict=True)
+    }
+
+
+def scores_of(scores: Mapping[ScoreKey, pd.DataFrame], key: ScoreKey) -> pd.DataFrame:
+    try:
+        return scores[key]
+    except KeyError:
+        attack, dataset, arch, seed, sparsity, n_samples = key
+        raise ValueError(
+            f"no {attack} attack scores for dataset {dataset!r}, arch {arch!r}, seed {seed}, "
+            f"sparsity {sparsity:g}, n_samples {n_samples}; the figure or table needs them"
+        ) from None
+
+
+def ticket_minus_dense(
+    scores: Mapping[ScoreKey, pd.DataFrame],
+    model: tuple[str, str, str, int],
+    ticket_sparsity: float,
+    seeds: Sequence[int],
+    n_resamples: int,
+    bootstrap_seed: int,
+) -> tuple[dict[str, PairedDifference], str]:
+    """Ticket - dense in each of ``COMPARED_METRICS`` for (attack, dataset, arch, n_samples)
+    ``model``, and a note saying which interval was used."""
+    attack, dataset, arch, n_samples = model
+    per_seed = []
+    for seed in seeds:
+        ticket, dense = align_paired(
+            scores_of(scores, score_key(attack, dataset, arch, seed, ticket_sparsity, n_samples)),
+            scores_of(scores, score_key(attack, dataset, arch, seed, 0.0, n_samples)),
+        )
+        per_seed.append(
+            paired_differences(ticket, dense, COMPARED_METRICS, n_resamples, bootstrap_seed)
+        )
+    if len(per_seed) == 1:
+        return per_seed[0], "paired bootstrap over evaluation rows"
+    return {
+        name: _over_seeds(name, [difference[name].estimate for difference in per_seed])
+        for name in COMPARED_METRICS
+    }, f"t-interval over {len(per_seed)} seeds"
+
+
+def _over_seeds(metric: str, estimates: Sequence[float]) -> PairedDifference:
+    mean, low90, high90 = mean_over_seeds(estimates, confidence=0.90)
+    _, low95, high95 = mean_over_seeds(estimates, confidence=0.95)
+    return PairedDifference(metric, mean, (low90, high90), (low95, high95))
+
+
+def difference_columns(
+    differences: Mapping[str, PairedDifference], margin: float
+) -> dict[str, Any]:
+    """Table columns: each difference with its 95% interval, and the AUC verdict at ``margin``."""
+    columns: dict[str, Any] = {}
+    for name in COMPARED_METRICS:
+        difference = differences[name]
+        columns[f"{name}_difference"] = difference.estimate
+        columns[f"{name}_difference_ci_low"] = difference.ci95[0]
+        columns[f"{name}_difference_ci_high"] = difference.ci95[1]
+    columns["verdict"] = differences["auc"].verdict(margin)
+    columns["equivalence_margin"] = float(margin)
+    return columns
+
+
+def verdict_sentence(row: Mapping[str, Any]) -> str:
+    """One line a README or log can print: the AUC difference, its interval and the verdict."""
+    low, high = row["auc_difference_ci_low"], row["auc_difference_ci_high"]
+    interval = "n/a" if np.isnan(low) else f"[{low:+.3f}, {high:+.3f}]"
+    return (
+        f"{row['dataset']} {row['arch']} n={row['n_samples']}: AUC ticket - dense "
+        f"{row['auc_difference']:+.3f}, 95% CI {interval} -> {row['verdict']} "
+        f"(margin ±{row['equivalence_margin']:g})"
+    )

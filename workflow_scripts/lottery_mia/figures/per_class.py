@@ -1,0 +1,82 @@
+"""Per-class vulnerability: attack AUC within each class label, dense model vs its ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from lottery_mia.atomic import PathLike
+from lottery_mia.figures.axes import chance_line, panel_grid
+from lottery_mia.figures.comparison import ScoreKey
+from lottery_mia.figures.selection import nearest_sparsity
+from lottery_mia.figures.style import (
+    arch_label,
+    dataset_label,
+    figure_style,
+    ordered_datasets,
+    save_figure,
+    styled,
+)
+from lottery_mia.uncertainty import per_class_auc
+
+PER_CLASS_COLUMNS: tuple[str, ...] = (
+    "dataset", "arch", "seed", "sparsity", "model", "attack", "n_samples",
+    "label", "n_members", "n_non_members", "auc", "auc_ci_low", "auc_ci_high",
+)  # fmt: skip
+
+
+def per_class_table(
+    scores: Mapping[ScoreKey, pd.DataFrame],
+    ticket_sparsity: float,
+    n_resamples: int,
+    bootstrap_seed: int,
+) -> pd.DataFrame:
+    """AUC per class label (with a bootstrap interval) of the dense model and of the ticket
+    nearest ``ticket_sparsity``, for every dataset, architecture, seed and attack scored."""
+    frames = []
+    for key, scored in scores.items():
+        attack, dataset, arch, seed, sparsity, n_samples = key
+        tickets = [k[4] for k in scores if k[:4] == key[:4] and k[5] == n_samples]
+        if sparsity != 0.0 and sparsity != nearest_sparsity(
+            tickets, ticket_sparsity, exclude_dense=True
+        ):
+            continue
+        table = per_class_auc(
+            scored["member"].to_numpy(), scored["score"].to_numpy(), scored["label"].to_numpy(),
+            n_resamples, bootstrap_seed,
+        )  # fmt: skip
+        model = "dense" if sparsity == 0.0 else f"ticket ({sparsity:.0%})"
+        frames.append(table.assign(dataset=dataset, arch=arch, seed=seed, sparsity=sparsity,
+                                   model=model, attack=attack, n_samples=n_samples))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)[list(PER_CLASS_COLUMNS)]
+
+
+def plot_per_class(
+    table: pd.DataFrame, png: PathLike, pdf: PathLike, style: Mapping[str, Any]
+) -> Figure:
+    """Distribution of per-class AUC (box) with every class as a point, dense vs ticket, per
+    architecture; a distribution, so 1,000 classes read as well as 10."""
+    look = figure_style(style)
+    datasets = ordered_datasets(table["dataset"])
+    with styled(look):
+        fig, axes = panel_grid(1, len(datasets), 4.0, 3.2)
+        for ax, dataset in zip(axes[0], datasets, strict=True):
+            rows = table[table["dataset"] == dataset].assign(
+                architecture=lambda frame: frame["arch"].map(arch_label)
+            )
+            sns.boxplot(rows, x="architecture", y="auc", hue="model", ax=ax, fliersize=0,
+                        palette=look.palette)  # fmt: skip
+            sns.stripplot(rows, x="architecture", y="auc", hue="model", dodge=True, ax=ax,
+                          size=3, palette="dark:0.25", legend=False)  # fmt: skip
+            chance_line(ax)
+            n_classes = rows["label"].nunique()
+            ax.set_title(f"{dataset_label(dataset)} ({n_classes} classes)")
+            ax.set_ylabel("Attack AUC within a class")
+            ax.set_xlabel("")
+        fig.suptitle("Per-class vulnerability: attack AUC by class label, dense vs ticket")
+        save_figure(fig, png, pdf, look.dpi)
+    return fig
