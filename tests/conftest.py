@@ -23,8 +23,13 @@ FIGURE_JOBS = {
     "fig_attack_vs_samples": 1,
     "fig_transfer": 1,
     "table1": 1,
+    "fig_roc_curves": 1,
+    "fig_gap_vs_auc": 1,
+    "per_class": 1,
     "all": 1,
 }
+#: The figure jobs that read scores files at the figures' sample count (not the summary).
+SCORE_FIGURE_JOBS = ("fig_roc_curves", "per_class")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

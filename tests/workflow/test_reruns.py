@@ -21,6 +21,7 @@ import yaml
 
 from conftest import (
     FIGURE_JOBS,
+    SCORE_FIGURE_JOBS,
     TINY_CONFIG,
     copy_run,
     parse_job_counts,
@@ -180,9 +181,12 @@ def test_an_attack_setting_reruns_only_attacks_and_aggregates(
 def test_a_new_sample_count_adds_only_attacks_and_aggregates(finished, tmp_path):
     plan = dry_run(finished, edited(tmp_path, grid={"sample_counts": [200, 400]}))
     figures_without_heatmap = {
-        name: count for name, count in FIGURE_JOBS.items() if name != "fig_transfer"
+        name: count
+        for name, count in FIGURE_JOBS.items()
+        if name not in ("fig_transfer", *SCORE_FIGURE_JOBS)
     }
-    # Figure 4 shows figures.sample_count = 200, whose transfer matrix is unchanged.
+    # Figures 4, 5 and the per-class figure show figures.sample_count = 200, whose transfer
+    # matrix and scores files are unchanged.
     assert plan.counts == {
         "run_attacks": 4,
         "transfer": 1,

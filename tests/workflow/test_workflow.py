@@ -54,7 +54,10 @@ def test_default_config_schedules_the_whole_study(tmp_path):
 
 
 def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
-    expected = {"results/summary.parquet", "results/tables/table1.csv", "results/tables/table1.md"}
+    expected = {"results/summary.parquet"}
+    expected |= {
+        f"results/tables/{t}.{ext}" for t in ("table1", "per_class") for ext in ("csv", "md")
+    }
     for arch in ("resnet18", "resnet50"):
         expected.add(f"results/digits/{arch}/seed0/init.pt")
     for model in MODELS:
@@ -72,6 +75,9 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
         "fig2_attack_vs_sparsity",
         "fig3_attack_vs_samples",
         "fig4_transfer_digits",
+        "fig5_roc_curves",
+        "fig6_gap_vs_auc",
+        "fig7_per_class",
     ):
         expected |= {f"results/figures/{figure}.png", f"results/figures/{figure}.pdf"}
     assert relative_files(tiny_run) == expected
@@ -173,9 +179,14 @@ def test_the_report_holds_every_figure_and_table_with_its_caption(tiny_run, tmp_
         "fig2_attack_vs_sparsity.png",
         "fig3_attack_vs_samples.png",
         "fig4_transfer_digits.png",
+        "fig5_roc_curves.png",
+        "fig6_gap_vs_auc.png",
+        "fig7_per_class.png",
     ]
-    for path in [*figures, run / "results" / "tables" / "table1.csv"]:
+    tables = [run / "results" / "tables" / f"{name}.csv" for name in ("table1", "per_class")]
+    for path in [*figures, *tables]:
         assert base64.b64encode(path.read_bytes()).decode() in html, f"{path.name} not embedded"
-    for caption in ("Figure 1.", "Figure 2.", "Figure 3.", "Figure 4.", "Table 1."):
+    captions = ("Figure 1.", "Figure 2.", "Figure 3.", "Figure 4.", "Figure 5.", "Figure 6.")
+    for caption in (*captions, "Table 1.", "Per-class vulnerability."):
         assert caption in html, caption
     assert "Membership inference on lottery-ticket networks" in html  # report/workflow.rst
