@@ -5,9 +5,10 @@ paper), both atomically, and returns it detached from pyplot (its axes can still
 Conventions shared by every figure:
 
 * Sparsity axes are log-spaced in the fraction of weights *kept* and labelled with the sparsity
-  (% of weights pruned). Iterative pruning grids (0, 20, 36, 49, ... %) are then evenly spaced,
-  and the high-sparsity end, where the paper sees attack accuracy fall, is not squeezed into a
-  corner. Sparsity 0 is labelled "dense": the original network, not a ticket.
+  (% of *prunable* weights pruned: conv and linear weights, ``fc`` excluded by default; the share
+  of all parameters is ``achieved_sparsity_all_parameters`` in the summary). Iterative pruning
+  grids (0, 20, 36, 49, ... %) are then evenly spaced, and the high-sparsity end, where the paper
+  sees attack accuracy fall, is not squeezed into a corner. Sparsity 0 is labelled "dense": the original network, not a ticket.
 * Every point carries its 95% interval: with one seed the stratified bootstrap interval over the
   evaluation rows, with several seeds a Student-t interval of the mean over seeds; the title says
   which. The bars take part in autoscaling, so no axis zooms noise into an effect.

@@ -39,7 +39,7 @@ def sparsity_axis(ax: plt.Axes, sparsities: Iterable[float]) -> None:
     ax.set_xticks(kept, labels)
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlim(max(kept) * 1.25, min(kept) / 1.25)  # reversed: sparsity grows to the right
-    ax.set_xlabel("Sparsity (% of weights pruned, log-spaced)")
+    ax.set_xlabel("Sparsity (% of prunable weights pruned, log-spaced)")
     if crowded:
         rotate_tick_labels(ax)
 

@@ -38,6 +38,7 @@ METRIC_LABELS = {
     "tpr_at_1pct_fpr": "TPR at 1% FPR",
     "tpr_at_0.1pct_fpr": "TPR at 0.1% FPR",
     "advantage": "advantage (TPR - FPR)",
+    "advantage_oracle": "oracle advantage (best threshold on the evaluation rows)",
 }
 # Metrics shown in percent; the others (AUC, advantage) are plain numbers.
 PERCENT_METRICS = frozenset(
