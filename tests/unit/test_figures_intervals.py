@@ -10,6 +10,7 @@ from matplotlib.container import ErrorbarContainer
 from lottery_mia import figures
 from lottery_mia.figures.comparison import score_key, ticket_minus_dense
 from lottery_mia.figures.selection import mean_over_seeds
+from lottery_mia.uncertainty import VERDICTS
 
 STYLE = {"context": "paper", "palette": "colorblind", "dpi": 40}
 
@@ -161,3 +162,17 @@ def test_transfer_diagonal_averages_matching_seeds_only():
     assert grid.loc[dense, dense] == pytest.approx(0.7)  # not (0.7 + 0.5) / 2
     ticket = figures.model_label("resnet18", 0.8)
     assert grid.loc[dense, ticket] == pytest.approx(0.6)  # transfers: every seed pair
+
+
+def test_table1_auc_carries_its_interval_and_the_verdict():
+    from test_figures import hand_made_summary, scores_for
+
+    summary = hand_made_summary()
+    one_seed = summary[summary["seed"] == 0]
+    row = figures.table1(one_seed, "mlp", 0.9, scores_for(one_seed), n_resamples=200).iloc[0]
+    # One seed: the summary row's own bootstrap interval (+-0.02 in the hand-made summary).
+    assert (row["baseline_auc_ci_low"], row["baseline_auc_ci_high"]) == pytest.approx((0.48, 0.52))
+    assert row["interval"] == "paired bootstrap over evaluation rows"
+    assert row["verdict"] in VERDICTS
+    both = figures.table1(summary, "mlp", 0.9, scores_for(summary), n_resamples=200).iloc[0]
+    assert both["interval"] == "t-interval over 2 seeds"

@@ -12,7 +12,12 @@ import pandas as pd
 
 from lottery_mia.atomic import PathLike, atomic_path
 from lottery_mia.figures.comparison import ScoreKey, difference_columns, ticket_minus_dense
-from lottery_mia.figures.selection import nearest_sparsity, require_columns, rows_for_attack
+from lottery_mia.figures.selection import (
+    mean_over_seeds,
+    nearest_sparsity,
+    require_columns,
+    rows_for_attack,
+)
 from lottery_mia.figures.style import ordered_archs, ordered_datasets
 from lottery_mia.uncertainty import DEFAULT_MARGIN, DEFAULT_RESAMPLES
 
@@ -27,7 +32,11 @@ TABLE1_COLUMNS: tuple[str, ...] = (
     "ticket_accuracy",
     "ticket_precision",
     "baseline_auc",
+    "baseline_auc_ci_low",
+    "baseline_auc_ci_high",
     "ticket_auc",
+    "ticket_auc_ci_low",
+    "ticket_auc_ci_high",
     "auc_difference",
     "auc_difference_ci_low",
     "auc_difference_ci_high",
@@ -101,8 +110,8 @@ def table1(
                         "baseline_precision": float(baseline["precision"].mean()),
                         "ticket_accuracy": float(ticket["accuracy"].mean()),
                         "ticket_precision": float(ticket["precision"].mean()),
-                        "baseline_auc": float(baseline["auc"].mean()),
-                        "ticket_auc": float(ticket["auc"].mean()),
+                        **_auc_with_interval("baseline", baseline),
+                        **_auc_with_interval("ticket", ticket),
                         **_difference(
                             scores,
                             (attack, dataset, arch, n_samples),
@@ -115,6 +124,17 @@ def table1(
                     }
                 )
     return pd.DataFrame(table_rows, columns=list(TABLE1_COLUMNS))
+
+
+def _auc_with_interval(side: str, rows: pd.DataFrame) -> dict[str, float]:
+    """Mean AUC over seeds with the figures' 95% interval (bootstrap for one seed, t over
+    several: ``selection.mean_over_seeds``)."""
+    stats = mean_over_seeds(rows, ["attack"], "auc").iloc[0]
+    return {
+        f"{side}_auc": float(stats["mean"]),
+        f"{side}_auc_ci_low": float(stats["low"]),
+        f"{side}_auc_ci_high": float(stats["high"]),
+    }
 
 
 def _difference(
