@@ -1,0 +1,101 @@
+"""The keep-half design of reference models (Carlini et al. 2022, Algorithm 1).
+
+K reference models are each trained on a random half of the population: the exported rows, target
+members and non-members alike. The inclusion ("keep") matrix is balanced both ways:
+
+- every row is IN for exactly K/2 references, so each row has K/2 IN and K/2 OUT models for
+  LiRA's per-row Gaussians;
+- every reference trains on exactly half of the rows (⌊N/2⌋ or ⌈N/2⌉).
+
+Construction: references come in complementary pairs (2j, 2j + 1). Pair j draws one seeded random
+half of the rows for reference 2j; reference 2j + 1 takes the other half. Each pair is drawn from
+its own seed sequence ``(seed, j)``, so reference k's column depends on k and the seed but not on
+K: growing K from 4 to 8 leaves references 0-3 unchanged, and only the new ones must be trained.
+K must therefore be even.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KEEP_ID_COLUMNS: tuple[str, ...] = ("sample_id", "pool")
+
+
+def _check_count(n_references: int) -> None:
+    if isinstance(n_references, bool) or not isinstance(n_references, int | np.integer):
+        raise ValueError(f"attack.reference_models is {n_references!r}, expected an integer")
+    if n_references < 2 or n_references % 2:
+        raise ValueError(
+            f"attack.reference_models is {n_references}, expected an even number >= 2 "
+            "(every row is IN for exactly half of the references)"
+        )
+
+
+def reference_column(reference: str | int) -> str:
+    """Column of reference ``k`` in ``reference_keep.parquet``: ``ref{k}``."""
+    return f"ref{int(reference)}"
+
+
+def keep_column(n_rows: int, reference: int, seed: int) -> np.ndarray:
+    """Reference ``reference``'s IN rows (bool, length ``n_rows``); independent of K."""
+    if n_rows < 2:
+        raise ValueError(f"the population has {n_rows} row(s); expected at least 2")
+    if reference < 0:
+        raise ValueError(f"reference index is {reference}, expected >= 0")
+    pair, second = divmod(reference, 2)
+    order = np.random.default_rng([seed, pair]).permutation(n_rows)
+    first_half = np.zeros(n_rows, dtype=bool)
+    first_half[order[: n_rows // 2]] = True
+    return ~first_half if second else first_half
+
+
+def keep_matrix(n_rows: int, n_references: int, seed: int) -> np.ndarray:
+    """The (K, n_rows) bool inclusion matrix: row k is reference k's training half."""
+    _check_count(n_references)
+    return np.stack([keep_column(n_rows, k, seed) for k in range(n_references)])
+
+
+def reference_keep_frame(
+    sample_ids: np.ndarray, pools: np.ndarray, n_references: int, seed: int
+) -> pd.DataFrame:
+    """``reference_keep.parquet``'s content: ``sample_id``, ``pool``, ``ref0`` .. ``ref{K-1}``.
+
+    Rows are the population in the order given (the outputs' row order).
+    """
+    ids = np.asarray(sample_ids, dtype=np.int64)
+    pool_values = np.asarray(pools, dtype=object)
+    if ids.shape != pool_values.shape or ids.ndim != 1:
+        raise ValueError(
+            f"sample_ids and pools have shapes {ids.shape} and {pool_values.shape}; "
+            "expected equal 1-D shapes"
+        )
+    identities = pd.MultiIndex.from_arrays([pool_values, ids])
+    if identities.has_duplicates:
+        raise ValueError("the population lists some (pool, sample_id) more than once")
+    keep = keep_matrix(ids.size, n_references, seed)
+    columns = {reference_column(k): keep[k] for k in range(n_references)}
+    return pd.DataFrame({"sample_id": ids, "pool": pool_values.astype(str), **columns})
+
+
+def keep_from_frame(frame: pd.DataFrame, source: str = "reference keep table") -> np.ndarray:
+    """The (K, rows) bool matrix of a ``reference_keep`` frame, after checking its balance."""
+    missing = [name for name in KEEP_ID_COLUMNS if name not in frame.columns]
+    ref_columns = [name for name in frame.columns if name not in KEEP_ID_COLUMNS]
+    expected = [reference_column(k) for k in range(len(ref_columns))]
+    if missing or ref_columns != expected:
+        raise ValueError(
+            f"{source}: columns {list(frame.columns)}; expected sample_id, pool, "
+            f"ref0 .. ref{{K-1}} in order"
+        )
+    _check_count(len(ref_columns))
+    if any(frame[name].dtype != bool for name in ref_columns):
+        raise ValueError(f"{source}: reference columns must be bool (true = IN)")
+    keep = frame[ref_columns].to_numpy(dtype=bool).T
+    counts = keep.sum(axis=0)
+    if (counts != keep.shape[0] // 2).any():
+        raise ValueError(
+            f"{source}: {int((counts != keep.shape[0] // 2).sum())} row(s) are not IN for "
+            f"exactly {keep.shape[0] // 2} of {keep.shape[0]} references"
+        )
+    return keep
