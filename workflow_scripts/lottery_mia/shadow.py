@@ -1,0 +1,90 @@
+"""The shadow-model attack of Shokri et al. 2017 ("Membership Inference Attacks Against Machine
+Learning Models", IEEE S&P 2017).
+
+The attacker knows nothing about the target's membership. It trains reference ("shadow") models
+the way the target was trained, on data whose membership it controls, trains the paper's attack
+MLP on the shadow models' outputs labelled by their own IN/OUT column, and applies that classifier
+unchanged to the target's outputs. This contrasts with the paper we reproduce (Bagmar et al.),
+whose attacker trains on the *target's* outputs with the target's true membership labels: a
+supervised upper bound rather than a realistic threat.
+
+Rows: from each shadow model, the first n/2 IN and the first n/2 OUT rows (in file order) outside
+``exclude`` (the target's evaluation rows), so a larger n contains every smaller one, as for the
+supervised attacks. With several shadow models the rows are pooled. Features and classifier are
+exactly the supervised MLP's (``attacks.attack_features``, ``attacks.fit_attack("mlp", ...)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lottery_mia.attacks import AttackSettings, ClassifierAttack, fit_attack
+
+SHADOW_ATTACK = "shadow_mlp"
+
+
+@dataclasses.dataclass(frozen=True)
+class ShadowOutputs:
+    """One shadow (reference) model's outputs and which of those rows it trained on."""
+
+    rows: pd.DataFrame
+    trained_on: np.ndarray
+
+    def __post_init__(self) -> None:
+        trained_on = np.asarray(self.trained_on)
+        if trained_on.dtype != np.bool_ or trained_on.shape != (len(self.rows),):
+            raise ValueError(
+                f"a shadow model's IN column has shape {trained_on.shape} and dtype "
+                f"{trained_on.dtype}; expected bool of shape ({len(self.rows)},), one per row"
+            )
+
+
+def shadow_training_rows(
+    shadow: ShadowOutputs, n_samples: int, exclude: np.ndarray | None = None
+) -> pd.DataFrame:
+    """n/2 IN and n/2 OUT rows of one shadow model, ``member`` set to its own IN column."""
+    if n_samples <= 0 or n_samples % 2:
+        raise ValueError(f"n_samples is {n_samples}, expected a positive even number")
+    allowed = np.ones(len(shadow.rows), dtype=bool) if exclude is None else ~np.asarray(exclude)
+    if allowed.shape != (len(shadow.rows),):
+        raise ValueError(f"exclude has shape {allowed.shape}, expected ({len(shadow.rows)},)")
+    half = n_samples // 2
+    inside = allowed & shadow.trained_on
+    outside = allowed & ~shadow.trained_on
+    if inside.sum() < half or outside.sum() < half:
+        raise ValueError(
+            f"n_samples = {n_samples} needs {half} IN and {half} OUT rows of the shadow model; "
+            f"it has {int(inside.sum())} and {int(outside.sum())} outside the evaluation rows"
+        )
+    chosen = (inside & (np.cumsum(inside) <= half)) | (outside & (np.cumsum(outside) <= half))
+    rows = shadow.rows[chosen].copy()
+    rows["member"] = shadow.trained_on[chosen]
+    return rows
+
+
+def fit_shadow_attack(
+    shadows: Sequence[ShadowOutputs],
+    n_samples: int,
+    settings: AttackSettings,
+    exclude: np.ndarray | None = None,
+) -> ClassifierAttack:
+    """The paper's MLP trained on shadow models' outputs with their own IN/OUT labels.
+
+    The returned attack scores any model's rows, in particular the target's, unchanged.
+    """
+    if not shadows:
+        raise ValueError("the shadow attack needs at least one reference model")
+    train_rows = pd.concat(
+        [shadow_training_rows(shadow, n_samples, exclude) for shadow in shadows],
+        ignore_index=True,
+    )
+    fitted = fit_attack("mlp", train_rows, settings)
+    if not isinstance(fitted, ClassifierAttack):
+        raise TypeError(
+            f"fit_attack('mlp') returned {type(fitted).__name__}, expected a classifier"
+        )
+    return dataclasses.replace(fitted, name=SHADOW_ATTACK)
