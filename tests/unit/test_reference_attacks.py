@@ -21,6 +21,7 @@ from lottery_mia.lira import (
     offline_decision,
     online_decision,
 )
+from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
 from lottery_mia.metrics import tpr_at_fpr
 from lottery_mia.reference_keep import keep_matrix
 from lottery_mia.rmia import log_marginal, rmia_decision, rmia_scores, tune_offline_a
@@ -261,3 +262,35 @@ def test_tuned_a_is_the_best_auc_value_of_the_grid(planted: Planted) -> None:
     assert a in (0.0, 0.5, 1.0)
     with pytest.raises(ValueError, match=">= 3 references"):
         tune_offline_a(planted.reference_log_p[:2], planted.keep[:2], rows[500:], rows[:500])
+
+
+@pytest.mark.slow
+def test_lira_online_beats_the_loss_attack_on_really_trained_overfit_models() -> None:
+    """Small MLPs that memorise noisy labels: 1 target and 8 references, trained for real."""
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    n_rows, n_classes = 600, 4
+    centers = rng.normal(0.0, 1.0, (n_classes, 10))
+    labels = rng.integers(0, n_classes, n_rows)
+    features = centers[labels] + rng.normal(0.0, 1.0, (n_rows, 10))
+    noisy = rng.random(n_rows) < 0.2  # a fifth of the labels are random: memorised, not learnt
+    labels = np.where(noisy, rng.integers(0, n_classes, n_rows), labels)
+    member = np.arange(n_rows) < n_rows // 2
+    keep = keep_matrix(n_rows, 8, seed=1)
+
+    def log_probabilities(trained_on: np.ndarray, seed: int) -> np.ndarray:
+        model = MLPClassifier(
+            (128,), alpha=0.0, max_iter=400, learning_rate_init=0.01, random_state=seed
+        )
+        model.fit(features[trained_on], labels[trained_on])
+        return np.log(np.clip(model.predict_proba(features), 1e-300, None))  # logits up to a shift
+
+    target = log_probabilities(member, seed=100)
+    references = [log_probabilities(column, seed=k) for k, column in enumerate(keep)]
+    phi = np.stack([logit_scaled_confidence(logits, labels) for logits in references])
+    lira = lira_online(logit_scaled_confidence(target, labels), phi, keep)
+    loss_score = membership_signal(target, labels, "loss")
+    lira_tpr, loss_tpr = tpr_at_fpr(member, lira, 0.01), tpr_at_fpr(member, loss_score, 0.01)
+    assert lira_tpr > 0.1
+    assert lira_tpr > 3 * loss_tpr
