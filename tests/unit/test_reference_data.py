@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from lottery_mia.data import Dataset, DatasetInfo
-from lottery_mia.data_memory import Normaliser, TensorPool
-from lottery_mia.reference_data import MixedPool, reference_dataset
+from lottery_mia.data.base import Dataset, DatasetInfo
+from lottery_mia.data.reference_pool import MixedPool, reference_dataset
+from lottery_mia.data.tensor_pool import Normaliser, TensorPool
 from lottery_mia.reference_keep import keep_column
 
 CPU = torch.device("cpu")

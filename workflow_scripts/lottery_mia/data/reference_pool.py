@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from lottery_mia.data import Dataset, SamplePool
-from lottery_mia.data_memory import canonical_device, check_indices
+from lottery_mia.data.base import Dataset, SamplePool
+from lottery_mia.data.tensor_pool import canonical_device, check_indices
 
 
 class MixedPool:
