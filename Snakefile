@@ -31,6 +31,7 @@ include: "rules/train.smk"
 include: "rules/prune.smk"
 include: "rules/outputs.smk"
 include: "rules/attack.smk"
+include: "rules/references.smk"
 include: "rules/transfer.smk"
 include: "rules/figures.smk"
 

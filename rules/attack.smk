@@ -10,13 +10,15 @@ rule run_attacks:
         result_paths=attack_result_files(".json"),
         score_paths=attack_result_files(".scores.parquet"),
     log:
-        f"{LOGS}/run_attacks/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}_n{{n}}.log",
+        f"{LOGS}/run_attacks/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}_n{{n}}.log",
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
     params:
-        settings={"attack": config["attack"]},
-        attack_names=config["grid"]["attacks"],
+        settings={"attack": supervised_attack_settings()},
+        attack_names=[
+            a for a in config["grid"]["attacks"] if a not in REFERENCE_ATTACKS
+        ],
         key=lambda w: {**model_key(w), "n_samples": int(w.n)},
     script:
         "../workflow_scripts/run_attacks.py"

@@ -19,6 +19,13 @@ from lottery_mia.config import (
     validate_config,
 )
 from lottery_mia.data import pool_sizes
+from lottery_mia.reference_keep import (
+    REFERENCE_ATTACKS,
+    REFERENCE_SETTING_KEYS,
+    RUN_PATTERN,
+    parse_run,
+    reference_training_seed,
+)
 
 # The one gate: schema (keys, types, ranges, defaults), then the checks a schema cannot express.
 # Rules and the library trust the result. Canonical form (sorted keys, numbers as the schema types
@@ -30,9 +37,12 @@ config.update(_validated)
 check_config(config, SCHEMA, pool_sizes)
 
 RESULTS = "results"
-MODEL_DIR = "results/{dataset}/{arch}/seed{seed}/sparsity{sparsity}"
-DENSE_DIR = "results/{dataset}/{arch}/seed{seed}/sparsity0"
-INIT = "results/{dataset}/{arch}/seed{seed}/init.pt"
+# {run} is seed{N} (a target) or ref{k} (reference model k, made the same way: see below).
+RUN_DIR = "results/{dataset}/{arch}/{run}"
+MODEL_DIR = f"{RUN_DIR}/sparsity{{sparsity}}"
+DENSE_DIR = f"{RUN_DIR}/sparsity0"
+INIT = f"{RUN_DIR}/init.pt"
+REFERENCE_KEEP = "results/{dataset}/reference_keep.parquet"
 LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 FIGURES = "results/figures"
@@ -44,7 +54,7 @@ ARCHITECTURES = schema_names("grid.archs")
 wildcard_constraints:
     dataset="|".join(config["datasets"]),
     arch="|".join(ARCHITECTURES),
-    seed=r"\d+",
+    run=RUN_PATTERN,
     sparsity=SPARSITY_PATTERN,
     n=r"[1-9][0-9]*",
     attack="|".join(ATTACK_NAMES),
@@ -58,7 +68,9 @@ def dataset_models(dataset):
     """Every model of a dataset, arch x seed x sparsity in a fixed order: its folder and key."""
     return [
         {
-            "dir": MODEL_DIR.format(dataset=dataset, arch=arch, seed=seed, sparsity=p),
+            "dir": MODEL_DIR.format(
+                dataset=dataset, arch=arch, run=f"seed{seed}", sparsity=p
+            ),
             "key": {"arch": arch, "sparsity": float(p), "seed": seed},
         }
         for arch in config["grid"]["archs"]
@@ -72,28 +84,40 @@ def model_dirs(dataset):
 
 
 def attack_results():
+    """Every attack result: reference attacks only where the model has reference models."""
     return [
-        f"{directory}/attack/{attack}_n{n}.json"
+        f"{model['dir']}/attack/{attack}_n{n}.json"
         for dataset in config["datasets"]
-        for directory in model_dirs(dataset)
+        for model in dataset_models(dataset)
         for attack in config["grid"]["attacks"]
+        if attack not in REFERENCE_ATTACKS
+        or has_references(model["key"]["arch"], model["key"]["sparsity"])
         for n in sample_counts(config, dataset)
     ]
 
 
-def attack_result_files(suffix=".json"):
-    """The files one run_attacks job writes per attack of the grid: its metrics (``.json``) and,
-    beside them, the per-row scores they are computed from (``.scores.parquet``)."""
+def attack_result_files(suffix=".json", reference_attacks=False):
+    """The files one run_attacks (or reference_attacks) job writes per attack: its metrics
+    (``.json``) and, beside them, the per-row scores they are computed from (``.scores.parquet``).
+    """
     return [
         f"{MODEL_DIR}/attack/{attack}_n{{n}}{suffix}"
         for attack in config["grid"]["attacks"]
+        if (attack in REFERENCE_ATTACKS) == reference_attacks
     ]
 
 
 def transfer_attacks():
     """Transfer matrices for the configured attacks plus the one Figure 4 shows."""
-    wanted = set(config["transfer"]["attacks"]) | {config["figures"]["attack"]}
+    wanted = set(config["transfer"]["attacks"]) | {transfer_figure_attack()}
     return [attack for attack in config["grid"]["attacks"] if attack in wanted]
+
+
+def transfer_figure_attack():
+    """The attack of Figure 4: figures.attack, unless it reads reference models (then it has no
+    single source model), in which case the first of transfer.attacks."""
+    shown = config["figures"]["attack"]
+    return shown if shown not in REFERENCE_ATTACKS else config["transfer"]["attacks"][0]
 
 
 def transfer_matrices(dataset):
@@ -198,6 +222,7 @@ def train_settings(wildcards):
         "data": data_settings(config, wildcards.dataset),
         "model": config["model"],
         "training": training_settings(config, wildcards.dataset),
+        **reference_settings(wildcards),
     }
 
 
@@ -212,7 +237,9 @@ def export_settings(wildcards):
 def attack_settings(wildcards):
     """The attack section with only this attack's own model settings, so that tuning the SVM
     does not rerun the MLP transfer matrices."""
-    shared = {k: v for k, v in config["attack"].items() if k not in ATTACK_NAMES}
+    shared = {
+        k: v for k, v in supervised_attack_settings().items() if k not in ATTACK_NAMES
+    }
     own = config["attack"].get(wildcards.attack, {})
     return {"attack": {**shared, wildcards.attack: own}}
 
@@ -232,10 +259,71 @@ def gpu_request(wildcards):
 
 
 def model_key(wildcards):
-    """Identity of the model a job works on (the dense model's paths carry no sparsity wildcard)."""
+    """Identity of the model a job works on (the dense model's paths carry no sparsity wildcard).
+    A reference's key names it and carries its own training seed (never a target's)."""
+    kind, number = parse_run(wildcards.run)
+    identity = (
+        {"seed": number}
+        if kind == "seed"
+        else {
+            "reference": number,
+            "seed": reference_training_seed(number),
+        }
+    )
     return {
         "dataset": wildcards.dataset,
         "arch": wildcards.arch,
-        "seed": int(wildcards.seed),
+        **identity,
         "sparsity": float(wildcards.get("sparsity", 0)),
+    }
+
+
+# ---- Reference models (issue 10): K per dataset x arch x referenced sparsity, made like targets.
+# A reference's params name only what decides its training rows (its index, the keep seed and the
+# export's selection), never K: growing K trains the new references and reruns nothing else.
+def reference_settings(wildcards):
+    kind, number = parse_run(wildcards.run)
+    if kind == "seed":
+        return {}
+    return {
+        "reference": {
+            "index": number,
+            "keep_seed": config["attack"]["reference_seed"],
+            **config["outputs"],
+        }
+    }
+
+
+def has_references(arch, sparsity):
+    """Whether the models at (arch, sparsity) get reference models and reference attacks."""
+    attack = config["attack"]
+    archs, sparsities = attack["reference_archs"], attack["reference_sparsities"]
+    return (
+        attack["reference_models"] > 0
+        and (archs is None or arch in archs)
+        and (sparsities is None or float(sparsity) in [float(p) for p in sparsities])
+    )
+
+
+def reference_output_paths(wildcards):
+    """The K references' outputs at the target's architecture and sparsity."""
+    return [
+        MODEL_DIR.format(
+            dataset=wildcards.dataset,
+            arch=wildcards.arch,
+            run=f"ref{k}",
+            sparsity=wildcards.sparsity,
+        )
+        + "/outputs.parquet"
+        for k in range(config["attack"]["reference_models"])
+    ]
+
+
+def supervised_attack_settings():
+    """The attack section without the reference keys, so that changing K or LiRA's settings
+    does not rerun the attacks that read no reference model."""
+    return {
+        key: value
+        for key, value in config["attack"].items()
+        if key not in REFERENCE_SETTING_KEYS
     }

@@ -82,7 +82,7 @@ rule fig_transfer:
     input:
         matrix=lambda w: (
             f"{RESULTS}/{w.dataset}/transfer/"
-            f"{config['figures']['attack']}_n{figure_sample_count(w.dataset)}.parquet"
+            f"{transfer_figure_attack()}_n{figure_sample_count(w.dataset)}.parquet"
         ),
     output:
         png=report(

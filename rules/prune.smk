@@ -8,7 +8,7 @@ rule prune:
     output:
         mask_path=f"{MODEL_DIR}/mask.pt",
     log:
-        f"{LOGS}/prune/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
+        f"{LOGS}/prune/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}.log",
     wildcard_constraints:
         sparsity=NONZERO_SPARSITY_PATTERN,
     conda:

@@ -7,9 +7,9 @@ rule train_dense:
         model_path=f"{DENSE_DIR}/model.pt",
         record_path=f"{DENSE_DIR}/train.json",
     log:
-        f"{LOGS}/train_dense/{{dataset}}_{{arch}}_seed{{seed}}.log",
+        f"{LOGS}/train_dense/{{dataset}}_{{arch}}_{{run}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_dense/{{dataset}}_{{arch}}_seed{{seed}}.tsv"
+        f"{BENCHMARKS}/train_dense/{{dataset}}_{{arch}}_{{run}}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]
@@ -34,9 +34,9 @@ rule train_ticket:
         model_path=f"{MODEL_DIR}/model.pt",
         record_path=f"{MODEL_DIR}/train.json",
     log:
-        f"{LOGS}/train_ticket/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.log",
+        f"{LOGS}/train_ticket/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_ticket/{{dataset}}_{{arch}}_seed{{seed}}_sparsity{{sparsity}}.tsv"
+        f"{BENCHMARKS}/train_ticket/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}.tsv"
     wildcard_constraints:
         sparsity=NONZERO_SPARSITY_PATTERN,
     conda:

@@ -18,6 +18,7 @@ from lottery_mia.config import schema_defaults, schema_names, schema_node
 from lottery_mia.data.image_folders import FOLDER_AUGMENTATIONS
 from lottery_mia.data.tensor_pool import MEMORY_AUGMENTATIONS
 from lottery_mia.figures import FigureStyle
+from lottery_mia.reference_keep import REFERENCE_ATTACKS
 
 
 def as_config(value: Any) -> Any:
@@ -30,9 +31,9 @@ def as_config(value: Any) -> Any:
 @pytest.mark.parametrize(
     ("key", "implemented"),
     [
-        ("grid.attacks", attacks.ATTACK_NAMES),
-        ("transfer.attacks", attacks.ATTACK_NAMES),
-        ("figures.attack", attacks.ATTACK_NAMES),
+        ("grid.attacks", attacks.ATTACK_NAMES + REFERENCE_ATTACKS),
+        ("transfer.attacks", attacks.ATTACK_NAMES + REFERENCE_ATTACKS),
+        ("figures.attack", attacks.ATTACK_NAMES + REFERENCE_ATTACKS),
         ("grid.archs", tuple(models.ARCHITECTURES)),
         ("attack.features", attacks.FEATURE_KINDS),
         ("training.schedule", training.SCHEDULES),

@@ -113,7 +113,7 @@ def test_a_file_with_fewer_rows_or_other_labels_is_refused(tmp_path: Path) -> No
     other = _write_outputs(
         tmp_path / "other.parquet", relabelled, logits=np.zeros((N_ROWS, N_CLASSES))
     )
-    with pytest.raises(ValueError, match="labels differ"):
+    with pytest.raises(ValueError, match="column 'label' differs"):
         read_row_statistic(other, "loss", population)
 
 
@@ -126,3 +126,22 @@ def test_a_missing_column_or_file_is_named(tmp_path: Path) -> None:
         read_row_statistic(path, "loss", population, query_columns=("logits", "logits_flipped"))
     with pytest.raises(ValueError, match=r"absent\.parquet: not a readable parquet file"):
         read_row_statistic(tmp_path / "absent.parquet", "loss", population)
+
+
+def test_a_reference_whose_members_are_not_its_keep_column_is_refused(tmp_path: Path) -> None:
+    population = _population()
+    keep = np.arange(N_ROWS) % 2 == 0
+    table = pa.table(
+        {
+            "sample_id": pa.array(population["sample_id"], pa.int64()),
+            "pool": pa.array(population["pool"], pa.string()),
+            "label": pa.array(population["label"], pa.int64()),
+            "logits": _logits_column(np.zeros((N_ROWS, N_CLASSES))),
+            "member": pa.array(keep),
+        }
+    )
+    path = tmp_path / "ref1.parquet"
+    pq.write_table(table, path, row_group_size=5)
+    read_row_statistic(path, "loss", population.assign(member=keep))
+    with pytest.raises(ValueError, match=r"ref1\.parquet: column 'member' differs"):
+        read_row_statistic(path, "loss", population.assign(member=~keep))

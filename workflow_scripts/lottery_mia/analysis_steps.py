@@ -9,11 +9,24 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from lottery_mia import attacks
 from lottery_mia.atomic import PathLike, read_json, write_parquet
-from lottery_mia.attack_scores import write_attack_result
+from lottery_mia.attack_scores import score_frame, write_attack_result
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
+from lottery_mia.reference_keep import reference_keep_frame
+from lottery_mia.reference_scoring import (
+    ReferenceAttackSettings,
+    keep_for_outputs,
+    load_reference_statistics,
+    reference_attack_rows,
+    score_reference_attacks,
+)
+from lottery_mia.selection import exported_ids
+from lottery_mia.shadow import SHADOW_ATTACK, ShadowOutputs, fit_shadow_attack
 from lottery_mia.summary import build_summary
 from lottery_mia.transfer_matrix import transfer_matrix_from_files
 
@@ -82,3 +95,105 @@ def transfer(
 def summarize(attack_paths: Sequence[PathLike], summary_path: PathLike) -> None:
     """Stage 7a: every attack metric in one tidy table."""
     write_parquet(build_summary(read_json(path) for path in attack_paths), summary_path)
+
+
+def write_reference_keep(
+    dataset: str,
+    data: Mapping[str, Any],
+    outputs: Mapping[str, Any],
+    n_references: int,
+    keep_seed: int,
+    keep_path: PathLike,
+) -> None:
+    """Which exported rows each of the K reference models trains on (``reference_keep.parquet``).
+
+    The same function (``reference_keep.keep_column``) decides a reference's rows inside its
+    training job, which does not read this file, so growing K retrains no existing reference.
+    """
+    from lottery_mia.data import pool_sizes  # loads no images
+
+    train_size, test_size = pool_sizes(dataset, data)
+    train_ids, test_ids = exported_ids(
+        train_size, test_size, outputs["max_per_pool"], outputs["selection_seed"]
+    )
+    frame = reference_keep_frame(
+        np.r_[train_ids, test_ids],
+        np.array(["train"] * len(train_ids) + ["test"] * len(test_ids)),
+        n_references,
+        keep_seed,
+    )
+    log.info("%d references over %d exported rows", n_references, len(frame))
+    write_parquet(frame, keep_path)
+
+
+def run_reference_attacks(
+    key: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    outputs_path: PathLike,
+    record_path: PathLike,
+    reference_paths: Sequence[PathLike],
+    keep_path: PathLike,
+    attack_names: Sequence[str],
+    largest_n: int,
+    result_paths: Sequence[PathLike],
+    score_paths: Sequence[PathLike],
+) -> None:
+    """Stage 5b: the attacks that read the K reference models, on one target model and n.
+
+    LiRA and RMIA score every row no attack trains on (their scores do not depend on n);
+    shadow_mlp trains on n rows of reference 0 and is scored on the fixed evaluation rows.
+    Each writes its scores and metrics with the shared writer, like ``run_attacks``.
+    """
+    target = read_outputs(outputs_path)
+    keep = keep_for_outputs(pd.read_parquet(keep_path), target, str(keep_path))
+    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    scored: dict[str, pd.DataFrame] = {}
+    extra: dict[str, Any] = {"n_reference_models": len(reference_paths)}
+    if any(name != SHADOW_ATTACK for name in attack_names):
+        statistics = load_reference_statistics(target, reference_paths, keep)
+        rows, population = reference_attack_rows(target, largest_n)
+        results = score_reference_attacks(
+            statistics, rows, population, ReferenceAttackSettings.from_config(settings["attack"])
+        )
+        extra |= {"lira_variance": results.lira_variance, "rmia_a": results.rmia_a}
+        for name, (score, predicted) in results.scores.items():
+            scored[name] = score_frame(target.iloc[rows], score, predicted)
+    if SHADOW_ATTACK in attack_names:
+        scored[SHADOW_ATTACK] = _shadow_scores(
+            target, reference_paths[0], keep[0], key["n_samples"], attack_settings
+        )
+    target_record = read_json(record_path)
+    paths = zip(attack_names, score_paths, result_paths, strict=True)
+    for attack, score_path, result_path in paths:
+        metadata = {
+            **key,
+            "attack": attack,
+            **extra,
+            **{name: target_record[name] for name in TARGET_FIELDS},
+            "provenance": provenance(settings, seed=attack_settings.seed),
+        }
+        record = write_attack_result(
+            scored[attack],
+            metadata,
+            attack_settings.bootstrap_resamples,
+            attack_settings.bootstrap_seed,
+            score_path,
+            result_path,
+        )
+        log.info("%s: %s", attack, {name: record[name] for name in LOGGED_METRICS})
+
+
+def _shadow_scores(
+    target: pd.DataFrame,
+    reference_path: PathLike,
+    keep: np.ndarray,
+    n_samples: int,
+    attack_settings: attacks.AttackSettings,
+) -> pd.DataFrame:
+    """Shokri's attacker: the MLP trained on reference 0's own IN/OUT rows, applied unchanged to
+    the target's fixed evaluation rows (those of every per-model attack)."""
+    shadow = ShadowOutputs(read_outputs(reference_path, expected_member=keep), keep)
+    is_eval = target["attack_eval"].to_numpy(dtype=bool)
+    fitted = fit_shadow_attack([shadow], n_samples, attack_settings, exclude=is_eval)
+    eval_rows = target[is_eval]
+    return score_frame(eval_rows, fitted.membership_score(eval_rows), fitted.predict(eval_rows))

@@ -26,10 +26,18 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from lottery_mia.attack_scores import score_frame
+from lottery_mia.membership_signals import logit_scaled_features
 from lottery_mia.outputs_table import logits_matrix
 
-ATTACK_NAMES: tuple[str, ...] = ("mlp", "svm", "random_forest", "loss_threshold")
-FEATURE_KINDS: tuple[str, ...] = ("probabilities", "sorted_topk")
+#: Attacks trained on one model's own outputs: the paper's classifiers, then threshold attacks
+#: on one signal, global or per class (``metric_attacks``; the loss threshold lives here).
+ATTACK_NAMES: tuple[str, ...] = (
+    "mlp", "svm", "random_forest", "loss_threshold", "loss_threshold_per_class",
+    "confidence", "confidence_per_class", "entropy", "entropy_per_class",
+    "modified_entropy", "modified_entropy_per_class",
+)  # fmt: skip
+CLASSIFIER_NAMES: tuple[str, ...] = ("mlp", "svm", "random_forest")
+FEATURE_KINDS: tuple[str, ...] = ("probabilities", "sorted_topk", "logit_scaled")
 MEMBER_LABEL = 1
 
 
@@ -65,7 +73,9 @@ class AttackSettings:
 
     ``features``: ``probabilities`` is the full confidence vector P(y|x) in class order (the
     paper); ``sorted_topk`` keeps the ``top_k`` largest probabilities in descending order, which
-    does not depend on which class a sample belongs to and so transfers across datasets.
+    does not depend on which class a sample belongs to and so transfers across datasets;
+    ``logit_scaled`` is the stable log-odds of the true class with the one-hot label
+    (``membership_signals.logit_scaled_features``).
     ``bootstrap_resamples`` and ``bootstrap_seed`` draw every metric's interval (uncertainty.py).
     """
 
@@ -75,6 +85,7 @@ class AttackSettings:
     seed: int = 0
     bootstrap_resamples: int = 1000
     bootstrap_seed: int = 0
+    min_rows_per_class: int = 10
     mlp: MlpSettings = field(default_factory=MlpSettings)
     svm: SvmSettings = field(default_factory=SvmSettings)
     random_forest: ForestSettings = field(default_factory=ForestSettings)
@@ -97,6 +108,7 @@ class AttackSettings:
             seed=section["seed"],
             bootstrap_resamples=section["bootstrap_resamples"],
             bootstrap_seed=section["bootstrap_seed"],
+            min_rows_per_class=section.get("min_rows_per_class", cls.min_rows_per_class),
             mlp=MlpSettings(**mlp),
             svm=SvmSettings(**svm),
             random_forest=ForestSettings(**section.get("random_forest", {})),
@@ -172,6 +184,8 @@ def attack_features(frame: pd.DataFrame, settings: AttackSettings) -> np.ndarray
         raise ValueError(
             f"{bad_rows} row(s) have non-finite logits; the model's outputs are unusable"
         )
+    if settings.features == "logit_scaled":
+        return logit_scaled_features(logits, frame["label"].to_numpy())
     probabilities = softmax_probabilities(logits)
     if settings.features == "probabilities":
         return probabilities
@@ -312,6 +326,11 @@ def fit_attack(name: str, train_rows: pd.DataFrame, settings: AttackSettings) ->
         )
     if name == "loss_threshold":
         return LossThresholdAttack(best_loss_threshold(_finite_losses(train_rows), labels == 1))
+    if name not in CLASSIFIER_NAMES:
+        # Imported here: metric_attacks builds on this module's FittedAttack and threshold search.
+        from lottery_mia.metric_attacks import fit_metric_attack
+
+        return fit_metric_attack(name, train_rows, settings.min_rows_per_class)
     pipeline = _classifier_pipeline(name, settings)
     pipeline.fit(attack_features(train_rows, settings), labels)
     return ClassifierAttack(name=name, pipeline=pipeline, settings=settings)

@@ -18,6 +18,7 @@ import jsonschema
 import numpy as np
 import yaml
 
+from lottery_mia.reference_keep import REFERENCE_ATTACKS
 from lottery_mia.selection import max_sample_count, samples_per_pool
 
 #: Keys of a ``datasets.<name>`` entry that configure the pipeline rather than the data loader.
@@ -174,7 +175,7 @@ def check_config(
     """Checks beyond the schema, all before any job runs: per-dataset training overrides, the
     settings the figures and Table 1 need from the grid, and data that is there and large enough
     for every sample count."""
-    problems = _grid_problems(config)
+    problems = _grid_problems(config) + _reference_problems(config)
     for dataset in config["datasets"]:
         problems.extend(_override_problems(config, dataset, schema))
         problems.extend(_warmup_problems(config, dataset))
@@ -214,6 +215,50 @@ def _grid_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(
             "config key 'figures.sparsity': 0; expected the sparsity of a ticket (> 0), which "
             "Figure 3 and Table 1 show"
+        )
+    return problems
+
+
+def _reference_problems(config: Mapping[str, Any]) -> list[str]:
+    """Reference models: a balanced keep matrix, and references wherever their attacks run."""
+    attack, grid = config["attack"], config["grid"]
+    count = attack["reference_models"]
+    problems = []
+    if count and (count < 4 or count % 2):
+        problems.append(
+            f"config key 'attack.reference_models': {count}; expected 0 (none) or an even number "
+            ">= 4 (every row IN for half of them; LiRA needs 2 IN and 2 OUT per row)"
+        )
+    wanted = [name for name in grid["attacks"] if name in REFERENCE_ATTACKS]
+    if wanted and not count:
+        problems.append(
+            f"config key 'attack.reference_models': 0, but grid.attacks has {wanted}; expected "
+            "an even number >= 4 of reference models for them"
+        )
+    for key, grid_key in (("reference_sparsities", "sparsities"), ("reference_archs", "archs")):
+        chosen = attack[key]
+        if chosen is not None and not set(chosen) <= set(grid[grid_key]):
+            problems.append(
+                f"config key 'attack.{key}': {chosen}; expected values of grid.{grid_key} "
+                f"{grid[grid_key]} (or null = all)"
+            )
+    shown = config["figures"]["attack"]
+    sparsities, archs = attack["reference_sparsities"], attack["reference_archs"]
+    missing_sparsity = sparsities is not None and not {0, config["figures"]["sparsity"]} <= set(
+        sparsities
+    )
+    missing_arch = archs is not None and not set(grid["archs"]) <= set(archs)
+    if shown in REFERENCE_ATTACKS and (missing_sparsity or missing_arch):
+        problems.append(
+            f"config key 'figures.attack': {shown!r} needs reference models at sparsities 0 and "
+            f"figures.sparsity for every architecture; attack.reference_sparsities is "
+            f"{sparsities}, attack.reference_archs {archs}"
+        )
+    not_transferable = [a for a in config["transfer"]["attacks"] if a in REFERENCE_ATTACKS]
+    if not_transferable:
+        problems.append(
+            f"config key 'transfer.attacks': {not_transferable} read reference models, not one "
+            "model's outputs; expected attacks trained on one model's outputs"
         )
     return problems
 

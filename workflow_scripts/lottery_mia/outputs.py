@@ -20,7 +20,7 @@ from lottery_mia.training import TrainSettings
 
 def _batch_table(
     ids: np.ndarray, first_position: int, pool_name: str, eval_per_pool: int,
-    labels: torch.Tensor, logits: torch.Tensor,
+    labels: torch.Tensor, logits: torch.Tensor, member: np.ndarray,
 ) -> pa.Table:  # fmt: skip
     logits = logits.float()
     losses = functional.cross_entropy(logits, labels, reduction="none")
@@ -32,7 +32,7 @@ def _batch_table(
     columns = {
         "sample_id": pa.array(ids.astype(np.int64)),
         "pool": pa.array([pool_name] * n_rows, type=pa.string()),
-        "member": pa.array(np.full(n_rows, pool_name == "train")),
+        "member": pa.array(member),
         "label": pa.array(labels.cpu().numpy().astype(np.int64)),
         "logits": pa.ListArray.from_arrays(offsets, flat),
         "loss": pa.array(losses.cpu().numpy().astype(np.float32)),
@@ -57,14 +57,17 @@ def float32_logits(model: nn.Module, images: torch.Tensor, settings: TrainSettin
 def _write_pool(
     writer: pq.ParquetWriter, model: nn.Module, pool: SamplePool, pool_name: str,
     ids: np.ndarray, eval_per_pool: int, settings: TrainSettings, device: torch.device,
+    member: np.ndarray,
 ) -> None:  # fmt: skip
     position = 0
     batch_size = settings.eval_batch_size
     for images, labels in pool.batches(ids, batch_size, device, augment=False):
         logits = float32_logits(model, images, settings)
-        batch_ids = ids[position : position + len(labels)]
+        rows = slice(position, position + len(labels))
         writer.write_table(
-            _batch_table(batch_ids, position, pool_name, eval_per_pool, labels, logits)
+            _batch_table(
+                ids[rows], position, pool_name, eval_per_pool, labels, logits, member[rows]
+            )
         )
         position += len(labels)
 
@@ -76,17 +79,26 @@ def export_outputs(
     settings: TrainSettings,
     device: torch.device,
     path: str | os.PathLike[str],
+    member: np.ndarray | None = None,
 ) -> None:
     """Write the model's outputs on the selected samples, batch by batch, in eval mode, atomically.
 
     Memory stays bounded by one batch: rows go to the parquet writer as they are computed.
+    ``member`` (bool, one per exported row: train ids, then test ids) says which rows the model
+    trained on; by default the train pool's (a target), for a reference its keep column.
     """
+    n_train = len(selection.train_ids)
+    if member is None:
+        member = np.arange(n_train + len(selection.test_ids)) < n_train
+    if member.dtype != np.bool_ or member.shape != (n_train + len(selection.test_ids),):
+        raise ValueError(f"member has shape {member.shape}; expected one bool per exported row")
     model.eval()
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, OUTPUT_SCHEMA) as writer:
-        for pool_name, pool, ids in (
-            ("train", dataset.train, selection.train_ids),
-            ("test", dataset.test, selection.test_ids),
+        for pool_name, pool, ids, pool_member in (
+            ("train", dataset.train, selection.train_ids, member[:n_train]),
+            ("test", dataset.test, selection.test_ids, member[n_train:]),
         ):
             _write_pool(
-                writer, model, pool, pool_name, ids, selection.eval_per_pool, settings, device
-            )
+                writer, model, pool, pool_name, ids, selection.eval_per_pool, settings, device,
+                pool_member,
+            )  # fmt: skip

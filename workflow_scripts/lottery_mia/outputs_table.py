@@ -29,8 +29,14 @@ OUTPUT_SCHEMA = pa.schema(
 )
 
 
-def validate_outputs(table: pa.Table, source: str) -> None:
-    """Raise ``ValueError`` naming ``source`` unless ``table`` follows the outputs contract."""
+def validate_outputs(
+    table: pa.Table, source: str, expected_member: np.ndarray | None = None
+) -> None:
+    """Raise ``ValueError`` naming ``source`` unless ``table`` follows the outputs contract.
+
+    ``member`` must be true exactly for the train pool's rows (a target model), or, for a
+    reference model, equal ``expected_member``: its keep column, the rows it trained on.
+    """
     missing = [name for name in OUTPUT_SCHEMA.names if name not in table.column_names]
     if missing:
         raise ValueError(
@@ -60,18 +66,29 @@ def validate_outputs(table: pa.Table, source: str) -> None:
     if not pools <= {"train", "test"}:
         raise ValueError(f"{source}: pool values {sorted(pools)}; expected only 'train' and 'test'")
     member = table.column("member").to_numpy(zero_copy_only=False)
-    from_train = np.asarray(table.column("pool").to_pylist()) == "train"
-    if not np.array_equal(member, from_train):
-        raise ValueError(f"{source}: 'member' must be true exactly for rows of the 'train' pool")
+    if expected_member is None:
+        from_train = np.asarray(table.column("pool").to_pylist()) == "train"
+        if not np.array_equal(member, from_train):
+            raise ValueError(
+                f"{source}: 'member' must be true exactly for rows of the 'train' pool"
+            )
+    elif not np.array_equal(member, expected_member):
+        raise ValueError(
+            f"{source}: 'member' differs from the reference's keep column in "
+            f"{int((member != expected_member).sum())} row(s); expected the rows it trained on"
+        )
 
 
-def read_outputs(path: PathLike) -> pd.DataFrame:
-    """Read and validate one ``outputs.parquet``; logits come back as a float32 matrix column."""
+def read_outputs(path: PathLike, expected_member: np.ndarray | None = None) -> pd.DataFrame:
+    """Read and validate one ``outputs.parquet``; logits come back as a float32 matrix column.
+
+    ``expected_member``: a reference model's keep column (default: a target's train pool).
+    """
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as err:
         raise ValueError(f"{path}: not a readable parquet file ({err})") from err
-    validate_outputs(table, str(path))
+    validate_outputs(table, str(path), expected_member)
     return table.to_pandas()
 
 

@@ -12,14 +12,63 @@ half of the rows for reference 2j; reference 2j + 1 takes the other half. Each p
 its own seed sequence ``(seed, j)``, so reference k's column depends on k and the seed but not on
 K: growing K from 4 to 8 leaves references 0-3 unchanged, and only the new ones must be trained.
 K must therefore be even.
+
+Runs: a model folder's ``{run}`` is ``seed{N}`` (a target trained with seed N) or ``ref{k}``
+(reference k, trained with seed ``REFERENCE_SEED_BASE + k``: its own w0 and data order, never a
+target's).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from lottery_mia.selection import exported_ids
+
 KEEP_ID_COLUMNS: tuple[str, ...] = ("sample_id", "pool")
+#: Attacks that read reference models (LiRA, RMIA: the scores; shadow_mlp: its training data).
+SCORE_REFERENCE_ATTACKS: tuple[str, ...] = ("lira_online", "lira_offline", "rmia", "rmia_offline")
+REFERENCE_ATTACKS: tuple[str, ...] = ("shadow_mlp", *SCORE_REFERENCE_ATTACKS)
+#: Config keys of the attack section that only reference attacks and reference models read.
+REFERENCE_SETTING_KEYS: tuple[str, ...] = (
+    "reference_models", "reference_seed", "reference_sparsities", "reference_archs",
+    "decision_level", "lira", "rmia",
+)  # fmt: skip
+#: Training seed of reference k is REFERENCE_SEED_BASE + k; target seeds stay below it.
+REFERENCE_SEED_BASE = 1_000_000
+RUN_PATTERN = r"seed\d+|ref\d+"
+
+
+def parse_run(run: str) -> tuple[str, int]:
+    """``("seed", N)`` for ``seed{N}``, ``("ref", k)`` for ``ref{k}``."""
+    match = re.fullmatch(r"(seed|ref)(\d+)", run)
+    if match is None:
+        raise ValueError(f"run {run!r} is neither seed<N> (a target) nor ref<k> (a reference)")
+    return match.group(1), int(match.group(2))
+
+
+def reference_training_seed(reference: int) -> int:
+    """Seed of reference ``reference``'s w0 and training order."""
+    return REFERENCE_SEED_BASE + reference
+
+
+def reference_population(
+    reference: Mapping[str, Any], train_size: int, test_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(exported train ids, exported test ids, keep column over them) of one reference.
+
+    ``reference`` holds ``index``, ``keep_seed`` and the export's ``max_per_pool`` and
+    ``selection_seed``: everything that decides the reference's training rows, and nothing else.
+    """
+    train_ids, test_ids = exported_ids(
+        train_size, test_size, reference["max_per_pool"], reference["selection_seed"]
+    )
+    keep = keep_column(len(train_ids) + len(test_ids), reference["index"], reference["keep_seed"])
+    return train_ids, test_ids, keep
 
 
 def _check_count(n_references: int) -> None:

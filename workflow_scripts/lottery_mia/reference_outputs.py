@@ -61,12 +61,60 @@ def _check_block_identity(
             f"{source}: rows {start}..{stop - 1} are not the population's (pool, sample_id) in "
             "order; every model of a dataset must be queried on the same rows in the same order"
         )
-    if "label" in expected.columns:
-        labels = batch.column("label").to_numpy(zero_copy_only=False)
-        if not np.array_equal(labels, expected["label"].to_numpy()[start:stop]):
+    for name in ("label", "member"):
+        if name in expected.columns and not np.array_equal(
+            batch.column(name).to_numpy(zero_copy_only=False),
+            expected[name].to_numpy()[start:stop],
+        ):
             raise ValueError(
-                f"{source}: labels differ from the population's in rows {start}..{stop - 1}"
+                f"{source}: column {name!r} differs from the expected one in rows "
+                f"{start}..{stop - 1} (member: the reference's keep column)"
             )
+
+
+def read_row_statistics(
+    path: PathLike,
+    statistics: Sequence[Signal],
+    population: pd.DataFrame,
+    query_columns: Sequence[str] = ("logits",),
+    block_rows: int = BLOCK_ROWS,
+) -> dict[Signal, np.ndarray]:
+    """One model's statistics per population row, in one pass over the file: float32 (rows,) or
+    (rows, Q) for Q > 1 queries, keyed by statistic.
+
+    ``population`` has ``sample_id`` and ``pool`` (and optionally ``label`` and ``member``, the
+    reference's keep column) in the outputs' row order; the file must list exactly those rows in
+    that order, with those values (checked block by block).
+    """
+    source = str(path)
+    columns = ["sample_id", "pool", "label", *query_columns]
+    if "member" in population.columns:
+        columns.append("member")
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as err:
+        raise ValueError(f"{source}: not a readable parquet file ({err})") from err
+    missing = [name for name in columns if name not in parquet.schema_arrow.names]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {missing}; needed {columns}")
+    results = {
+        statistic: np.empty((len(population), len(query_columns)), dtype=np.float32)
+        for statistic in statistics
+    }
+    start = 0
+    for batch in parquet.iter_batches(batch_size=block_rows, columns=columns):
+        _check_block_identity(batch, population, start, source)
+        labels = batch.column("label").to_numpy(zero_copy_only=False)
+        rows = slice(start, start + batch.num_rows)
+        for query, name in enumerate(query_columns):
+            logits = _logits_block(batch.column(name), source, name)
+            for statistic, result in results.items():
+                result[rows, query] = membership_signal(logits, labels, statistic)
+        start += batch.num_rows
+    if start != len(population):
+        raise ValueError(f"{source}: {start} rows; expected the {len(population)} population rows")
+    single = len(query_columns) == 1
+    return {name: result[:, 0] if single else result for name, result in results.items()}
 
 
 def read_row_statistic(
@@ -76,34 +124,39 @@ def read_row_statistic(
     query_columns: Sequence[str] = ("logits",),
     block_rows: int = BLOCK_ROWS,
 ) -> np.ndarray:
-    """One model's statistic per population row: float32 (rows,) or (rows, Q) for Q > 1 queries.
+    """One statistic of ``read_row_statistics``."""
+    return read_row_statistics(path, (statistic,), population, query_columns, block_rows)[statistic]
 
-    ``population`` has ``sample_id`` and ``pool`` (and optionally ``label``) in the outputs' row
-    order; the file must list exactly those rows in that order (checked block by block).
+
+def reference_statistic_matrices(
+    paths: Sequence[PathLike],
+    statistics: Sequence[Signal],
+    population: pd.DataFrame,
+    keep: np.ndarray | None = None,
+    query_columns: Sequence[str] = ("logits",),
+    block_rows: int = BLOCK_ROWS,
+) -> dict[Signal, np.ndarray]:
+    """The (K, rows[, Q]) float32 matrix of each statistic, reading one reference at a time.
+
+    With ``keep`` (K, rows), reference k's ``member`` column must equal ``keep[k]``.
     """
-    source = str(path)
-    columns = ["sample_id", "pool", "label", *query_columns]
-    try:
-        parquet = pq.ParquetFile(path)
-    except (OSError, pa.ArrowException) as err:
-        raise ValueError(f"{source}: not a readable parquet file ({err})") from err
-    missing = [name for name in columns if name not in parquet.schema_arrow.names]
-    if missing:
-        raise ValueError(f"{source}: missing column(s) {missing}; needed {columns}")
-    result = np.empty((len(population), len(query_columns)), dtype=np.float32)
-    start = 0
-    for batch in parquet.iter_batches(batch_size=block_rows, columns=columns):
-        _check_block_identity(batch, population, start, source)
-        labels = batch.column("label").to_numpy(zero_copy_only=False)
-        for query, name in enumerate(query_columns):
-            logits = _logits_block(batch.column(name), source, name)
-            result[start : start + batch.num_rows, query] = membership_signal(
-                logits, labels, statistic
-            )
-        start += batch.num_rows
-    if start != len(population):
-        raise ValueError(f"{source}: {start} rows; expected the {len(population)} population rows")
-    return result[:, 0] if len(query_columns) == 1 else result
+    if not paths:
+        raise ValueError("no reference outputs given; expected one outputs.parquet per reference")
+    if keep is not None and np.shape(keep) != (len(paths), len(population)):
+        raise ValueError(
+            f"keep has shape {np.shape(keep)}; expected ({len(paths)}, {len(population)}): "
+            "one column per reference output given"
+        )
+    shape = (len(paths), len(population)) + (
+        (len(query_columns),) if len(query_columns) > 1 else ()
+    )
+    matrices = {statistic: np.empty(shape, dtype=np.float32) for statistic in statistics}
+    for k, path in enumerate(paths):
+        expected = population if keep is None else population.assign(member=keep[k])
+        values = read_row_statistics(path, statistics, expected, query_columns, block_rows)
+        for statistic, matrix in matrices.items():
+            matrix[k] = values[statistic]
+    return matrices
 
 
 def reference_statistic_matrix(
@@ -113,13 +166,7 @@ def reference_statistic_matrix(
     query_columns: Sequence[str] = ("logits",),
     block_rows: int = BLOCK_ROWS,
 ) -> np.ndarray:
-    """The (K, rows[, Q]) float32 matrix of ``statistic``, reading one reference at a time."""
-    if not paths:
-        raise ValueError("no reference outputs given; expected one outputs.parquet per reference")
-    shape = (len(paths), len(population)) + (
-        (len(query_columns),) if len(query_columns) > 1 else ()
-    )
-    matrix = np.empty(shape, dtype=np.float32)
-    for k, path in enumerate(paths):
-        matrix[k] = read_row_statistic(path, statistic, population, query_columns, block_rows)
-    return matrix
+    """The (K, rows[, Q]) float32 matrix of one statistic (``reference_statistic_matrices``)."""
+    return reference_statistic_matrices(
+        paths, (statistic,), population, None, query_columns, block_rows
+    )[statistic]

@@ -14,19 +14,24 @@ Attacks (``REFERENCE_ATTACK_NAMES``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lottery_mia.atomic import PathLike
 from lottery_mia.lira import VARIANCE_KINDS, Variance, lira_offline, lira_online
 from lottery_mia.lira import offline_decision as lira_offline_decision
 from lottery_mia.lira import online_decision as lira_online_decision
+from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
+from lottery_mia.outputs_table import logits_matrix
+from lottery_mia.reference_keep import KEEP_ID_COLUMNS, SCORE_REFERENCE_ATTACKS, keep_from_frame
+from lottery_mia.reference_outputs import reference_statistic_matrices
 from lottery_mia.rmia import rmia_decision, rmia_scores, tune_offline_a
 
-REFERENCE_ATTACK_NAMES: tuple[str, ...] = ("lira_online", "lira_offline", "rmia", "rmia_offline")
+REFERENCE_ATTACK_NAMES: tuple[str, ...] = SCORE_REFERENCE_ATTACKS
 #: Below this many references LiRA pools its variance over rows (Carlini et al. 2022).
 GLOBAL_VARIANCE_BELOW = 64
 
@@ -160,3 +165,34 @@ def score_reference_attacks(
         "rmia_offline": (rmia_offline, rmia_decision(rmia_offline, level)),
     }
     return ReferenceAttackResults(scores=scores, lira_variance=variance, rmia_a=float(a))
+
+
+def keep_for_outputs(keep_frame: pd.DataFrame, outputs: pd.DataFrame, source: str) -> np.ndarray:
+    """The (K, rows) keep matrix, checked to list the outputs' rows in the outputs' order."""
+    keep = keep_from_frame(keep_frame, source)
+    for column in KEEP_ID_COLUMNS:
+        if not np.array_equal(keep_frame[column].to_numpy(), outputs[column].to_numpy()):
+            raise ValueError(
+                f"{source}: column {column!r} does not list the outputs' rows in their order; "
+                "rerun the reference_keep rule for this dataset"
+            )
+    return keep
+
+
+def load_reference_statistics(
+    target: pd.DataFrame, reference_paths: Sequence[PathLike], keep: np.ndarray
+) -> ReferenceStatistics:
+    """φ and log p_y of the target (from its frame) and of each reference (streamed, one file at
+    a time, each checked to be queried on the target's rows with ``member`` = its keep column)."""
+    logits, labels = logits_matrix(target), target["label"].to_numpy()
+    population = target[["sample_id", "pool", "label"]]
+    matrices = reference_statistic_matrices(
+        reference_paths, ("logit_scaled", "loss"), population, keep
+    )
+    return ReferenceStatistics(
+        target_phi=logit_scaled_confidence(logits, labels),
+        target_log_p=membership_signal(logits, labels, "loss"),
+        reference_phi=matrices["logit_scaled"],
+        reference_log_p=matrices["loss"],
+        keep=keep,
+    )

@@ -52,7 +52,15 @@ def select_samples(
             f"attack.eval_size {eval_size} needs {eval_size // 2} samples per pool plus training "
             f"rows, but only {per_pool} per pool are exported"
         )
-    rng = np.random.default_rng(seed)
-    train_ids = rng.permutation(train_size)[:per_pool]
-    test_ids = rng.permutation(test_size)[:per_pool]
+    train_ids, test_ids = exported_ids(train_size, test_size, max_per_pool, seed)
     return SampleSelection(train_ids=train_ids, test_ids=test_ids, eval_per_pool=eval_size // 2)
+
+
+def exported_ids(
+    train_size: int, test_size: int, max_per_pool: int | None, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exported ids of each pool, in export order; independent of the evaluation size, so
+    reference models (trained on halves of these rows) do not depend on ``attack.eval_size``."""
+    per_pool = samples_per_pool(train_size, test_size, max_per_pool)
+    rng = np.random.default_rng(seed)
+    return rng.permutation(train_size)[:per_pool], rng.permutation(test_size)[:per_pool]

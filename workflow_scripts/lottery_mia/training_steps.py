@@ -18,6 +18,7 @@ from torch import nn
 from lottery_mia import outputs
 from lottery_mia.atomic import PathLike, atomic_path, read_json, write_json
 from lottery_mia.data import Dataset, DatasetInfo, load_dataset
+from lottery_mia.data.reference_pool import reference_dataset
 from lottery_mia.models import (
     ModelSpec,
     build_model,
@@ -27,6 +28,7 @@ from lottery_mia.models import (
 )
 from lottery_mia.provenance import file_digest, provenance, stable_hash
 from lottery_mia.pruning import Mask, global_magnitude_mask, sparsity_report, validate_mask
+from lottery_mia.reference_keep import reference_population
 from lottery_mia.selection import select_samples
 from lottery_mia.training import (
     TrainResult,
@@ -54,9 +56,24 @@ def _model_spec(arch: str, info: DatasetInfo, model_settings: Mapping[str, Any])
 def _dataset_and_spec(
     key: Mapping[str, Any], settings: Mapping[str, Any]
 ) -> tuple[Dataset, ModelSpec]:
-    """The job's data and the model spec it implies (classes, channels, image size, width)."""
+    """The job's data and the model spec it implies (classes, channels, image size, width).
+
+    A reference model (``settings["reference"]``) trains on its keep-half of the exported rows
+    plus the unexported train-pool rows (``data.reference_pool``); its "test" pool is its OUT half.
+    """
     dataset = load_dataset(key["dataset"], settings["data"])
-    return dataset, _model_spec(key["arch"], dataset.info, settings["model"])
+    spec = _model_spec(key["arch"], dataset.info, settings["model"])
+    reference = settings.get("reference")
+    if reference is None:
+        return dataset, spec
+    train_ids, test_ids, keep = reference_population(
+        reference, len(dataset.train), len(dataset.test)
+    )
+    log.info(
+        "reference %d trains on %d of %d exported rows plus %d unexported train-pool rows",
+        reference["index"], int(keep.sum()), keep.size, len(dataset.train) - len(train_ids),
+    )  # fmt: skip
+    return reference_dataset(dataset, train_ids, test_ids, keep), spec
 
 
 def _spec_from_record(record_path: PathLike) -> ModelSpec:
@@ -213,5 +230,14 @@ def export_outputs(
         max_per_pool=settings["outputs"]["max_per_pool"],
         seed=settings["outputs"]["selection_seed"],
     )
-    log.info("exporting %d members and %d non-members", selection.per_pool, selection.per_pool)
-    outputs.export_outputs(model, dataset, selection, train_settings, device, outputs_path)
+    member = None
+    if "reference" in settings:  # a reference's members are its keep-half, not the train pool
+        *_, member = reference_population(
+            settings["reference"], len(dataset.train), len(dataset.test)
+        )
+    log.info(
+        "exporting %d train-pool and %d test-pool rows", selection.per_pool, selection.per_pool
+    )
+    outputs.export_outputs(
+        model, dataset, selection, train_settings, device, outputs_path, member=member
+    )

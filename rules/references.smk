@@ -1,0 +1,46 @@
+# Reference models (issue 10): K models per dataset, architecture and referenced sparsity, made by
+# the same rules as the targets (run = ref{k}), each on its half of the exported rows.
+
+
+rule reference_keep:
+    output:
+        keep_path=REFERENCE_KEEP,
+    log:
+        f"{LOGS}/reference_keep/{{dataset}}.log",
+    conda:
+        "../envs/attack.yaml"
+    params:
+        dataset="{dataset}",
+        data=lambda w: data_settings(config, w.dataset),
+        outputs=config["outputs"],
+        n_references=config["attack"]["reference_models"],
+        keep_seed=config["attack"]["reference_seed"],
+    script:
+        "../workflow_scripts/reference_keep.py"
+
+
+# LiRA, RMIA and the shadow attack on one target model (run = seed{N}) and sample count n, reading
+# the K references' outputs at the target's architecture and sparsity, one file at a time.
+rule reference_attacks:
+    input:
+        outputs_path=f"{MODEL_DIR}/outputs.parquet",
+        record_path=f"{MODEL_DIR}/train.json",
+        reference_paths=reference_output_paths,
+        keep_path=REFERENCE_KEEP,
+    output:
+        result_paths=attack_result_files(".json", reference_attacks=True),
+        score_paths=attack_result_files(".scores.parquet", reference_attacks=True),
+    log:
+        f"{LOGS}/reference_attacks/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}_n{{n}}.log",
+    wildcard_constraints:
+        run=r"seed\d+",
+    conda:
+        "../envs/attack.yaml"
+    threads: config["compute"]["attack_threads"]
+    params:
+        settings={"attack": config["attack"]},
+        attack_names=[a for a in config["grid"]["attacks"] if a in REFERENCE_ATTACKS],
+        key=lambda w: {**model_key(w), "n_samples": int(w.n)},
+        largest_n=lambda w: max(sample_counts(config, w.dataset)),
+    script:
+        "../workflow_scripts/reference_attacks.py"
