@@ -221,13 +221,18 @@ def test_paper_grid_resolves_the_whole_dag_on_full_size_data(tmp_path, fast_tmp)
     tickets_per_dataset = archs * seeds * (sparsities - 1)  # 16
     counts = {"cifar10": 4, "cifar100": 4, "imagenet": 4}  # sample counts per dataset
     transfer_attacks = 1  # transfer.attacks [mlp] = figures.attack
+    # 16 references per dataset and arch, each a dense model and its 80% ticket (issue 10).
+    references = datasets * archs * 16  # 96
     assert jobs == {
-        "train_dense": datasets * archs * seeds,  # 6: one dense model per arch and seed
-        "prune": datasets * tickets_per_dataset,  # 48
-        "train_ticket": datasets * tickets_per_dataset,  # 48
-        "export_outputs": datasets * models_per_dataset,  # 54
-        # one job per model and sample count runs all four attacks
+        "train_dense": datasets * archs * seeds + references,  # 6 targets + 96
+        "prune": datasets * tickets_per_dataset + references,  # 48 + 96
+        "train_ticket": datasets * tickets_per_dataset + references,  # 48 + 96
+        "export_outputs": datasets * models_per_dataset + 2 * references,  # 54 + 192
+        # one job per model and sample count runs all per-model attacks
         "run_attacks": models_per_dataset * sum(counts.values()),  # 216
+        "reference_keep": datasets,
+        # one job per referenced target (dense and 80% ticket) and sample count
+        "reference_attacks": archs * 2 * sum(counts.values()),  # 48
         "transfer": transfer_attacks * sum(counts.values()),  # 12
         "summarize": 1,
         "fig_test_accuracy": 1,
