@@ -327,3 +327,9 @@ def supervised_attack_settings():
         for key, value in config["attack"].items()
         if key not in REFERENCE_SETTING_KEYS
     }
+
+
+def reference_attack_settings():
+    """What the reference attacks read: the shared and reference keys and the MLP (shadow_mlp)."""
+    unused = {"svm", "random_forest", "min_rows_per_class"}
+    return {key: value for key, value in config["attack"].items() if key not in unused}

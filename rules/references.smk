@@ -38,7 +38,7 @@ rule reference_attacks:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
     params:
-        settings={"attack": config["attack"]},
+        settings={"attack": reference_attack_settings()},
         attack_names=[a for a in config["grid"]["attacks"] if a in REFERENCE_ATTACKS],
         key=lambda w: {**model_key(w), "n_samples": int(w.n)},
         largest_n=lambda w: max(sample_counts(config, w.dataset)),
