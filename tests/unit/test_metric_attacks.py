@@ -15,7 +15,14 @@ from lottery_mia.metric_attacks import (
     fit_thresholds,
     parse_metric_attack,
 )
-from lottery_mia.metrics import membership_metrics
+from lottery_mia.uncertainty import EvaluationRows, point_metrics
+
+
+def membership_metrics(member: np.ndarray, score: np.ndarray, predicted: np.ndarray) -> dict:
+    """Every metric of the evaluation rows (the pipeline's definitions, uncertainty.py)."""
+    return point_metrics(
+        EvaluationRows(np.asarray(member), np.asarray(score), np.asarray(predicted))
+    )
 
 
 def _two_class_rows(phi: np.ndarray, labels: np.ndarray, member: np.ndarray) -> pd.DataFrame:

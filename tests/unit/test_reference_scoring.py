@@ -8,7 +8,6 @@ import pytest
 from scipy.special import log_expit
 
 from lottery_mia.attacks import split_attack_rows
-from lottery_mia.metrics import membership_metrics
 from lottery_mia.reference_keep import keep_matrix
 from lottery_mia.reference_scoring import (
     REFERENCE_ATTACK_NAMES,
@@ -17,6 +16,14 @@ from lottery_mia.reference_scoring import (
     reference_attack_rows,
     score_reference_attacks,
 )
+from lottery_mia.uncertainty import EvaluationRows, point_metrics
+
+
+def membership_metrics(member: np.ndarray, score: np.ndarray, predicted: np.ndarray) -> dict:
+    """Every metric of the evaluation rows (the pipeline's definitions, uncertainty.py)."""
+    return point_metrics(
+        EvaluationRows(np.asarray(member), np.asarray(score), np.asarray(predicted))
+    )
 
 
 def _outputs(per_pool: int, eval_per_pool: int) -> pd.DataFrame:

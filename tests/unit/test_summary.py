@@ -61,9 +61,20 @@ def attack_record(**overrides: Any) -> dict[str, Any]:
 def test_columns_follow_design_order_with_config_hash_last() -> None:
     summary = build_summary([attack_record()])
     assert SUMMARY_COLUMNS[:6] == KEY_COLUMNS
-    assert SUMMARY_COLUMNS[-1] == "generalization_gap"
+    assert SUMMARY_COLUMNS[-2:] == ("generalization_gap", "n_reference_models")
     assert list(summary.columns) == [*SUMMARY_COLUMNS, CONFIG_HASH_COLUMN]
     assert "provenance" not in summary.columns
+
+
+def test_n_reference_models_is_zero_for_attacks_that_read_none() -> None:
+    summary = build_summary(
+        [attack_record(), attack_record(attack="lira_online", n_reference_models=8)]
+    )
+    assert summary.set_index("attack")["n_reference_models"].to_dict() == {
+        "lira_online": 8,
+        "mlp": 0,
+    }
+    assert summary["n_reference_models"].dtype == "int64"
 
 
 def test_dtypes_are_stable_whatever_the_json_number_types() -> None:

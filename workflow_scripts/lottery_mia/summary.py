@@ -44,14 +44,15 @@ RECORD_KEYS: tuple[str, ...] = (
     "achieved_sparsity_all_parameters",
 )
 
-#: Summary columns in design.md order, plus the derived generalization gap.
-SUMMARY_COLUMNS: tuple[str, ...] = (*RECORD_KEYS, "generalization_gap")
+#: Summary columns in design.md order, plus the derived generalization gap and the number of
+#: reference models the attack read (0 for attacks that read none; records without it read none).
+SUMMARY_COLUMNS: tuple[str, ...] = (*RECORD_KEYS, "generalization_gap", "n_reference_models")
 
 #: Trailing provenance column: the hash of the configuration that produced the record.
 CONFIG_HASH_COLUMN = "config_hash"
 
 _STRING_COLUMNS = ("dataset", "arch", "attack")
-_INTEGER_COLUMNS = ("seed", "n_samples", "n_eval")
+_INTEGER_COLUMNS = ("seed", "n_samples", "n_eval", "n_reference_models")
 _FLOAT_COLUMNS = tuple(
     name for name in SUMMARY_COLUMNS if name not in (*_STRING_COLUMNS, *_INTEGER_COLUMNS)
 )
@@ -159,6 +160,8 @@ def _summary_row(record: Mapping[str, Any]) -> dict[str, Any]:
     row = {key: _coerce(key, record[key], record) for key in RECORD_KEYS}
     _check_ranges(row, record)
     row["generalization_gap"] = row["train_accuracy"] - row["test_accuracy"]
+    references = record.get("n_reference_models", 0)
+    row["n_reference_models"] = _coerce("n_reference_models", references, record)
     row[CONFIG_HASH_COLUMN] = _config_hash(record)
     return row
 
