@@ -40,13 +40,17 @@ ATTACKS = ("mlp", "svm", "random_forest", "loss_threshold")
 
 def test_default_config_schedules_the_whole_study(tmp_path):
     jobs = planned_jobs(tmp_path, REPO / "config.yaml")
-    # 2 archs x 4 sparsities (3 tickets each) x 2 sample counts, 4 attacks per job, 1 dataset.
+    # 2 archs x 4 sparsities (3 tickets each) x 2 sample counts, 1 dataset; 4 reference models
+    # for resnet18's dense model and 80% ticket (4 dense + 4 tickets), read by one job per
+    # referenced target and sample count.
     assert jobs == {
-        "train_dense": 2,
-        "prune": 6,
-        "train_ticket": 6,
-        "export_outputs": 8,
+        "train_dense": 2 + 4,
+        "prune": 6 + 4,
+        "train_ticket": 6 + 4,
+        "export_outputs": 8 + 8,
         "run_attacks": 16,
+        "reference_keep": 1,
+        "reference_attacks": 2 * 2,
         "transfer": 2,
         "summarize": 1,
         **FIGURE_JOBS,
@@ -158,7 +162,8 @@ def test_command_line_keys_without_datasets_override_the_default_config(tmp_path
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert planned.returncode == 0, planned.stderr
-    assert parse_job_counts(planned.stdout + planned.stderr)["train_dense"] == 2  # demo's archs
+    # the demo's 2 archs and its 4 reference models
+    assert parse_job_counts(planned.stdout + planned.stderr)["train_dense"] == 2 + 4
     refused = subprocess.run(
         [*command, "--config", "figures={context: huge}"],
         capture_output=True, text=True, timeout=300, check=False,
