@@ -158,6 +158,8 @@ def scored_models(attacks, every_count=False):
         for dataset in config["datasets"]
         for model in dataset_models(dataset)
         for attack in attacks
+        if attack not in REFERENCE_ATTACKS
+        or has_references(model["key"]["arch"], model["key"]["sparsity"])
         for n in (
             sample_counts(config, dataset)
             if every_count
@@ -174,8 +176,9 @@ def bootstrap_settings():
 
 
 def roc_attacks():
-    """Figure 5's attacks: the figures' attack and the loss attack, when the grid runs it."""
-    wanted = [config["figures"]["attack"], "loss_threshold"]
+    """Figure 5's attacks: the figures' attack, the loss attack and LiRA (online), those of them
+    the grid runs (LiRA on the models with reference models)."""
+    wanted = [config["figures"]["attack"], "loss_threshold", "lira_online"]
     return [a for a in dict.fromkeys(wanted) if a in config["grid"]["attacks"]]
 
 
