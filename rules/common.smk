@@ -310,14 +310,14 @@ def has_references(arch, sparsity):
 
 def reference_output_paths(wildcards):
     """The K references' outputs at the target's architecture and sparsity."""
+    outputs = f"{MODEL_DIR}/outputs.parquet"
     return [
-        MODEL_DIR.format(
+        outputs.format(
             dataset=wildcards.dataset,
             arch=wildcards.arch,
             run=f"ref{k}",
             sparsity=wildcards.sparsity,
         )
-        + "/outputs.parquet"
         for k in range(config["attack"]["reference_models"])
     ]
 
