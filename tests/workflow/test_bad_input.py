@@ -122,7 +122,7 @@ CONFIG_CASES = [
               "datasets.imagenet.image_size", "True is not of type 'integer'", "Side of the square"),
     # Attack settings.
     BadConfig("unknown_features", "attack.features", "logits", "attack.features",
-              "'logits' is not one of ['probabilities', 'sorted_topk']", "Features of learned"),
+              "'logits' is not one of ['probabilities', 'sorted_topk', 'logit_scaled']", "Features of learned"),
     BadConfig("odd_eval_size", "attack.eval_size", 201, "attack.eval_size",
               "201 is not a multiple of 2", "balanced attack evaluation rows"),
     BadConfig("zero_eval_size", "attack.eval_size", 0, "attack.eval_size",

@@ -239,6 +239,9 @@ def test_paper_grid_resolves_the_whole_dag_on_full_size_data(tmp_path, fast_tmp)
         "fig_attack_vs_sparsity": 1,
         "fig_attack_vs_samples": 1,
         "fig_transfer": datasets,
+        "fig_roc_curves": 1,
+        "fig_gap_vs_auc": 1,
+        "per_class": 1,
         "table1": 1,
         "all": 1,
     }
@@ -312,7 +315,11 @@ def test_tiny_cifar_run_writes_every_file(cifar_run):
     }
     for model in TINY_MODELS:
         expected |= {f"{model}/{name}" for name in ("model.pt", "train.json", "outputs.parquet")}
-        expected |= {f"{model}/attack/{attack}_n200.json" for attack in TINY_ATTACKS}
+        expected |= {
+            f"{model}/attack/{attack}_n200{suffix}"
+            for attack in TINY_ATTACKS
+            for suffix in (".json", ".scores.parquet")
+        }
     assert relative_files(workdir) == expected
     summary = pd.read_parquet(workdir / "results" / "summary.parquet")
     assert set(summary["dataset"]) == {"cifar10"}
