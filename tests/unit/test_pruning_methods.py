@@ -1,5 +1,9 @@
 """Pruning methods: hand-computed scores, exact sparsity, IMP rounds, layer collapse, controls."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -13,18 +17,17 @@ from lottery_mia.pruning import (
     select_global,
 )
 from lottery_mia.pruning_methods import (
-    METHODS,
     grasp_scores,
     imp_mask,
-    imp_round,
-    imp_sparsity,
     reinit_seed,
     reinit_weights,
     snip_scores,
     synflow_mask,
     synflow_scores,
 )
+from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
 
+WORKFLOW_SCRIPTS = Path(__file__).resolve().parents[2] / "workflow_scripts"
 SPEC = ModelSpec("resnet18", 10, in_channels=1, image_size=8, width=8)
 
 
@@ -289,3 +292,20 @@ def test_method_table_says_which_methods_need_the_dense_model():
     }
     assert {name for name, m in METHODS.items() if m.rewinds} == {"magnitude", "imp", "random"}
     assert [name for name, m in METHODS.items() if m.reinitialises] == ["reinit"]
+    assert [name for name, m in METHODS.items() if m.chained] == ["imp"]
+
+
+def test_rewind_is_init_or_an_epoch_inside_the_dense_run():
+    assert rewind_epoch("init", 10) == 0
+    assert rewind_epoch(3, 10) == 3
+    for bad in (0, 10, "2", True, 2.0):
+        with pytest.raises(
+            ValueError, match=r"pruning\.rewind: .*1 <= k < training\.epochs \(10\)"
+        ):
+            rewind_epoch(bad, 10)
+
+
+def test_the_plan_module_parses_without_torch():
+    """The config gate and the DAG import it at every Snakefile parse."""
+    code = "import sys, lottery_mia.pruning_plan; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=WORKFLOW_SCRIPTS)

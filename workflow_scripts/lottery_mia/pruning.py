@@ -11,13 +11,14 @@ over all prunable tensors together, so the reached sparsity is the target, for e
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from lottery_mia.pruning_plan import check_exclude_patterns
 
 Mask = dict[str, torch.Tensor]
 Scores = dict[str, torch.Tensor]
@@ -26,38 +27,6 @@ PRUNABLE_MODULES = (nn.Conv2d, nn.Linear)
 
 def _is_excluded(module_name: str, exclude: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(module_name, pattern) for pattern in exclude)
-
-
-def _pattern_suggestions(pattern: str, module_names: Sequence[str]) -> list[str]:
-    """What an exclusion pattern that matches nothing probably meant (a module, or a subtree)."""
-    suggestions: list[str] = []
-    for suffix in (".weight", ".bias"):
-        if pattern.endswith(suffix) and pattern.removesuffix(suffix) in module_names:
-            suggestions.append(pattern.removesuffix(suffix))
-    if any(name.startswith(f"{pattern}.") for name in module_names):
-        suggestions.append(f"{pattern}.*")
-    subtrees = sorted({f"{name.rsplit('.', 1)[0]}.*" for name in module_names if "." in name})
-    close = difflib.get_close_matches(pattern, [*module_names, *subtrees], n=3, cutoff=0.6)
-    return list(dict.fromkeys([*suggestions, *close]))
-
-
-def check_exclude_patterns(module_names: Sequence[str], exclude: Sequence[str]) -> None:
-    """Raise if an exclusion pattern matches none of ``module_names`` (the prunable layers).
-
-    A pattern that matches nothing excludes nothing: ``fc.weight`` or ``layer4`` (instead of ``fc``
-    and ``layer4.*``) would silently prune the layers the user meant to keep.
-    """
-    for pattern in exclude:
-        if any(fnmatch.fnmatchcase(name, pattern) for name in module_names):
-            continue
-        suggestions = _pattern_suggestions(pattern, module_names)
-        hint = f"did you mean {' or '.join(map(repr, suggestions))}? " if suggestions else ""
-        raise ValueError(
-            f"pruning.exclude: pattern {pattern!r} matches no prunable layer; {hint}"
-            "patterns are fnmatch patterns over module names (not parameter names), e.g. 'fc' or "
-            f"'layer4.*'; prunable layers: {', '.join(module_names[:6])}"
-            f"{', ...' if len(module_names) > 6 else ''}"
-        )
 
 
 def prunable_module_names(model: nn.Module) -> list[str]:

@@ -13,17 +13,16 @@ Scores are "higher = more worth keeping"; the lowest ``round(sparsity * N)`` go 
   data-free and iterative (``synflow_mask``).
 
 The pruning-at-initialisation methods (snip, grasp, synflow) score a copy of the model at w0 and
-never change the caller's model. They treat zero-initialised BatchNorm scales (``zero_init_residual``)
-as ones: a residual branch gated off by gamma = 0 has zero gradient and zero synaptic flow everywhere, so
-every weight in it would score 0 and whole layers would be emptied before any other weight went.
+never change the caller's model. They treat zero-initialised BatchNorm scales
+(``zero_init_residual``) as ones: a residual branch gated off by a zero scale has zero gradient and
+zero synaptic flow everywhere, so every weight in it would score 0 and whole layers would be
+emptied before any other weight went.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -32,64 +31,16 @@ from torch.nn import functional
 
 from lottery_mia.models import ModelSpec, build_model
 from lottery_mia.pruning import Mask, Scores, magnitude_scores, prunable_parameters, select_global
+from lottery_mia.pruning_plan import imp_sparsity
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-#: Tolerance when matching a configured sparsity to an IMP round's 1 - (1 - rate)^r.
-IMP_SPARSITY_TOLERANCE = 1e-9
 #: GraSP's logit temperature (Wang et al. 2020, and their reference code): softens the softmax so
 #: the Hessian-gradient product is not dominated by a few saturated examples.
 GRASP_TEMPERATURE = 200.0
 
 
-@dataclass(frozen=True)
-class PruningMethod:
-    """What the workflow needs to know about a method to wire its jobs."""
-
-    name: str
-    #: The mask is derived from the trained dense model (else it is computed at w0, untrained).
-    needs_dense: bool
-    #: The ticket starts from the rewound weights m ⊙ w_k (else w0, or a fresh init for reinit).
-    rewinds: bool
-    #: The ticket starts from a fresh random initialisation instead of w0.
-    reinitialises: bool = False
-
-
-METHODS: dict[str, PruningMethod] = {
-    "magnitude": PruningMethod("magnitude", needs_dense=True, rewinds=True),
-    "imp": PruningMethod("imp", needs_dense=True, rewinds=True),
-    "random": PruningMethod("random", needs_dense=True, rewinds=True),
-    "reinit": PruningMethod("reinit", needs_dense=True, rewinds=False, reinitialises=True),
-    "snip": PruningMethod("snip", needs_dense=False, rewinds=False),
-    "grasp": PruningMethod("grasp", needs_dense=False, rewinds=False),
-    "synflow": PruningMethod("synflow", needs_dense=False, rewinds=False),
-}
-
-
 # --- Iterative magnitude pruning -------------------------------------------------------------
-
-
-def imp_sparsity(rate: float, rounds: int) -> float:
-    """Sparsity after ``rounds`` rounds that each remove ``rate`` of the surviving weights."""
-    if not 0.0 < rate < 1.0:
-        raise ValueError(f"pruning.imp_rate must be in (0, 1), got {rate}")
-    return 1.0 - (1.0 - rate) ** rounds
-
-
-def imp_round(sparsity: float, rate: float, max_rounds: int = 1000) -> int:
-    """The round r at which IMP reaches ``sparsity`` = 1 - (1 - rate)^r; an error if none does."""
-    reachable = [imp_sparsity(rate, r) for r in range(max_rounds + 1)]
-    for round_, value in enumerate(reachable):
-        if round_ and math.isclose(value, sparsity, rel_tol=0, abs_tol=IMP_SPARSITY_TOLERANCE):
-            return round_
-    above = next((r for r, value in enumerate(reachable) if value > sparsity), max_rounds)
-    nearest = [
-        f"{reachable[r]:.10g} (round {r})" for r in (above - 1, above) if 1 <= r <= max_rounds
-    ]
-    raise ValueError(
-        f"sparsity {sparsity} is not reachable by IMP at pruning.imp_rate {rate}: round r reaches "
-        f"1 - (1 - {rate})^r; nearest reachable: {', '.join(nearest)}"
-    )
 
 
 def imp_mask(
