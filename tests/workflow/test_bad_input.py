@@ -152,6 +152,18 @@ CONFIG_CASES = [
               "72.5 is not of type 'integer'", "PNG resolution"),
     BadConfig("unknown_palette", "figures.palette", "no-such-palette", "figures.palette",
               "'no-such-palette' is not a seaborn palette", "no-such-palette"),
+    # Pruning (issue 9: a pattern that matches nothing used to exclude nothing, silently).
+    BadConfig("exclude_parameter_name", "pruning.exclude", ["fc.weight"], "pruning.exclude",
+              "'fc.weight' matches no prunable layer", "did you mean 'fc'"),
+    BadConfig("exclude_module_without_star", "pruning.exclude", ["fc", "layer4"],
+              "pruning.exclude", "'layer4' matches no prunable layer", "'layer4.*'"),
+    BadConfig("unknown_pruning_method", "grid.pruning_methods", ["magnitude", "lottery"],
+              "grid.pruning_methods[1]", "'lottery' is not one of", "'snip', 'grasp', 'synflow'"),
+    BadConfig("imp_unreachable_sparsity", "grid.pruning_methods", ["magnitude", "imp"],
+              "grid.sparsities", "sparsity 0.5 is not reachable by IMP at pruning.imp_rate 0.2",
+              "nearest reachable: 0.488 (round 3), 0.5904 (round 4)"),
+    BadConfig("rewind_past_training", "pruning.rewind", 2, "pruning.rewind",
+              "2; expected 'init' or an epoch k", "1 <= k < training.epochs (2)"),
 ]
 # fmt: on
 CASES = {case.name: case for case in CONFIG_CASES}

@@ -45,11 +45,16 @@ METHODS: dict[str, PruningMethod] = {
 # --- Iterative magnitude pruning -------------------------------------------------------------
 
 
+#: Decimals of an IMP sparsity: 1 - 0.8**2 is 0.3599999999999999 in floating point, and a path
+#: must spell it 0.36 as the config does.
+IMP_SPARSITY_DECIMALS = 10
+
+
 def imp_sparsity(rate: float, rounds: int) -> float:
     """Sparsity after ``rounds`` rounds that each remove ``rate`` of the surviving weights."""
     if not 0.0 < rate < 1.0:
         raise ValueError(f"pruning.imp_rate must be in (0, 1), got {rate}")
-    return 1.0 - (1.0 - rate) ** rounds
+    return round(1.0 - (1.0 - rate) ** rounds, IMP_SPARSITY_DECIMALS)
 
 
 def imp_round(sparsity: float, rate: float, max_rounds: int = 1000) -> int:
