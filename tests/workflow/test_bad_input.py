@@ -25,7 +25,7 @@ import torch
 import yaml
 
 from conftest import REPO, TINY_CONFIG, run_snakemake
-from lottery_mia import analysis_steps, training_steps
+from lottery_mia import analysis_steps, pruning_steps, training_steps
 from lottery_mia.atomic import write_json
 from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
 from lottery_mia.data import load_dataset, pool_sizes
@@ -363,7 +363,10 @@ def test_a_pt_file_that_is_not_a_state_dict_is_named_and_no_mask_is_written(
     assert str(refusal.value).startswith(f"{weights}: {found}")
     mask = tmp_path / "sparsity0.5" / "mask.pt"
     with pytest.raises(ValueError, match=f"^{weights}: "):
-        training_steps.prune(0.5, ["fc"], weights, dense_record(tmp_path / "train.json"), mask)
+        pruning_steps.prune(
+            "magnitude", 0.5, {"exclude": ["fc"]}, {"seed": 0}, mask,
+            dense_model_path=weights, dense_record_path=dense_record(tmp_path / "train.json"),
+        )  # fmt: skip
     assert not mask.parent.exists() or list(mask.parent.iterdir()) == []
 
 
@@ -373,7 +376,10 @@ def test_weights_of_another_model_are_named_and_no_mask_is_written(tmp_path):
     save_state_dict(wider.state_dict(), weights)
     mask = tmp_path / "mask.pt"
     with pytest.raises(ValueError, match=rf"^{weights}: does not fit the model"):
-        training_steps.prune(0.5, ["fc"], weights, dense_record(tmp_path / "train.json"), mask)
+        pruning_steps.prune(
+            "magnitude", 0.5, {"exclude": ["fc"]}, {"seed": 0}, mask,
+            dense_model_path=weights, dense_record_path=dense_record(tmp_path / "train.json"),
+        )  # fmt: skip
     assert not mask.exists()
 
 

@@ -222,6 +222,7 @@ def test_paper_grid_resolves_the_whole_dag_on_full_size_data(tmp_path, fast_tmp)
     counts = {"cifar10": 4, "cifar100": 4, "imagenet": 4}  # sample counts per dataset
     transfer_attacks = 1  # transfer.attacks [mlp] = figures.attack
     assert jobs == {
+        "initialise": datasets * archs * seeds,  # 6: w0 per arch and seed
         "train_dense": datasets * archs * seeds,  # 6: one dense model per arch and seed
         "prune": datasets * tickets_per_dataset,  # 48
         "train_ticket": datasets * tickets_per_dataset,  # 48
@@ -258,7 +259,7 @@ TRAIN_IMAGES, TEST_IMAGES = 300, 300
 EVAL_SIZE = 100
 TINY_MODELS = (
     "results/cifar10/resnet18/seed0/sparsity0",
-    "results/cifar10/resnet18/seed0/sparsity0.5",
+    "results/cifar10/resnet18/seed0/magnitude/sparsity0.5",
 )
 TINY_ATTACKS = ("mlp", "loss_threshold")
 

@@ -31,9 +31,9 @@ pytestmark = pytest.mark.workflow
 TINY = yaml.safe_load(TINY_CONFIG.read_text())
 
 MODELS = [
-    f"results/digits/{arch}/seed0/sparsity{p}"
+    f"results/digits/{arch}/seed0/{model}"
     for arch in ("resnet18", "resnet50")
-    for p in ("0", "0.5")
+    for model in ("sparsity0", "magnitude/sparsity0.5")
 ]
 ATTACKS = ("mlp", "svm", "random_forest", "loss_threshold")
 
@@ -42,6 +42,7 @@ def test_default_config_schedules_the_whole_study(tmp_path):
     jobs = planned_jobs(tmp_path, REPO / "config.yaml")
     # 2 archs x 4 sparsities (3 tickets each) x 2 sample counts, 4 attacks per job, 1 dataset.
     assert jobs == {
+        "initialise": 2,
         "train_dense": 2,
         "prune": 6,
         "train_ticket": 6,
