@@ -10,7 +10,7 @@ rule run_attacks:
         result_paths=attack_result_files(".json"),
         score_paths=attack_result_files(".scores.parquet"),
     log:
-        f"{LOGS}/run_attacks/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}_n{{n}}.log",
+        f"{LOGS}/run_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.log",
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]

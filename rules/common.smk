@@ -39,7 +39,9 @@ check_config(config, SCHEMA, pool_sizes)
 RESULTS = "results"
 # {run} is seed{N} (a target) or ref{k} (reference model k, made the same way: see below).
 RUN_DIR = "results/{dataset}/{arch}/{run}"
-MODEL_DIR = f"{RUN_DIR}/sparsity{{sparsity}}"
+# Any model of a run: the dense one (model = sparsity0) or a ticket (model = <method>/sparsity<p>).
+MODEL_DIR = f"{RUN_DIR}/{{model}}"
+TICKET_DIR = f"{RUN_DIR}/{{method}}/sparsity{{sparsity}}"
 DENSE_DIR = f"{RUN_DIR}/sparsity0"
 INIT = f"{RUN_DIR}/init.pt"
 REFERENCE_KEEP = "results/{dataset}/reference_keep.parquet"
@@ -49,6 +51,10 @@ FIGURES = "results/figures"
 TABLES = "results/tables"
 ATTACK_NAMES = schema_names("grid.attacks")
 ARCHITECTURES = schema_names("grid.archs")
+PRUNING_METHODS = schema_names("grid.pruning_methods")
+MODEL_PATTERN = (
+    rf"sparsity0|(?:{'|'.join(PRUNING_METHODS)})/sparsity(?:{NONZERO_SPARSITY_PATTERN})"
+)
 
 
 wildcard_constraints:
@@ -58,24 +64,38 @@ wildcard_constraints:
     sparsity=SPARSITY_PATTERN,
     n=r"[1-9][0-9]*",
     attack="|".join(ATTACK_NAMES),
+    method="|".join(PRUNING_METHODS),
+    model=MODEL_PATTERN,
 
 
 def sparsity_labels():
     return [canonical_sparsity(p) for p in config["grid"]["sparsities"]]
 
 
+def model_variants():
+    """(method, sparsity label, model folder) of every model of a run: the dense model once
+    (method "dense", shared by every method), then each method's tickets."""
+    variants = [("dense", "0", "sparsity0")] if "0" in sparsity_labels() else []
+    return variants + [
+        (method, p, f"{method}/sparsity{p}")
+        for method in config["grid"]["pruning_methods"]
+        for p in sparsity_labels()
+        if p != "0"
+    ]
+
+
 def dataset_models(dataset):
-    """Every model of a dataset, arch x seed x sparsity in a fixed order: its folder and key."""
+    """Every model of a dataset, arch x seed x (method, sparsity) in a fixed order: folder, key."""
     return [
         {
             "dir": MODEL_DIR.format(
-                dataset=dataset, arch=arch, run=f"seed{seed}", sparsity=p
+                dataset=dataset, arch=arch, run=f"seed{seed}", model=model
             ),
-            "key": {"arch": arch, "sparsity": float(p), "seed": seed},
+            "key": {"arch": arch, "method": method, "sparsity": float(p), "seed": seed},
         }
         for arch in config["grid"]["archs"]
         for seed in config["grid"]["seeds"]
-        for p in sparsity_labels()
+        for method, p, model in model_variants()
     ]
 
 
@@ -90,8 +110,7 @@ def attack_results():
         for dataset in config["datasets"]
         for model in dataset_models(dataset)
         for attack in config["grid"]["attacks"]
-        if attack not in REFERENCE_ATTACKS
-        or has_references(model["key"]["arch"], model["key"]["sparsity"])
+        if attack not in REFERENCE_ATTACKS or has_references(model["key"])
         for n in sample_counts(config, dataset)
     ]
 
@@ -144,7 +163,8 @@ def figure2_sample_count():
 
 def scored_models(attacks, every_count=False):
     """Scores files of every model for ``attacks``, at the figures' sample count (or at every
-    sample count), each with its key: the inputs of Table 1 and Figures 5 and 6."""
+    sample count), each with its key: the inputs of Table 1 and Figures 5 and 6. Only the dense
+    models and the tickets of the figures' pruning method (`figure_method`)."""
     return [
         {
             "path": f"{model['dir']}/attack/{attack}_n{n}.scores.parquet",
@@ -157,9 +177,9 @@ def scored_models(attacks, every_count=False):
         }
         for dataset in config["datasets"]
         for model in dataset_models(dataset)
+        if model["key"]["method"] in ("dense", figure_method())
         for attack in attacks
-        if attack not in REFERENCE_ATTACKS
-        or has_references(model["key"]["arch"], model["key"]["sparsity"])
+        if attack not in REFERENCE_ATTACKS or has_references(model["key"])
         for n in (
             sample_counts(config, dataset)
             if every_count
@@ -216,6 +236,12 @@ def final_targets():
         *figure_paths("fig7_per_class"),
         f"{TABLES}/per_class.csv",
         f"{TABLES}/per_class.md",
+        # Every pruning method side by side, when the grid has several.
+        *(
+            figure_paths("fig_methods")
+            if len(config["grid"]["pruning_methods"]) > 1
+            else []
+        ),
     ]
 
 
@@ -262,8 +288,9 @@ def gpu_request(wildcards):
 
 
 def model_key(wildcards):
-    """Identity of the model a job works on (the dense model's paths carry no sparsity wildcard).
-    A reference's key names it and carries its own training seed (never a target's)."""
+    """Identity of the model a job works on: from {method} and {sparsity}, or from {model}
+    (sparsity0 | <method>/sparsity<p>); the dense model's method is "dense". A reference's key
+    names it and carries its own training seed (never a target's)."""
     kind, number = parse_run(wildcards.run)
     identity = (
         {"seed": number}
@@ -273,11 +300,16 @@ def model_key(wildcards):
             "seed": reference_training_seed(number),
         }
     )
+    method, sparsity = wildcards.get("method", "dense"), wildcards.get("sparsity", "0")
+    if "model" in wildcards.keys() and wildcards.model != "sparsity0":
+        method, folder = Path(wildcards.model).parts
+        sparsity = folder.removeprefix("sparsity")
     return {
         "dataset": wildcards.dataset,
         "arch": wildcards.arch,
         **identity,
-        "sparsity": float(wildcards.get("sparsity", 0)),
+        "method": method,
+        "sparsity": float(sparsity),
     }
 
 
@@ -297,26 +329,30 @@ def reference_settings(wildcards):
     }
 
 
-def has_references(arch, sparsity):
-    """Whether the models at (arch, sparsity) get reference models and reference attacks."""
+def has_references(key):
+    """Whether the model with ``key`` (arch, method, sparsity) gets reference models and
+    reference attacks: the dense models and the figures' pruning method, at the configured
+    architectures and sparsities."""
     attack = config["attack"]
     archs, sparsities = attack["reference_archs"], attack["reference_sparsities"]
+    arch, sparsity = key["arch"], key["sparsity"]
     return (
         attack["reference_models"] > 0
+        and key["method"] in ("dense", figure_method())
         and (archs is None or arch in archs)
         and (sparsities is None or float(sparsity) in [float(p) for p in sparsities])
     )
 
 
 def reference_output_paths(wildcards):
-    """The K references' outputs at the target's architecture and sparsity."""
+    """The K references' outputs of the target's architecture, method and sparsity."""
     outputs = f"{MODEL_DIR}/outputs.parquet"
     return [
         outputs.format(
             dataset=wildcards.dataset,
             arch=wildcards.arch,
             run=f"ref{k}",
-            sparsity=wildcards.sparsity,
+            model=wildcards.model,
         )
         for k in range(config["attack"]["reference_models"])
     ]
@@ -336,3 +372,91 @@ def reference_attack_settings():
     """What the reference attacks read: the shared and reference keys and the MLP (shadow_mlp)."""
     unused = {"svm", "random_forest", "min_rows_per_class"}
     return {key: value for key, value in config["attack"].items() if key not in unused}
+
+
+# --- Pruning methods (issue 11): what each method's mask and ticket start from --------------
+from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
+
+
+def init_settings(wildcards):
+    """What w0 depends on: the data (classes, channels, image size) and the model shape."""
+    return {k: v for k, v in train_settings(wildcards).items() if k != "training"}
+
+
+def figure_method():
+    """The pruning method of Figures 1-3 and Table 1 (tickets vs their dense model): magnitude,
+    the paper's, when the grid has it; every method is compared in the methods figure.
+    """
+    methods = config["grid"]["pruning_methods"]
+    return "magnitude" if "magnitude" in methods else methods[0]
+
+
+def dense_rewind_epoch(dataset):
+    """k of `pruning.rewind` (0 = init: no weights to keep from the dense run)."""
+    return rewind_epoch(
+        config["pruning"]["rewind"], training_settings(config, dataset)["epochs"]
+    )
+
+
+def dense_rewind_outputs():
+    """train_dense keeps w_k only when some ticket rewinds to it (default: nothing extra)."""
+    rewinds = any(METHODS[m].rewinds for m in config["grid"]["pruning_methods"])
+    if config["pruning"]["rewind"] == "init" or not rewinds:
+        return {}
+    return {"rewind_path": f"{DENSE_DIR}/rewind_epoch{config['pruning']['rewind']}.pt"}
+
+
+def prune_inputs(wildcards):
+    """magnitude, random, reinit: the trained dense model; imp round r > 1: the round r - 1
+    ticket and its mask; snip, grasp, synflow: w0 only (no dense training)."""
+    method = METHODS[wildcards.method]
+    if not method.needs_dense:
+        return {"init_path": INIT}
+    inputs = {
+        "dense_model_path": f"{DENSE_DIR}/model.pt",
+        "dense_record_path": f"{DENSE_DIR}/train.json",
+    }
+    if method.chained:
+        round_ = imp_round(float(wildcards.sparsity), config["pruning"]["imp_rate"])
+        if round_ > 1:
+            previous = TICKET_DIR.replace(
+                "{sparsity}",
+                canonical_sparsity(
+                    imp_sparsity(config["pruning"]["imp_rate"], round_ - 1)
+                ),
+            )
+            inputs["previous_model_path"] = f"{previous}/model.pt"
+            inputs["previous_mask_path"] = f"{previous}/mask.pt"
+    return inputs
+
+
+def prune_settings(wildcards):
+    """Only what this method's mask depends on, so tuning one method reruns no other."""
+    pruning = config["pruning"]
+    settings = {"exclude": pruning["exclude"]}
+    method = wildcards.method
+    if method == "imp":
+        settings["imp_rate"] = pruning["imp_rate"]
+    if method in ("snip", "grasp"):
+        settings["score_batches"] = pruning["score_batches"]
+        settings["batch_size"] = training_settings(config, wildcards.dataset)[
+            "batch_size"
+        ]
+    if method == "synflow":
+        settings["synflow_rounds"] = pruning["synflow_rounds"]
+    if not METHODS[method].needs_dense:
+        settings.update(init_settings(wildcards))
+    return settings
+
+
+def ticket_inputs(wildcards):
+    """The mask, and the weights the ticket starts from: w0, the dense run's w_k (rewinding
+    methods with `pruning.rewind: k`), or none (reinit builds a fresh initialisation).
+    """
+    method = METHODS[wildcards.method]
+    inputs = {"mask_path": f"{TICKET_DIR}/mask.pt"}
+    if method.reinitialises:
+        return inputs
+    if method.rewinds and dense_rewind_epoch(wildcards.dataset):
+        return {**inputs, "start_path": dense_rewind_outputs()["rewind_path"]}
+    return {**inputs, "start_path": INIT}

@@ -8,6 +8,7 @@ localrules:
     fig_attack_vs_sparsity,
     fig_attack_vs_samples,
     fig_transfer,
+    fig_methods,
     table1,
     fig_roc_curves,
     fig_gap_vs_auc,
@@ -30,6 +31,7 @@ rule fig_test_accuracy:
         "../envs/plot.yaml"
     params:
         style=figure_look(),
+        method=figure_method(),
     script:
         "../workflow_scripts/fig_test_accuracy.py"
 
@@ -52,6 +54,7 @@ rule fig_attack_vs_sparsity:
         style=figure_look(),
         n_samples=figure2_sample_count(),
         attack=config["figures"]["attack"],
+        method=figure_method(),
     script:
         "../workflow_scripts/fig_attack_vs_sparsity.py"
 
@@ -74,6 +77,7 @@ rule fig_attack_vs_samples:
         style=figure_look(),
         sparsity=config["figures"]["sparsity"],
         attack=config["figures"]["attack"],
+        method=figure_method(),
     script:
         "../workflow_scripts/fig_attack_vs_samples.py"
 
@@ -125,6 +129,7 @@ rule table1:
         ],
         margin=config["figures"]["equivalence_margin"],
         bootstrap=bootstrap_settings(),
+        method=figure_method(),
     script:
         "../workflow_scripts/table1.py"
 
@@ -169,6 +174,7 @@ rule fig_gap_vs_auc:
         style=figure_look(),
         n_samples=figure2_sample_count(),
         attack=config["figures"]["attack"],
+        method=figure_method(),
     script:
         "../workflow_scripts/fig_gap_vs_auc.py"
 
@@ -200,3 +206,25 @@ rule per_class:
         bootstrap=bootstrap_settings(),
     script:
         "../workflow_scripts/per_class.py"
+
+
+rule fig_methods:
+    input:
+        summary=f"{RESULTS}/summary.parquet",
+    output:
+        png=report(
+            f"{FIGURES}/fig_methods.png",
+            caption="../report/fig_methods.rst",
+            category="Figures",
+        ),
+        pdf=f"{FIGURES}/fig_methods.pdf",
+    log:
+        f"{LOGS}/figures/fig_methods.log",
+    conda:
+        "../envs/plot.yaml"
+    params:
+        style=figure_look(),
+        n_samples=figure2_sample_count(),
+        attack=config["figures"]["attack"],
+    script:
+        "../workflow_scripts/fig_methods.py"

@@ -8,9 +8,9 @@ rule export_outputs:
     output:
         outputs_path=f"{MODEL_DIR}/outputs.parquet",
     log:
-        f"{LOGS}/export_outputs/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}.log",
+        f"{LOGS}/export_outputs/{{dataset}}/{{arch}}/{{run}}/{{model}}.log",
     benchmark:
-        f"{BENCHMARKS}/export_outputs/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}.tsv"
+        f"{BENCHMARKS}/export_outputs/{{dataset}}/{{arch}}/{{run}}/{{model}}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]

@@ -20,7 +20,7 @@ rule reference_keep:
 
 
 # LiRA, RMIA and the shadow attack on one target model (run = seed{N}) and sample count n, reading
-# the K references' outputs at the target's architecture and sparsity, one file at a time.
+# the K references' outputs of the target's architecture, method and sparsity, one file at a time.
 rule reference_attacks:
     input:
         outputs_path=f"{MODEL_DIR}/outputs.parquet",
@@ -31,7 +31,7 @@ rule reference_attacks:
         result_paths=attack_result_files(".json", reference_attacks=True),
         score_paths=attack_result_files(".scores.parquet", reference_attacks=True),
     log:
-        f"{LOGS}/reference_attacks/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}_n{{n}}.log",
+        f"{LOGS}/reference_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.log",
     wildcard_constraints:
         run=r"seed\d+",
     conda:

@@ -1,9 +1,11 @@
-# Stage 1 (dense network, keeping w0) and stage 3 (the ticket: m ⊙ w0, retrained).
+# Stage 1 (dense network from w0) and stage 3 (the ticket: m ⊙ w0, m ⊙ w_k or m ⊙ fresh init, retrained).
 
 
 rule train_dense:
-    output:
+    input:
         init_path=INIT,
+    output:
+        **dense_rewind_outputs(),
         model_path=f"{DENSE_DIR}/model.pt",
         record_path=f"{DENSE_DIR}/train.json",
     log:
@@ -21,22 +23,21 @@ rule train_dense:
         settings=train_settings,
         key=model_key,
         checkpoint_path=f"{DENSE_DIR}/train_checkpoint.pt",
+        rewind_epoch=lambda w: dense_rewind_epoch(w.dataset),
     script:
         "../workflow_scripts/train_dense.py"
 
 
 rule train_ticket:
     input:
-        init_path=INIT,
-        mask_path=f"{MODEL_DIR}/mask.pt",
-        dense_record_path=f"{DENSE_DIR}/train.json",
+        unpack(ticket_inputs),
     output:
-        model_path=f"{MODEL_DIR}/model.pt",
-        record_path=f"{MODEL_DIR}/train.json",
+        model_path=f"{TICKET_DIR}/model.pt",
+        record_path=f"{TICKET_DIR}/train.json",
     log:
-        f"{LOGS}/train_ticket/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}.log",
+        f"{LOGS}/train_ticket/{{dataset}}_{{arch}}_{{run}}_{{method}}_sparsity{{sparsity}}.log",
     benchmark:
-        f"{BENCHMARKS}/train_ticket/{{dataset}}_{{arch}}_{{run}}_sparsity{{sparsity}}.tsv"
+        f"{BENCHMARKS}/train_ticket/{{dataset}}_{{arch}}_{{run}}_{{method}}_sparsity{{sparsity}}.tsv"
     wildcard_constraints:
         sparsity=NONZERO_SPARSITY_PATTERN,
     conda:
@@ -49,6 +50,7 @@ rule train_ticket:
     params:
         settings=train_settings,
         key=model_key,
-        checkpoint_path=f"{MODEL_DIR}/train_checkpoint.pt",
+        checkpoint_path=f"{TICKET_DIR}/train_checkpoint.pt",
+        reinit=lambda w: METHODS[w.method].reinitialises,
     script:
         "../workflow_scripts/train_ticket.py"

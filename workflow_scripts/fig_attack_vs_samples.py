@@ -6,5 +6,7 @@ from lottery_mia import figures
 from lottery_mia.snakemake_job import run_step
 
 run_step(
-    snakemake, figures.plot_attack_vs_samples, summary=pd.read_parquet(snakemake.input.summary)
+    snakemake,
+    figures.with_method(figures.plot_attack_vs_samples),
+    summary=pd.read_parquet(snakemake.input.summary),
 )

@@ -5,4 +5,8 @@ import pandas as pd
 from lottery_mia import figures
 from lottery_mia.snakemake_job import run_step
 
-run_step(snakemake, figures.plot_gap_vs_auc, summary=pd.read_parquet(snakemake.input.summary))
+run_step(
+    snakemake,
+    figures.with_method(figures.plot_gap_vs_auc),
+    summary=pd.read_parquet(snakemake.input.summary),
+)

@@ -1,6 +1,6 @@
-"""Rule prune: one-shot global magnitude mask of the dense weights (training_steps.prune)."""
+"""Rule prune: the mask of one ticket, by its method (pruning_steps.prune)."""
 
-from lottery_mia import training_steps
+from lottery_mia import pruning_steps
 from lottery_mia.snakemake_job import run_step
 
-run_step(snakemake, training_steps.prune, torch_threads=True)
+run_step(snakemake, pruning_steps.prune, torch_threads=True)

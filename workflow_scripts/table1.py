@@ -10,7 +10,7 @@ from lottery_mia.logs import log_to_file
 
 with log_to_file(snakemake.log[0]):
     table = figures.table1(
-        pd.read_parquet(snakemake.input.summary),
+        figures.rows_of_method(pd.read_parquet(snakemake.input.summary), snakemake.params.method),
         attack=snakemake.params.attack,
         ticket_sparsity=snakemake.params.ticket_sparsity,
         scores=read_score_files(snakemake.params.score_keys, snakemake.input.scores),

@@ -1,4 +1,4 @@
-"""Rule train_dense: initialise w0, train the dense network (training_steps.train_dense)."""
+"""Rule train_dense: train the dense network from w0 (training_steps.train_dense)."""
 
 from lottery_mia import training_steps
 from lottery_mia.snakemake_job import run_step

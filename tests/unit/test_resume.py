@@ -45,6 +45,8 @@ torch.set_num_threads(1)
 for job in json.loads(sys.argv[1]):
     folder = Path(job["folder"])
     with log_to_file(folder / "train.log"):
+        if not (folder / "init.pt").exists():
+            training_steps.initialise(job["key"], job["params"], folder / "init.pt")
         training_steps.train_dense(
             job["key"], job["params"], folder / "init.pt", folder / "model.pt",
             folder / "train.json", folder / "train_checkpoint.pt",

@@ -41,6 +41,7 @@ def attack_record(**overrides: Any) -> dict[str, Any]:
         "dataset": "cifar10",
         "arch": "resnet18",
         "seed": 0,
+        "method": "magnitude",
         "sparsity": 0.8,
         "n_samples": 400,
         "attack": "mlp",
@@ -60,7 +61,7 @@ def attack_record(**overrides: Any) -> dict[str, Any]:
 
 def test_columns_follow_design_order_with_config_hash_last() -> None:
     summary = build_summary([attack_record()])
-    assert SUMMARY_COLUMNS[:6] == KEY_COLUMNS
+    assert SUMMARY_COLUMNS[: len(KEY_COLUMNS)] == KEY_COLUMNS
     assert SUMMARY_COLUMNS[-2:] == ("generalization_gap", "n_reference_models")
     assert list(summary.columns) == [*SUMMARY_COLUMNS, CONFIG_HASH_COLUMN]
     assert "provenance" not in summary.columns
@@ -119,6 +120,13 @@ def test_duplicate_result_key_is_rejected_and_named() -> None:
 def test_same_model_with_other_sample_count_or_attack_is_not_a_duplicate() -> None:
     records = [attack_record(), attack_record(n_samples=1000), attack_record(attack="loss")]
     assert len(build_summary(records)) == 3
+
+
+def test_tickets_of_other_pruning_methods_are_other_rows() -> None:
+    records = [attack_record(method=method) for method in ("magnitude", "snip", "random")]
+    summary = build_summary([attack_record(method="dense", sparsity=0.0), *records])
+    assert list(summary["method"]) == ["dense", "magnitude", "random", "snip"]
+    assert str(summary["method"].dtype) == "string"
 
 
 def test_rows_sorted_by_key_with_architectures_in_natural_order() -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lottery_mia import training, training_steps
+from lottery_mia import pruning_steps, training, training_steps
 from lottery_mia.data import load_dataset
 from lottery_mia.models import ModelSpec, build_model, load_state_dict
 from lottery_mia.pruning import global_magnitude_mask
@@ -78,8 +78,12 @@ def test_ticket_starts_from_mask_times_w0(tmp_path, digits, monkeypatch):
     params = {"data": DIGITS, "model": {"width": 4, "zero_init_residual": True}, "training": TINY}
     key = {"dataset": "digits", "arch": "resnet18", "seed": 0, "sparsity": 0.0}
     dense = {name: tmp_path / name for name in ("init.pt", "model.pt", "train.json", "ckpt.pt")}
+    training_steps.initialise(key, params, dense["init.pt"])
     training_steps.train_dense(key, params, *dense.values())
-    training_steps.prune(0.5, ["fc"], dense["model.pt"], dense["train.json"], tmp_path / "mask.pt")
+    pruning_steps.prune(
+        "magnitude", 0.5, {"exclude": ["fc"]}, key, tmp_path / "mask.pt",
+        dense_model_path=dense["model.pt"], dense_record_path=dense["train.json"],
+    )  # fmt: skip
 
     seen = {}
     real_epoch = training._train_one_epoch
@@ -90,8 +94,8 @@ def test_ticket_starts_from_mask_times_w0(tmp_path, digits, monkeypatch):
 
     monkeypatch.setattr(training, "_train_one_epoch", spy)
     training_steps.train_ticket(
-        {**key, "sparsity": 0.5}, params, dense["init.pt"], tmp_path / "mask.pt",
-        dense["train.json"], tmp_path / "ticket.pt", tmp_path / "ticket.json", tmp_path / "t.pt",
+        {**key, "sparsity": 0.5}, params, tmp_path / "mask.pt", tmp_path / "ticket.pt",
+        tmp_path / "ticket.json", tmp_path / "t.pt", start_path=dense["init.pt"],
     )  # fmt: skip
     w0 = load_state_dict(dense["init.pt"])
     mask = load_state_dict(tmp_path / "mask.pt")

@@ -25,7 +25,7 @@ import torch
 import yaml
 
 from conftest import REPO, TINY_CONFIG, run_snakemake
-from lottery_mia import analysis_steps, training_steps
+from lottery_mia import analysis_steps, pruning_steps, training_steps
 from lottery_mia.atomic import write_json
 from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
 from lottery_mia.data import load_dataset, pool_sizes
@@ -152,6 +152,18 @@ CONFIG_CASES = [
               "72.5 is not of type 'integer'", "PNG resolution"),
     BadConfig("unknown_palette", "figures.palette", "no-such-palette", "figures.palette",
               "'no-such-palette' is not a seaborn palette", "no-such-palette"),
+    # Pruning (issue 9: a pattern that matches nothing used to exclude nothing, silently).
+    BadConfig("exclude_parameter_name", "pruning.exclude", ["fc.weight"], "pruning.exclude",
+              "'fc.weight' matches no prunable layer", "did you mean 'fc'"),
+    BadConfig("exclude_module_without_star", "pruning.exclude", ["fc", "layer4"],
+              "pruning.exclude", "'layer4' matches no prunable layer", "'layer4.*'"),
+    BadConfig("unknown_pruning_method", "grid.pruning_methods", ["magnitude", "lottery"],
+              "grid.pruning_methods[1]", "'lottery' is not one of", "'snip', 'grasp', 'synflow'"),
+    BadConfig("imp_unreachable_sparsity", "grid.pruning_methods", ["magnitude", "imp"],
+              "grid.sparsities", "sparsity 0.5 is not reachable by IMP at pruning.imp_rate 0.2",
+              "nearest reachable: 0.488 (round 3), 0.5904 (round 4)"),
+    BadConfig("rewind_past_training", "pruning.rewind", 2, "pruning.rewind",
+              "2; expected 'init' or an epoch k", "1 <= k < training.epochs (2)"),
 ]
 # fmt: on
 CASES = {case.name: case for case in CONFIG_CASES}
@@ -351,7 +363,10 @@ def test_a_pt_file_that_is_not_a_state_dict_is_named_and_no_mask_is_written(
     assert str(refusal.value).startswith(f"{weights}: {found}")
     mask = tmp_path / "sparsity0.5" / "mask.pt"
     with pytest.raises(ValueError, match=f"^{weights}: "):
-        training_steps.prune(0.5, ["fc"], weights, dense_record(tmp_path / "train.json"), mask)
+        pruning_steps.prune(
+            "magnitude", 0.5, {"exclude": ["fc"]}, {"seed": 0}, mask,
+            dense_model_path=weights, dense_record_path=dense_record(tmp_path / "train.json"),
+        )  # fmt: skip
     assert not mask.parent.exists() or list(mask.parent.iterdir()) == []
 
 
@@ -361,7 +376,10 @@ def test_weights_of_another_model_are_named_and_no_mask_is_written(tmp_path):
     save_state_dict(wider.state_dict(), weights)
     mask = tmp_path / "mask.pt"
     with pytest.raises(ValueError, match=rf"^{weights}: does not fit the model"):
-        training_steps.prune(0.5, ["fc"], weights, dense_record(tmp_path / "train.json"), mask)
+        pruning_steps.prune(
+            "magnitude", 0.5, {"exclude": ["fc"]}, {"seed": 0}, mask,
+            dense_model_path=weights, dense_record_path=dense_record(tmp_path / "train.json"),
+        )  # fmt: skip
     assert not mask.exists()
 
 

@@ -224,6 +224,7 @@ def test_paper_grid_resolves_the_whole_dag_on_full_size_data(tmp_path, fast_tmp)
     # 16 references per dataset and arch, each a dense model and its 80% ticket (issue 10).
     references = datasets * archs * 16  # 96
     assert jobs == {
+        "initialise": datasets * archs * seeds + references,  # 6 targets + 96
         "train_dense": datasets * archs * seeds + references,  # 6 targets + 96
         "prune": datasets * tickets_per_dataset + references,  # 48 + 96
         "train_ticket": datasets * tickets_per_dataset + references,  # 48 + 96
@@ -266,7 +267,7 @@ TRAIN_IMAGES, TEST_IMAGES = 300, 300
 EVAL_SIZE = 100
 TINY_MODELS = (
     "results/cifar10/resnet18/seed0/sparsity0",
-    "results/cifar10/resnet18/seed0/sparsity0.5",
+    "results/cifar10/resnet18/seed0/magnitude/sparsity0.5",
 )
 TINY_ATTACKS = ("mlp", "loss_threshold")
 

@@ -138,8 +138,11 @@ def test_a_new_or_changed_sparsity_reruns_only_its_branch(finished, tmp_path, sp
         "run_attacks": 2,
         **AGGREGATES,
     }
-    for rule in ("prune", "train_ticket", "export_outputs", "run_attacks"):
+    for rule in ("prune", "train_ticket"):
         assert plan.values(rule, "sparsity") == {branch}, rule
+    for rule in ("export_outputs", "run_attacks"):  # {model} = <method>/sparsity<p>
+        assert plan.values(rule, "model") == {f"magnitude/sparsity{branch}"}, rule
+    for rule in ("prune", "train_ticket", "export_outputs", "run_attacks"):
         assert plan.values(rule, "arch") == ARCHS, rule
 
 

@@ -55,7 +55,7 @@ WORKFLOW_PATHS = (
 GPU_RULES = {"train_dense", "train_ticket", "export_outputs"}
 TRAINING_RULES = {"train_dense", "train_ticket"}
 #: Rules whose every job must run on the cluster (run_attacks only inside group jobs).
-CLUSTER_RULES = {*GPU_RULES, "prune", "transfer", "run_attacks"}
+CLUSTER_RULES = {*GPU_RULES, "initialise", "prune", "transfer", "run_attacks"}
 ATTACK_GROUP = "attacks"
 RUN_TIMEOUT_S = 1800
 SIGINT_GRACE_S = 90

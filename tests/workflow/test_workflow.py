@@ -31,9 +31,9 @@ pytestmark = pytest.mark.workflow
 TINY = yaml.safe_load(TINY_CONFIG.read_text())
 
 MODELS = [
-    f"results/digits/{arch}/seed0/sparsity{p}"
+    f"results/digits/{arch}/seed0/{model}"
     for arch in ("resnet18", "resnet50")
-    for p in ("0", "0.5")
+    for model in ("sparsity0", "magnitude/sparsity0.5")
 ]
 ATTACKS = ("mlp", "svm", "random_forest", "loss_threshold")
 
@@ -44,6 +44,7 @@ def test_default_config_schedules_the_whole_study(tmp_path):
     # for resnet18's dense model and 80% ticket (4 dense + 4 tickets), read by one job per
     # referenced target and sample count.
     assert jobs == {
+        "initialise": 2 + 4,
         "train_dense": 2 + 4,
         "prune": 6 + 4,
         "train_ticket": 6 + 4,

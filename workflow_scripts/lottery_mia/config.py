@@ -18,6 +18,8 @@ import jsonschema
 import numpy as np
 import yaml
 
+from lottery_mia.architectures import prunable_layer_names
+from lottery_mia.pruning_plan import check_exclude_patterns, imp_round, rewind_epoch
 from lottery_mia.reference_keep import REFERENCE_ATTACKS
 from lottery_mia.selection import max_sample_count, samples_per_pool
 
@@ -175,10 +177,15 @@ def check_config(
     """Checks beyond the schema, all before any job runs: per-dataset training overrides, the
     settings the figures and Table 1 need from the grid, and data that is there and large enough
     for every sample count."""
-    problems = _grid_problems(config) + _reference_problems(config)
+    problems = [
+        *_grid_problems(config),
+        *_reference_problems(config),
+        *_pruning_problems(config),
+    ]
     for dataset in config["datasets"]:
         problems.extend(_override_problems(config, dataset, schema))
         problems.extend(_warmup_problems(config, dataset))
+        problems.extend(_rewind_problems(config, dataset))
         problems.extend(_pool_problems(config, dataset, pool_sizes))
     if problems:
         # One message per key: a shared section's problem is found once per dataset.
@@ -217,6 +224,12 @@ def _grid_problems(config: Mapping[str, Any]) -> list[str]:
             "Figure 3 and Table 1 show"
         )
     return problems
+
+    problems = [
+        *_grid_problems(config),
+        *_reference_problems(config),
+        *_pruning_problems(config),
+    ]
 
 
 def _reference_problems(config: Mapping[str, Any]) -> list[str]:
@@ -261,6 +274,48 @@ def _reference_problems(config: Mapping[str, Any]) -> list[str]:
             "model's outputs; expected attacks trained on one model's outputs"
         )
     return problems
+
+
+def _pruning_problems(config: Mapping[str, Any]) -> list[str]:
+    """Exclusion patterns that match no layer, and sparsities IMP cannot reach."""
+    problems = []
+    pruning = config["pruning"]
+    for pattern in pruning["exclude"]:
+        refusals = {}
+        for arch in config["grid"]["archs"]:
+            try:
+                check_exclude_patterns(prunable_layer_names(arch), [pattern])
+            except ValueError as err:
+                refusals[arch] = _after_key(err)
+        if refusals:
+            archs = ", ".join(refusals)
+            message = next(iter(refusals.values()))
+            problems.append(f"config key 'pruning.exclude' ({archs}): {message}")
+    if "imp" in config["grid"]["pruning_methods"]:
+        for sparsity in config["grid"]["sparsities"]:
+            if sparsity == 0:
+                continue
+            try:
+                imp_round(sparsity, pruning["imp_rate"])
+            except ValueError as err:
+                problems.append(f"config key 'grid.sparsities' (method imp): {err}")
+    return problems
+
+
+def _after_key(error: ValueError) -> str:
+    """The library's message without its leading ``<key>: `` (the gate names the key itself)."""
+    message = str(error)
+    return message.split(": ", 1)[1] if message.startswith(("pruning.", "training.")) else message
+
+
+def _rewind_problems(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """A rewind epoch the dataset's dense run never reaches."""
+    epochs = training_settings(config, dataset)["epochs"]
+    try:
+        rewind_epoch(config["pruning"]["rewind"], epochs)
+    except ValueError as err:
+        return [f"config key 'pruning.rewind' (dataset {dataset}): {_after_key(err)}"]
+    return []
 
 
 def _palette_problem(palette: str) -> str | None:

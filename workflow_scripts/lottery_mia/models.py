@@ -13,11 +13,12 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
+from lottery_mia.architectures import LAYOUTS
 from lottery_mia.atomic import PathLike, atomic_path
 
+_BLOCKS: dict[str, type[BasicBlock | Bottleneck]] = {"basic": BasicBlock, "bottleneck": Bottleneck}
 ARCHITECTURES: dict[str, tuple[type[BasicBlock | Bottleneck], list[int]]] = {
-    "resnet18": (BasicBlock, [2, 2, 2, 2]),
-    "resnet50": (Bottleneck, [3, 4, 6, 3]),
+    name: (_BLOCKS[kind], list(stages)) for name, (kind, stages) in LAYOUTS.items()
 }
 #: Inputs up to this many pixels get the CIFAR-style stem (3x3 conv, stride 1, no max-pool).
 SMALL_IMAGE_MAX_SIZE = 64

@@ -1,7 +1,8 @@
 """One tidy table of every attack result: the numbers behind every figure and table.
 
 ``build_summary`` turns the per-attack JSON records (design.md: ``.../attack/{attack}_n{n}.json``)
-into ``results/summary.parquet``: one row per (dataset, arch, seed, sparsity, n_samples, attack),
+into ``results/summary.parquet``: one row per (dataset, arch, seed, method, sparsity, n_samples,
+attack) (method "dense" for the dense model, which every pruning method shares),
 the columns of ``SUMMARY_COLUMNS`` in that order, with the same dtypes whatever the records hold,
 so that figures, tables and a reviewer's own notebook read one stable schema. The record's
 ``provenance`` is reduced to its ``config_hash`` (a trailing ``config_hash`` string column, missing
@@ -21,7 +22,9 @@ import pandas as pd
 from lottery_mia.uncertainty import METRIC_NAMES
 
 #: The columns that identify one attack result; no two summary rows share them.
-KEY_COLUMNS: tuple[str, ...] = ("dataset", "arch", "seed", "sparsity", "n_samples", "attack")
+KEY_COLUMNS: tuple[str, ...] = (
+    "dataset", "arch", "seed", "method", "sparsity", "n_samples", "attack",
+)  # fmt: skip
 
 #: Attack-quality metrics, all computed on the fixed evaluation set (member = positive class).
 METRIC_COLUMNS: tuple[str, ...] = METRIC_NAMES
@@ -51,7 +54,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (*RECORD_KEYS, "generalization_gap", "n_refer
 #: Trailing provenance column: the hash of the configuration that produced the record.
 CONFIG_HASH_COLUMN = "config_hash"
 
-_STRING_COLUMNS = ("dataset", "arch", "attack")
+_STRING_COLUMNS = ("dataset", "arch", "method", "attack")
 _INTEGER_COLUMNS = ("seed", "n_samples", "n_eval", "n_reference_models")
 _FLOAT_COLUMNS = tuple(
     name for name in SUMMARY_COLUMNS if name not in (*_STRING_COLUMNS, *_INTEGER_COLUMNS)
@@ -83,7 +86,7 @@ def _describe(record: Mapping[str, Any]) -> str:
     """Name a record by whatever identity keys it has, for error messages."""
     parts = [
         f"{key}={record[key]!r}"
-        for key in ("dataset", "arch", "seed", "sparsity", "attack", "n_samples")
+        for key in ("dataset", "arch", "seed", "method", "sparsity", "attack", "n_samples")
         if key in record
     ]
     return "attack record (" + (", ".join(parts) or "no identity keys") + ")"
@@ -169,7 +172,7 @@ def _summary_row(record: Mapping[str, Any]) -> dict[str, Any]:
 def build_summary(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Build the tidy summary table: validated rows, stable dtypes, one row per result key.
 
-    Sorted by dataset, arch (natural order), seed, sparsity, n_samples and attack, so the file is
+    Sorted by dataset, arch (natural order), seed, method, sparsity, n_samples and attack, so the file is
     byte-for-byte the same whatever order the attack jobs finished in. Keys other than those of
     ``RECORD_KEYS`` and ``provenance.config_hash`` are ignored.
     """

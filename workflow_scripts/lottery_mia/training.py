@@ -10,7 +10,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,11 +220,14 @@ def train(
     mask: Mapping[str, torch.Tensor] | None = None,
     checkpoint: Path | None = None,
     fingerprint: str = "",
+    on_epoch_end: Callable[[int, nn.Module], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place with SGD; pruned weights (``mask``) stay exactly zero throughout.
 
     With ``checkpoint``, state is saved atomically after every epoch, and a run finding a checkpoint
     with the same ``fingerprint`` (a hash of everything that shapes the run) resumes from it.
+    ``on_epoch_end(k, model)`` runs after epoch k (1-based) and before its checkpoint, e.g. to keep
+    the weights w_k a late-rewound ticket starts from; epochs skipped by a resume do not call it.
     """
     started = time.perf_counter()
     device = resolve_device(settings.device)
@@ -259,6 +262,8 @@ def train(
             epoch + 1, settings.epochs, epoch_stats["lr"], epoch_stats["train_loss"],
             epoch_stats["train_accuracy"], epoch_stats["test_accuracy"],
         )  # fmt: skip
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, model)
         if checkpoint is not None:
             _save_checkpoint(checkpoint, fingerprint, epoch, model, optimizer, history)
     train_indices = _metrics_indices(train_pool, settings.metrics_max_samples, seed)

@@ -7,16 +7,15 @@ scripts in ``workflow_scripts/`` stay thin and every step runs and is tested wit
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from lottery_mia import outputs
-from lottery_mia.atomic import PathLike, atomic_path, read_json, write_json
+from lottery_mia.atomic import PathLike, read_json, write_json
 from lottery_mia.data import Dataset, DatasetInfo, load_dataset
 from lottery_mia.data.reference_pool import reference_dataset
 from lottery_mia.models import (
@@ -27,7 +26,8 @@ from lottery_mia.models import (
     save_state_dict,
 )
 from lottery_mia.provenance import file_digest, provenance, stable_hash
-from lottery_mia.pruning import Mask, global_magnitude_mask, sparsity_report, validate_mask
+from lottery_mia.pruning import Mask, masked_state, sparsity_report, validate_mask
+from lottery_mia.pruning_methods import reinit_weights
 from lottery_mia.reference_keep import reference_population
 from lottery_mia.selection import select_samples
 from lottery_mia.training import (
@@ -126,6 +126,7 @@ def _train_and_save(
     record_path: PathLike,
     checkpoint_path: PathLike,
     inputs: Mapping[str, str] | None = None,
+    on_epoch_end: Callable[[int, nn.Module], None] | None = None,
 ) -> None:
     """Train with epoch checkpoints, then write weights and record; the checkpoint goes last.
 
@@ -140,10 +141,17 @@ def _train_and_save(
         mask=mask,
         checkpoint=Path(checkpoint_path),
         fingerprint=stable_hash({**key, **settings, **(inputs or {})}),
+        on_epoch_end=on_epoch_end,
     )
     save_state_dict(model.state_dict(), model_path)
     write_json(record_path, _train_record(result, spec, model, mask, key, settings))
     Path(checkpoint_path).unlink(missing_ok=True)
+
+
+def initialise(key: Mapping[str, Any], settings: Mapping[str, Any], init_path: PathLike) -> None:
+    """Stage 0: the run's initial weights w0, seeded; every ticket of the run starts from them."""
+    _, spec = _dataset_and_spec(key, settings)
+    save_state_dict(build_model(spec, seed=key["seed"]).state_dict(), init_path)
 
 
 def train_dense(
@@ -153,32 +161,47 @@ def train_dense(
     model_path: PathLike,
     record_path: PathLike,
     checkpoint_path: PathLike,
+    rewind_epoch: int = 0,
+    rewind_path: PathLike | None = None,
 ) -> None:
-    """Stage 1: initialise w0 (saved before any step), train the dense network, record its metrics."""
+    """Stage 1: train the dense network from w0, record its metrics; with ``rewind_epoch`` k > 0
+    also keep its weights after epoch k (``rewind_path``), where late-rewound tickets start."""
     dataset, spec = _dataset_and_spec(key, settings)
-    model = build_model(spec, seed=key["seed"])
-    save_state_dict(model.state_dict(), init_path)
+    model = build_model(spec)
+    load_weights(model, init_path)
+    keep = None
+    if rewind_epoch:
+        if rewind_path is None:
+            raise ValueError(f"rewind_epoch {rewind_epoch} needs a rewind_path to write w_k to")
+        keep = _RewindWeights(rewind_epoch, Path(rewind_path), Path(checkpoint_path))
     _train_and_save(
-        model, dataset, spec, key, settings, None, model_path, record_path, checkpoint_path
-    )
+        model, dataset, spec, key, settings, None, model_path, record_path, checkpoint_path,
+        inputs={"w0": file_digest(init_path)}, on_epoch_end=keep,
+    )  # fmt: skip
+    if keep is not None:
+        keep.publish()
 
 
-def prune(
-    sparsity: float,
-    exclude: Sequence[str],
-    dense_model_path: PathLike,
-    dense_record_path: PathLike,
-    mask_path: PathLike,
-) -> None:
-    """Stage 2: one-shot global magnitude mask of the trained dense weights."""
-    model = build_model(_spec_from_record(dense_record_path))
-    load_weights(model, dense_model_path)
-    mask = global_magnitude_mask(model, sparsity, exclude)
-    kept = sum(int(layer.sum()) for layer in mask.values())
-    total = sum(layer.numel() for layer in mask.values())
-    log.info("mask keeps %d of %d prunable weights (sparsity %.4f)", kept, total, 1 - kept / total)
-    with atomic_path(mask_path) as tmp:
-        torch.save(mask, tmp)
+class _RewindWeights:
+    """Keeps w_k through a resume: written beside the epoch checkpoint (which Snakemake keeps when
+    a job dies, unlike its outputs) and moved to the output once training has finished."""
+
+    def __init__(self, epoch: int, path: Path, checkpoint_path: Path) -> None:
+        self.epoch, self.path = epoch, path
+        self.pending = checkpoint_path.with_name(f"{checkpoint_path.stem}_rewind{epoch}.pt")
+
+    def __call__(self, epoch: int, model: nn.Module) -> None:
+        if epoch == self.epoch:
+            save_state_dict(model.state_dict(), self.pending)
+
+    def publish(self) -> None:
+        if not self.pending.exists():
+            raise ValueError(
+                f"{self.pending}: the weights after epoch {self.epoch} are missing (training "
+                "resumed past it from a checkpoint of another run?); delete the dense model's "
+                "train_checkpoint.pt and rerun"
+            )
+        self.pending.replace(self.path)
 
 
 def load_mask(path: PathLike, model: nn.Module) -> Mask:
@@ -188,22 +211,30 @@ def load_mask(path: PathLike, model: nn.Module) -> Mask:
 def train_ticket(
     key: Mapping[str, Any],
     settings: Mapping[str, Any],
-    init_path: PathLike,
     mask_path: PathLike,
-    dense_record_path: PathLike,
     model_path: PathLike,
     record_path: PathLike,
     checkpoint_path: PathLike,
+    start_path: PathLike | None = None,
+    reinit: bool = False,
 ) -> None:
-    """Stage 3: rewind to w0 under the mask (m ⊙ w0) and retrain with the dense schedule."""
+    """Stage 3: the ticket starts from m ⊙ start (w0, or the dense run's w_k when rewinding), or
+    from m ⊙ a fresh initialisation (``reinit``), and retrains with the dense schedule."""
     dataset, spec = _dataset_and_spec(key, settings)
-    if spec != _spec_from_record(dense_record_path):
-        raise ValueError(f"{dense_record_path}: the dense model was built with another model spec")
+    if (start_path is None) != reinit:
+        raise ValueError("a ticket starts from start_path, or from a fresh init with reinit=True")
     model = build_model(spec)
-    load_weights(model, init_path)
     mask = load_mask(mask_path, model)
-    # A checkpoint of a ticket grown from another w0 or mask must never be resumed.
-    inputs = {"w0": file_digest(init_path), "mask": file_digest(mask_path)}
+    start = reinit_weights(spec, key["seed"]) if reinit else load_state_dict(start_path)
+    try:
+        model.load_state_dict(masked_state(start, mask))
+    except RuntimeError as err:
+        raise ValueError(f"{start_path}: does not fit the model ({err})") from err
+    # A checkpoint of a ticket grown from other start weights or another mask is never resumed.
+    inputs = {
+        "start": "reinit" if reinit else file_digest(start_path),
+        "mask": file_digest(mask_path),
+    }
     _train_and_save(
         model, dataset, spec, key, settings, mask, model_path, record_path, checkpoint_path, inputs
     )

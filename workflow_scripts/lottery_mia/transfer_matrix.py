@@ -24,7 +24,7 @@ from lottery_mia.attacks import AttackSettings, fit_attack, score_attack, split_
 from lottery_mia.outputs_table import validate_outputs
 from lottery_mia.uncertainty import METRIC_NAMES, point_metrics
 
-KEY_FIELDS: tuple[str, ...] = ("arch", "sparsity", "seed")
+KEY_FIELDS: tuple[str, ...] = ("arch", "method", "sparsity", "seed")
 SAMPLE_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "attack_eval", "label")
 TRANSFER_COLUMNS: tuple[str, ...] = (
     *(f"source_{field}" for field in KEY_FIELDS),
@@ -39,15 +39,20 @@ ModelKey = Mapping[str, object]
 
 
 def _describe(key: ModelKey) -> str:
-    return ", ".join(f"{field}={key[field]}" for field in KEY_FIELDS)
+    return ", ".join(f"{field}={key[field]}" for field in KEY_FIELDS if field in key)
 
 
-def _normalised_key(key: ModelKey) -> tuple[str, float, int]:
-    """(arch, sparsity, seed) with fixed types, so equal models compare equal."""
-    missing = [field for field in KEY_FIELDS if field not in key]
+def _normalised_key(key: ModelKey) -> tuple[str, str, float, int]:
+    """(arch, method, sparsity, seed) with fixed types, so equal models compare equal.
+
+    A key without ``method`` is the dense model (sparsity 0) or a magnitude ticket.
+    """
+    missing = [field for field in KEY_FIELDS if field not in key and field != "method"]
     if missing:
         raise ValueError(f"model key {dict(key)} lacks {missing}; expected keys {list(KEY_FIELDS)}")
-    return str(key["arch"]), float(key["sparsity"]), int(key["seed"])  # type: ignore[arg-type]
+    sparsity = float(key["sparsity"])  # type: ignore[arg-type]
+    method = str(key.get("method") or ("dense" if sparsity == 0 else "magnitude"))
+    return str(key["arch"]), method, sparsity, int(key["seed"])  # type: ignore[call-overload]
 
 
 def check_same_samples(models: Sequence[tuple[ModelKey, pd.DataFrame]]) -> None:
@@ -77,18 +82,20 @@ def check_same_samples(models: Sequence[tuple[ModelKey, pd.DataFrame]]) -> None:
                 )
 
 
-def _checked_keys(keys: Sequence[ModelKey]) -> list[tuple[str, float, int]]:
+def _checked_keys(keys: Sequence[ModelKey]) -> list[tuple[str, str, float, int]]:
     if not keys:
         raise ValueError("transfer_matrix needs at least one model; found none")
     normalised = [_normalised_key(key) for key in keys]
     duplicates = sorted({key for key in normalised if normalised.count(key) > 1})
     if duplicates:
-        raise ValueError(f"models listed more than once (arch, sparsity, seed): {duplicates}")
+        raise ValueError(
+            f"models listed more than once (arch, method, sparsity, seed): {duplicates}"
+        )
     return normalised
 
 
 def _matrix(
-    keys: Sequence[tuple[str, float, int]],
+    keys: Sequence[tuple[str, str, float, int]],
     train_rows: Callable[[int], pd.DataFrame],
     eval_rows: Callable[[int], pd.DataFrame],
     name: str,
@@ -120,7 +127,8 @@ def transfer_matrix(
 ) -> pd.DataFrame:
     """One row per (source, target) pair: attack ``name`` fitted on source, scored on target.
 
-    ``models`` are ``(key, outputs)`` pairs with keys holding ``arch``, ``sparsity`` and ``seed``.
+    ``models`` are ``(key, outputs)`` pairs with keys holding ``arch``, ``method``, ``sparsity``
+    and ``seed``.
     Rows come in source-major order of ``models``; columns are ``TRANSFER_COLUMNS``.
     """
     keys = _checked_keys([key for key, _ in models])

@@ -24,9 +24,15 @@ matplotlib.use("Agg")  # Figures are files: never ask for a display (cluster nod
 from lottery_mia.figures.attack_vs_samples import plot_attack_vs_samples
 from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
 from lottery_mia.figures.gap_vs_auc import plot_gap_vs_auc
+from lottery_mia.figures.methods import plot_methods
 from lottery_mia.figures.per_class import per_class_table, plot_per_class
 from lottery_mia.figures.roc_curves import plot_roc_curves
-from lottery_mia.figures.selection import model_accuracies, nearest_sparsity
+from lottery_mia.figures.selection import (
+    model_accuracies,
+    nearest_sparsity,
+    rows_of_method,
+    with_method,
+)
 from lottery_mia.figures.style import (
     FigureStyle,
     arch_label,
@@ -53,12 +59,15 @@ __all__ = [
     "plot_attack_vs_samples",
     "plot_attack_vs_sparsity",
     "plot_gap_vs_auc",
+    "plot_methods",
     "plot_per_class",
     "plot_roc_curves",
     "plot_test_accuracy",
     "plot_transfer_heatmap",
+    "rows_of_method",
     "sparsity_label",
     "table1",
     "transfer_grid",
+    "with_method",
     "write_table",
 ]

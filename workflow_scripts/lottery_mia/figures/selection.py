@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -26,6 +27,26 @@ def rows_for_attack(summary: pd.DataFrame, attack: str) -> pd.DataFrame:
         found = sorted(summary["attack"].dropna().unique())
         raise ValueError(f"summary has no rows for attack {attack!r}; attacks present: {found}")
     return rows
+
+
+def rows_of_method(summary: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The rows of one pruning method's tickets and of the dense model they all share."""
+    if "method" not in summary.columns:
+        return summary
+    rows = summary[summary["method"].isin(["dense", method])]
+    if not (rows["method"] == method).any():
+        found = sorted(summary["method"].dropna().unique())
+        raise ValueError(f"summary has no tickets of method {method!r}; methods present: {found}")
+    return rows
+
+
+def with_method(plot: Callable[..., Any]) -> Callable[..., Any]:
+    """``plot`` (a figure or table of tickets vs the dense model) drawn for one pruning method."""
+
+    def draw(summary: pd.DataFrame, method: str, **kwargs: Any) -> Any:
+        return plot(summary=rows_of_method(summary, method), **kwargs)
+
+    return draw
 
 
 def nearest_sparsity(

@@ -69,10 +69,12 @@ def sparsity_label(sparsity: float) -> str:
     return f"{sparsity * 100:g}%"
 
 
-def model_label(arch: str, sparsity: float) -> str:
-    """Label of one model in the transfer heatmap, e.g. ``ResNet-18 p=0.8``."""
+def model_label(arch: str, sparsity: float, method: str | None = None) -> str:
+    """Label of one model in the transfer heatmap, e.g. ``ResNet-18 p=0.8``, or with the pruning
+    ``method`` of a ticket, ``ResNet-18 snip p=0.8``."""
     suffix = " (dense)" if sparsity == 0.0 else ""
-    return f"{arch_label(arch)} p={sparsity:g}{suffix}"
+    named = f" {method}" if method and sparsity != 0.0 else ""
+    return f"{arch_label(arch)}{named} p={sparsity:g}{suffix}"
 
 
 def ordered_datasets(names: Iterable[str]) -> list[str]:

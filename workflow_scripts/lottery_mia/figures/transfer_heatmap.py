@@ -39,6 +39,16 @@ _TRANSFER_COLUMNS = (
 )
 
 
+def _with_methods(matrix: pd.DataFrame) -> pd.DataFrame:
+    """The matrix with ``source_method``/``target_method`` (older matrices: dense or magnitude)."""
+    matrix = matrix.copy()
+    for side in ("source", "target"):
+        if f"{side}_method" not in matrix.columns:
+            dense = matrix[f"{side}_sparsity"] == 0
+            matrix[f"{side}_method"] = np.where(dense, "dense", "magnitude")
+    return matrix
+
+
 def _check_transfer_matrix(matrix: pd.DataFrame, metric: str) -> None:
     if metric not in METRIC_COLUMNS:
         raise ValueError(
@@ -54,7 +64,12 @@ def _check_transfer_matrix(matrix: pd.DataFrame, metric: str) -> None:
                 f"transfer matrix mixes {column} values {sorted(values)}; expected one "
                 "matrix per dataset x attack x sample count"
             )
-    pair = list(_TRANSFER_COLUMNS[:6])
+    matrix = _with_methods(matrix)
+    pair = [
+        f"{side}_{field}"
+        for side in ("source", "target")
+        for field in ("arch", "method", "sparsity", "seed")
+    ]
     duplicated = matrix.duplicated(subset=pair, keep=False)
     if duplicated.any():
         first = matrix.loc[duplicated, pair].iloc[0].to_dict()
@@ -64,37 +79,45 @@ def _check_transfer_matrix(matrix: pd.DataFrame, metric: str) -> None:
 def transfer_grid(matrix: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Source model (rows) x target model (columns) table of ``metric``, averaged over seed pairs.
 
-    Models are ordered by architecture, then sparsity, on both axes, so a model that is both a
-    source and a target sits on the diagonal. Index and columns carry ``model_label`` names.
+    Models are ordered by architecture, then pruning method, then sparsity, on both axes, so a
+    model that is both a source and a target sits on the diagonal. Index and columns carry
+    ``model_label`` names, which name the method when the matrix holds tickets of several.
     A diagonal cell is the ordinary attack, so it averages matching seeds only: an attack trained
     on seed 0's model and applied to seed 1's is a transfer, not the attack itself.
     """
     _check_transfer_matrix(matrix, metric)
-    keys = ["source_arch", "source_sparsity", "target_arch", "target_sparsity"]
-    same_kind = (matrix["source_arch"] == matrix["target_arch"]) & np.isclose(
-        matrix["source_sparsity"], matrix["target_sparsity"], rtol=0, atol=1e-9
+    matrix = _with_methods(matrix)
+    model = ["arch", "method", "sparsity"]
+    keys = [f"{side}_{field}" for side in ("source", "target") for field in model]
+    same_kind = (
+        (matrix["source_arch"] == matrix["target_arch"])
+        & (matrix["source_method"] == matrix["target_method"])
+        & np.isclose(matrix["source_sparsity"], matrix["target_sparsity"], rtol=0, atol=1e-9)
     )
     cross_seed = matrix["source_seed"] != matrix["target_seed"]
     means = matrix[~(same_kind & cross_seed)].groupby(keys, observed=True)[metric].mean()
 
-    def ordered(arch_column: str, sparsity_column: str) -> list[tuple[str, float]]:
-        pairs = {
-            (str(a), float(p))
-            for a, p in zip(matrix[arch_column], matrix[sparsity_column], strict=True)
-        }
-        return sorted(pairs, key=lambda model: (natural_sort_key(model[0]), model[1]))
+    def ordered(side: str) -> list[tuple[str, str, float]]:
+        columns = [matrix[f"{side}_{field}"] for field in model]
+        models = {(str(a), str(m), float(p)) for a, m, p in zip(*columns, strict=True)}
+        return sorted(models, key=lambda key: (natural_sort_key(key[0]), key[1] != "dense", key))
 
-    sources = ordered("source_arch", "source_sparsity")
-    targets = ordered("target_arch", "target_sparsity")
+    sources, targets = ordered("source"), ordered("target")
+    ticket_methods = {m for _, m, _ in sources + targets if m != "dense"}
+    several = len(ticket_methods) > 1
+
+    def label(key: tuple[str, str, float]) -> str:
+        return model_label(key[0], key[2], method=key[1] if several else None)
+
     values = np.full((len(sources), len(targets)), np.nan)
     lookup = means.to_dict()
-    for i, (source_arch, source_p) in enumerate(sources):
-        for j, (target_arch, target_p) in enumerate(targets):
-            values[i, j] = lookup.get((source_arch, source_p, target_arch, target_p), np.nan)
+    for i, source in enumerate(sources):
+        for j, target in enumerate(targets):
+            values[i, j] = lookup.get((*source, *target), np.nan)
     return pd.DataFrame(
         values,
-        index=pd.Index([model_label(a, p) for a, p in sources], name="source model"),
-        columns=pd.Index([model_label(a, p) for a, p in targets], name="target model"),
+        index=pd.Index([label(key) for key in sources], name="source model"),
+        columns=pd.Index([label(key) for key in targets], name="target model"),
     )
 
 
@@ -117,7 +140,13 @@ def plot_transfer_heatmap(
     grid = transfer_grid(matrix, metric)
     attack = str(matrix["attack"].iloc[0])
     n_samples = int(matrix["n_samples"].iloc[0])
-    pairs = matrix.groupby(["source_arch", "source_sparsity", "target_arch", "target_sparsity"])
+    pairs = _with_methods(matrix).groupby(
+        [
+            f"{side}_{field}"
+            for side in ("source", "target")
+            for field in ("arch", "method", "sparsity")
+        ]
+    )
     seed_pairs = int(pairs.size().max())
     centre = METRIC_CHANCE.get(metric)
     fmt = ".3f" if metric.startswith("tpr_") else ".2f"
