@@ -54,6 +54,11 @@ def plot_roc_curves(
             for column, (dataset, arch) in enumerate(columns):
                 ax = axes[row, column]
                 curves = _panel_keys(keys, attack, dataset, arch)
+                if not curves:  # e.g. LiRA where attack.reference_archs gives no references
+                    ax.set_axis_off()
+                    ax.text(0.5, 0.5, f"{attack}: not run\nfor {arch_label(arch)}",
+                            ha="center", va="center", transform=ax.transAxes)  # fmt: skip
+                    continue
                 for key in curves:
                     _draw_curve(ax, scores[key], sparsity_label(key[4]).replace("\n", " "),
                                 colours[key[4]])  # fmt: skip
