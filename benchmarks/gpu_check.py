@@ -217,7 +217,7 @@ def tiny_dag(device: torch.device, folder: Path) -> dict:
         return {"ok": False, "seconds": seconds, "error": done.stderr[-3000:]}
     results = workdir / "results"
     summary = pd.read_parquet(results / "summary.parquet")
-    records = [json.loads(p.read_text()) for p in results.glob("cifar10/*/seed0/*/train.json")]
+    records = [json.loads(p.read_text()) for p in results.glob("cifar10/*/seed0/**/train.json")]
     expected_files = [results / "tables" / "table1.csv", results / "figures" / "fig1_test_accuracy.png",
                       results / "cifar10" / "transfer" / "mlp_n200.parquet"]  # fmt: skip
     checks = {
