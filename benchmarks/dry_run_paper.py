@@ -36,8 +36,24 @@ from test_datasets_workflow import write_empty_image_tree, write_full_size_cifar
 from conftest import parse_job_counts  # noqa: E402
 
 
-def fabricated_paper_config(folder: Path, images: Path) -> Path:
+def every_method(config: dict) -> None:
+    """All seven pruning methods; the grid's sparsities become the ones IMP reaches in rounds
+    1-9 at the config's rate (IMP refuses others), the figures' and references' ticket too."""
+    from lottery_mia.pruning_plan import METHODS, imp_sparsity
+
+    rate = config.get("pruning", {}).get("imp_rate", 0.2)
+    reachable = [imp_sparsity(rate, r) for r in range(1, 10)]
+    config["grid"]["pruning_methods"] = list(METHODS)
+    config["grid"]["sparsities"] = [0, *reachable]
+    config["figures"]["sparsity"] = reachable[6]
+    if config["attack"].get("reference_sparsities"):
+        config["attack"]["reference_sparsities"] = [0, reachable[6]]
+
+
+def fabricated_paper_config(folder: Path, images: Path, all_methods: bool = False) -> Path:
     config = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+    if all_methods:
+        every_method(config)
     for name in ("cifar10", "cifar100"):
         config["datasets"][name]["root"] = str(write_full_size_cifar(folder, name))
     config["datasets"]["imagenet"]["root"] = str(write_empty_image_tree(images, 1000, 50, 50))
@@ -64,13 +80,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile", help="e.g. profiles/slurm (needs its executor plugin)")
+    parser.add_argument(
+        "--all-methods",
+        action="store_true",
+        help="every pruning method, at IMP-reachable sparsities",
+    )
     args = parser.parse_args(argv)
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory() as tmp:
         image_root = Path(tempfile.mkdtemp(dir=shm if os.access(shm, os.W_OK) else tmp))
         try:
             started = time.perf_counter()
-            config = fabricated_paper_config(Path(tmp), image_root / "imagenet")
+            config = fabricated_paper_config(Path(tmp), image_root / "imagenet", args.all_methods)
             print(f"fabricated data trees in {time.perf_counter() - started:.1f} s")
             runs = [dry_run(config, Path(tmp) / "run", args.profile) for _ in range(args.repeats)]
         finally:
