@@ -19,6 +19,7 @@ from lottery_mia.config import (
     validate_config,
 )
 from lottery_mia.data import pool_sizes
+from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
 from lottery_mia.reference_keep import (
     REFERENCE_ATTACKS,
     REFERENCE_SETTING_KEYS,
@@ -26,6 +27,7 @@ from lottery_mia.reference_keep import (
     parse_run,
     reference_training_seed,
 )
+from lottery_mia.resources import local_gpu_present
 
 # The one gate: schema (keys, types, ranges, defaults), then the checks a schema cannot express.
 # Rules and the library trust the result. Canonical form (sorted keys, numbers as the schema types
@@ -273,17 +275,20 @@ def attack_settings(wildcards):
     return {"attack": {**shared, wildcards.attack: own}}
 
 
+# Read once: gpu_request runs for every training and export job of the DAG.
+LOCAL_GPU = int(local_gpu_present())
+
+
 def gpu_request(wildcards):
     """1 for training, ticket and export jobs that will use a GPU: on a cluster whenever the
-    device is not `cpu`; locally only when CUDA is really there, so that a CPU-only laptop still
-    runs several trainings side by side under the default profile's `gpu: 1` limit."""
+    device is not `cpu`; locally only when the machine shows a GPU (its device files, read
+    without importing torch), so that a CPU-only laptop still runs several trainings side by
+    side under the default profile's `gpu: 1` limit."""
     device = training_settings(config, wildcards.dataset)["device"]
     if device == "cpu":
         return 0
     if device == "auto" and workflow.local_exec:
-        import torch  # here, not at the top: importing torch costs every Snakefile parse seconds
-
-        return int(torch.cuda.is_available())
+        return LOCAL_GPU
     return 1
 
 
@@ -375,7 +380,6 @@ def reference_attack_settings():
 
 
 # --- Pruning methods (issue 11): what each method's mask and ticket start from --------------
-from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
 
 
 def init_settings(wildcards):

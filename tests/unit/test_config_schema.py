@@ -86,3 +86,13 @@ def test_settings_are_built_from_the_gate_output_without_rechecking():
     settings = attacks.AttackSettings.from_config(section)
     assert settings.mlp == attacks.MlpSettings(hidden_layer_sizes=(16, 8), max_iter=5)
     assert settings.svm == attacks.SvmSettings()  # a job gets only its own attack's sub-section
+
+
+def test_palettes_accepted_without_seaborn_are_seaborn_palettes():
+    """The gate skips importing seaborn for these names: each must really draw."""
+    import seaborn
+
+    from lottery_mia.config import KNOWN_PALETTES
+
+    for palette in sorted(KNOWN_PALETTES):
+        assert len(seaborn.color_palette(palette)) >= 6, palette

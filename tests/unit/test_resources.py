@@ -80,3 +80,24 @@ def test_export_and_memory_scale_with_the_data():
 def test_unknown_device_is_refused_naming_it():
     with pytest.raises(KeyError, match="tpu"):
         rate("tpu", "cifar10", "resnet18", 64)
+
+
+@pytest.mark.parametrize(
+    ("device_files", "environ", "present"),
+    [
+        ([], {}, False),
+        (["nvidia0", "nvidiactl"], {}, True),
+        (["nvidiactl"], {}, False),  # the control file alone: a driver without a GPU
+        (["nvidia0"], {"CUDA_VISIBLE_DEVICES": ""}, False),
+        (["nvidia0"], {"CUDA_VISIBLE_DEVICES": "-1"}, False),
+        (["nvidia0"], {"CUDA_VISIBLE_DEVICES": "1"}, True),
+        (["kfd"], {}, True),
+        (["kfd"], {"HIP_VISIBLE_DEVICES": ""}, False),
+    ],
+)
+def test_local_gpu_is_read_from_device_files_and_visibility_variables(
+    tmp_path, device_files, environ, present
+):
+    for name in device_files:
+        (tmp_path / name).touch()
+    assert resources.local_gpu_present(environ, tmp_path) is present

@@ -318,9 +318,21 @@ def _rewind_problems(config: Mapping[str, Any], dataset: str) -> list[str]:
     return []
 
 
+# Palettes seaborn always has (its own and matplotlib's qualitative maps): naming one skips
+# importing seaborn, a second of every Snakefile parse.
+KNOWN_PALETTES = frozenset(
+    {f"{name}{six}" for name in ("deep", "muted", "pastel", "bright", "dark", "colorblind")
+     for six in ("", "6")}
+    | {"tab10", "tab20", "tab20b", "tab20c", "Set1", "Set2", "Set3", "Accent", "Paired",
+       "Pastel1", "Pastel2", "Dark2", "husl", "hls"}
+)  # fmt: skip
+
+
 def _palette_problem(palette: str) -> str | None:
     """A palette seaborn cannot draw fails the figure jobs at the very end: check it now."""
-    import seaborn  # here, not at the top: only this check needs it
+    if palette in KNOWN_PALETTES:
+        return None
+    import seaborn  # here, not at the top: only an unusual palette needs it
 
     try:
         seaborn.color_palette(palette)

@@ -13,7 +13,10 @@ Pure Python without torch: the Snakefile imports it while parsing.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 #: Runtime estimates are multiplied by this: shared nodes, slower GPUs, file systems.
 SAFETY = 1.5
@@ -157,3 +160,19 @@ def attack_fit_mem_mb(dataset: str, rows: int, attempt: int = 1) -> int:
     memory does not depend on the number of models (benchmarks/transfer_memory.py)."""
     values = rows * DATASETS[dataset].classes
     return math.ceil(ATTACK_BASE_MB + ATTACK_BYTES_PER_VALUE * values / 2**20) * max(1, attempt)
+
+
+def local_gpu_present(
+    environ: Mapping[str, str] = os.environ, devices: Path = Path("/dev")
+) -> bool:
+    """Whether this machine shows a GPU to torch, read from its device files (NVIDIA's
+    ``/dev/nvidiaN``, ROCm's ``/dev/kfd``) and the variables that hide them, without importing
+    torch (1.5 s of every Snakefile parse). A driver torch cannot use still reads as present: the
+    job then holds a ``gpu`` slot and trains on the CPU, which costs parallelism, not results."""
+
+    def hidden(*names: str) -> bool:
+        return any(environ.get(name, "unset").strip() in ("", "-1") for name in names)
+
+    nvidia = not hidden("CUDA_VISIBLE_DEVICES") and any(devices.glob("nvidia[0-9]*"))
+    rocm = not hidden("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES") and (devices / "kfd").exists()
+    return nvidia or rocm
