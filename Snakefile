@@ -13,9 +13,15 @@ min_version("9.0")
 # demo's datasets; without `datasets` (`--config figures='{palette: deep}'`) it overrides keys of
 # config.yaml. Done on the `config` dict, not with the `configfile:` directive, which would merge
 # config.yaml into every --configfile. (`--replace-workflow-config` does not help: profiles are not
-# applied inside cluster jobs, which would then see the merged config.)
+# applied inside cluster jobs, which would then see the merged config.) config.yaml is read from
+# the working directory, as Snakemake reads `configfile:`, else from beside this file (a run
+# elsewhere with `--directory`).
 if "datasets" not in config:
-    _defaults = yaml.safe_load(Path("config.yaml").read_text())
+    _local = Path("config.yaml")
+    _defaults_path = (
+        _local if _local.exists() else Path(workflow.basedir) / "config.yaml"
+    )
+    _defaults = yaml.safe_load(_defaults_path.read_text())
     update_config(_defaults, config)  # the command line's keys win
     config.clear()
     config.update(_defaults)

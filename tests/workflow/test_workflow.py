@@ -68,10 +68,11 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
     for model in MODELS:
         expected |= {f"{model}/{name}" for name in ("model.pt", "train.json", "outputs.parquet")}
         expected |= {
-            f"{model}/attack/{attack}_n200{suffix}"
+            f"{model}/attack/n200/{attack}{suffix}"
             for attack in ATTACKS
             for suffix in (".json", ".scores.parquet")
         }
+        expected.add(f"{model}/attack/n200/.snakemake_timestamp")  # Snakemake's, per folder output
         if not model.endswith("sparsity0"):
             expected.add(f"{model}/mask.pt")
     expected.add("results/digits/transfer/mlp_n200.parquet")
@@ -171,6 +172,16 @@ def test_command_line_keys_without_datasets_override_the_default_config(tmp_path
     )  # fmt: skip
     assert refused.returncode != 0
     assert "config key 'figures.context'" in refused.stdout + refused.stderr
+
+
+def test_a_run_in_another_directory_without_a_config_plans_the_demo(tmp_path):
+    """`--directory` elsewhere, no config there and none given: the workflow's config.yaml."""
+    command = [*SNAKEMAKE, "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path), "-n"]
+    planned = subprocess.run(
+        [*command, "--quiet", "rules"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert parse_job_counts(planned.stdout + planned.stderr)["train_dense"] == 2 + 4
 
 
 def test_the_report_holds_every_figure_and_table_with_its_caption(tiny_run, tmp_path):
