@@ -7,8 +7,7 @@ rule run_attacks:
         outputs_path=f"{MODEL_DIR}/outputs.parquet",
         record_path=f"{MODEL_DIR}/train.json",
     output:
-        result_paths=attack_result_files(".json"),
-        score_paths=attack_result_files(".scores.parquet"),
+        attack_dir=directory(ATTACK_DIR),
     log:
         f"{LOGS}/run_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.log",
     conda:
@@ -26,12 +25,14 @@ rule run_attacks:
 
 rule summarize:
     input:
-        attack_paths=attack_results(),
+        attack_dirs(grid_results()),
     output:
         summary_path=f"{RESULTS}/summary.parquet",
     log:
         f"{LOGS}/summarize.log",
     conda:
         "../envs/attack.yaml"
+    params:
+        attack_paths=attack_results(),
     script:
         "../workflow_scripts/summarize.py"

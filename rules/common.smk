@@ -18,7 +18,9 @@ from lottery_mia.config import (
     training_settings,
     validate_config,
 )
+from lottery_mia.attack_paths import attack_folder, result_files
 from lottery_mia.data import pool_sizes
+from lottery_mia.data.pool_cache import cached_pool_sizes
 from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
 from lottery_mia.reference_keep import (
     REFERENCE_ATTACKS,
@@ -36,13 +38,20 @@ SCHEMA = load_schema(SCHEMA_PATH)
 _validated = canonical_config(validate_config(config, SCHEMA), SCHEMA)
 config.clear()
 config.update(_validated)
-check_config(config, SCHEMA, pool_sizes)
+# The data checks count every dataset's samples, which only the main process needs: a cluster
+# job parses this file again and would count again. The count is kept while the data is unchanged.
+POOL_SIZES = cached_pool_sizes(
+    pool_sizes, Path(".snakemake/lottery_mia/pool_sizes.json")
+)
+check_config(config, SCHEMA, POOL_SIZES if workflow.is_main_process else None)
 
 RESULTS = "results"
 # {run} is seed{N} (a target) or ref{k} (reference model k, made the same way: see below).
 RUN_DIR = "results/{dataset}/{arch}/{run}"
 # Any model of a run: the dense one (model = sparsity0) or a ticket (model = <method>/sparsity<p>).
 MODEL_DIR = f"{RUN_DIR}/{{model}}"
+ATTACK_DIR = attack_folder(MODEL_DIR, "{n}", reference=False)
+REFERENCE_ATTACK_DIR = attack_folder(MODEL_DIR, "{n}", reference=True)
 TICKET_DIR = f"{RUN_DIR}/{{method}}/sparsity{{sparsity}}"
 DENSE_DIR = f"{RUN_DIR}/sparsity0"
 INIT = f"{RUN_DIR}/init.pt"
@@ -105,10 +114,23 @@ def model_dirs(dataset):
     return [model["dir"] for model in dataset_models(dataset)]
 
 
-def attack_results():
-    """Every attack result: reference attacks only where the model has reference models."""
+def attack_dir(model_dir, attack, n):
+    """The folder of the job that runs ``attack`` on a model at n: run_attacks or, for the attacks
+    that read reference models, reference_attacks. One folder per job keeps the DAG at one output
+    per attack job (a file per attack doubled the dry run of the paper grid)."""
+    return attack_folder(model_dir, n, attack in REFERENCE_ATTACKS)
+
+
+def attack_file(model_dir, attack, n, kind):
+    """``kind`` "record" (the metrics JSON) or "scores" (the per-row scores) of one result."""
+    return getattr(result_files(attack_dir(model_dir, attack, n), attack), kind)
+
+
+def grid_results():
+    """(model dir, attack, n) of every attack result: reference attacks only where the model has
+    reference models."""
     return [
-        f"{model['dir']}/attack/{attack}_n{n}.json"
+        (model["dir"], attack, n)
         for dataset in config["datasets"]
         for model in dataset_models(dataset)
         for attack in config["grid"]["attacks"]
@@ -117,15 +139,21 @@ def attack_results():
     ]
 
 
-def attack_result_files(suffix=".json", reference_attacks=False):
-    """The files one run_attacks (or reference_attacks) job writes per attack: its metrics
-    (``.json``) and, beside them, the per-row scores they are computed from (``.scores.parquet``).
-    """
-    return [
-        f"{MODEL_DIR}/attack/{attack}_n{{n}}{suffix}"
-        for attack in config["grid"]["attacks"]
-        if (attack in REFERENCE_ATTACKS) == reference_attacks
-    ]
+def attack_results():
+    """Every attack result's metrics JSON (what summarize reads)."""
+    return [attack_file(*result, "record") for result in grid_results()]
+
+
+def attack_dirs(results):
+    """The attack jobs' folders that hold ``results`` ((model dir, attack, n) each), once each:
+    a consumer's (unnamed) input, so that Snakemake runs those jobs first; the files themselves
+    reach the step as params."""
+    return list(dict.fromkeys(attack_dir(*result) for result in results))
+
+
+def scored_dirs(models):
+    """The attack folders of ``scored_models(...)``, once each (an unnamed input, as above)."""
+    return list(dict.fromkeys(model["dir"] for model in models))
 
 
 def transfer_attacks():
@@ -169,7 +197,8 @@ def scored_models(attacks, every_count=False):
     models and the tickets of the figures' pruning method (`figure_method`)."""
     return [
         {
-            "path": f"{model['dir']}/attack/{attack}_n{n}.scores.parquet",
+            "path": attack_file(model["dir"], attack, n, "scores"),
+            "dir": attack_dir(model["dir"], attack, n),
             "key": {
                 "dataset": dataset,
                 **model["key"],

@@ -110,8 +110,8 @@ rule fig_transfer:
 
 rule table1:
     input:
+        scored_dirs(scored_models([config["figures"]["attack"]], True)),
         summary=f"{RESULTS}/summary.parquet",
-        scores=[m["path"] for m in scored_models([config["figures"]["attack"]], True)],
     output:
         csv=report(
             f"{TABLES}/table1.csv", caption="../report/table1.rst", category="Tables"
@@ -124,6 +124,7 @@ rule table1:
     params:
         attack=config["figures"]["attack"],
         ticket_sparsity=config["figures"]["sparsity"],
+        scores=[m["path"] for m in scored_models([config["figures"]["attack"]], True)],
         score_keys=[
             m["key"] for m in scored_models([config["figures"]["attack"]], True)
         ],
@@ -136,7 +137,7 @@ rule table1:
 
 rule fig_roc_curves:
     input:
-        scores=[m["path"] for m in scored_models(roc_attacks())],
+        scored_dirs(scored_models(roc_attacks())),
     output:
         png=report(
             f"{FIGURES}/fig5_roc_curves.png",
@@ -151,6 +152,7 @@ rule fig_roc_curves:
     params:
         style=figure_look(),
         attacks=roc_attacks(),
+        scores=[m["path"] for m in scored_models(roc_attacks())],
         score_keys=[m["key"] for m in scored_models(roc_attacks())],
     script:
         "../workflow_scripts/fig_roc_curves.py"
@@ -181,7 +183,7 @@ rule fig_gap_vs_auc:
 
 rule per_class:
     input:
-        scores=[m["path"] for m in scored_models([config["figures"]["attack"]])],
+        scored_dirs(scored_models([config["figures"]["attack"]])),
     output:
         csv=report(
             f"{TABLES}/per_class.csv",
@@ -202,6 +204,7 @@ rule per_class:
     params:
         style=figure_look(),
         ticket_sparsity=config["figures"]["sparsity"],
+        scores=[m["path"] for m in scored_models([config["figures"]["attack"]])],
         score_keys=[m["key"] for m in scored_models([config["figures"]["attack"]])],
         bootstrap=bootstrap_settings(),
     script:

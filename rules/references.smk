@@ -28,8 +28,7 @@ rule reference_attacks:
         reference_paths=reference_output_paths,
         keep_path=REFERENCE_KEEP,
     output:
-        result_paths=attack_result_files(".json", reference_attacks=True),
-        score_paths=attack_result_files(".scores.parquet", reference_attacks=True),
+        attack_dir=directory(REFERENCE_ATTACK_DIR),
     log:
         f"{LOGS}/reference_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.log",
     wildcard_constraints:

@@ -6,7 +6,7 @@ from lottery_mia.logs import log_to_file
 
 with log_to_file(snakemake.log[0]):
     figures.plot_roc_curves(
-        read_score_files(snakemake.params.score_keys, snakemake.input.scores),
+        read_score_files(snakemake.params.score_keys, snakemake.params.scores),
         snakemake.params.attacks,
         snakemake.output.png,
         snakemake.output.pdf,

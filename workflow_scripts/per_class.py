@@ -6,7 +6,7 @@ from lottery_mia.logs import log_to_file
 
 with log_to_file(snakemake.log[0]):
     table = figures.per_class_table(
-        read_score_files(snakemake.params.score_keys, snakemake.input.scores),
+        read_score_files(snakemake.params.score_keys, snakemake.params.scores),
         ticket_sparsity=snakemake.params.ticket_sparsity,
         n_resamples=snakemake.params.bootstrap["resamples"],
         bootstrap_seed=snakemake.params.bootstrap["seed"],

@@ -13,7 +13,7 @@ with log_to_file(snakemake.log[0]):
         figures.rows_of_method(pd.read_parquet(snakemake.input.summary), snakemake.params.method),
         attack=snakemake.params.attack,
         ticket_sparsity=snakemake.params.ticket_sparsity,
-        scores=read_score_files(snakemake.params.score_keys, snakemake.input.scores),
+        scores=read_score_files(snakemake.params.score_keys, snakemake.params.scores),
         margin=snakemake.params.margin,
         n_resamples=snakemake.params.bootstrap["resamples"],
         bootstrap_seed=snakemake.params.bootstrap["seed"],

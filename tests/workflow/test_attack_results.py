@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from lottery_mia.attack_paths import result_files
 from lottery_mia.attack_scores import metric_record, read_scores
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.uncertainty import METRIC_NAMES
@@ -16,9 +17,9 @@ pytestmark = pytest.mark.workflow
 
 def attack_results(run):
     """(JSON record, scores frame, the model's outputs) of every attack result of ``run``."""
-    for record_path in sorted(run.glob("results/**/attack/*.json")):
-        scores_path = record_path.with_name(record_path.name.replace(".json", ".scores.parquet"))
-        outputs = read_outputs(record_path.parent.parent / "outputs.parquet")
+    for record_path in sorted(run.glob("results/**/attack/n*/*.json")):
+        scores_path = result_files(record_path.parent, record_path.stem).scores
+        outputs = read_outputs(record_path.parent.parent.parent / "outputs.parquet")
         yield json.loads(record_path.read_text()), read_scores(scores_path), outputs
 
 

@@ -306,6 +306,13 @@ def cifar_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Fabricate
     return workdir, fabricated
 
 
+def test_the_data_check_keeps_the_pool_sizes_it_counted(cifar_run):
+    """The next run of the workflow reads them instead of unpickling every batch again."""
+    workdir, _ = cifar_run
+    cache = read_json(workdir / ".snakemake" / "lottery_mia" / "pool_sizes.json")
+    assert cache["cifar10"]["sizes"] == [TRAIN_IMAGES, TEST_IMAGES]
+
+
 def test_tiny_cifar_run_writes_every_file(cifar_run):
     workdir, _ = cifar_run
     expected = {
@@ -317,10 +324,11 @@ def test_tiny_cifar_run_writes_every_file(cifar_run):
     for model in TINY_MODELS:
         expected |= {f"{model}/{name}" for name in ("model.pt", "train.json", "outputs.parquet")}
         expected |= {
-            f"{model}/attack/{attack}_n200{suffix}"
+            f"{model}/attack/n200/{attack}{suffix}"
             for attack in TINY_ATTACKS
             for suffix in (".json", ".scores.parquet")
         }
+        expected.add(f"{model}/attack/n200/.snakemake_timestamp")  # Snakemake's, per folder output
     assert relative_files(workdir) == expected
     summary = pd.read_parquet(workdir / "results" / "summary.parquet")
     assert set(summary["dataset"]) == {"cifar10"}

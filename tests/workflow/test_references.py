@@ -72,7 +72,8 @@ def test_reference_attacks_reach_the_summary(reference_run: Path) -> None:
     assert not set(REFERENCE_ATTACKS) & set(summary[summary["sparsity"] == 0.5]["attack"])
     lira = json.loads(
         (
-            reference_run / "results/digits/resnet18/seed0/sparsity0/attack/lira_online_n200.json"
+            reference_run
+            / "results/digits/resnet18/seed0/sparsity0/reference_attack/n200/lira_online.json"
         ).read_text()
     )
     assert lira["n_reference_models"] == K

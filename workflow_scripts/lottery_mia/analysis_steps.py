@@ -6,7 +6,7 @@ Nothing here imports torch: attack jobs are many and short, and must start fast.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ import pandas as pd
 
 from lottery_mia import attacks
 from lottery_mia.atomic import PathLike, read_json, write_parquet
+from lottery_mia.attack_paths import result_files
 from lottery_mia.attack_scores import score_frame, write_attack_result
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
@@ -47,23 +48,38 @@ def run_attacks(
     outputs_path: PathLike,
     record_path: PathLike,
     attack_names: Sequence[str],
-    result_paths: Sequence[PathLike],
-    score_paths: Sequence[PathLike],
+    attack_dir: PathLike,
 ) -> None:
     """Stage 5: for one model and sample count n, train each attack on n balanced rows and score
-    it on the fixed evaluation rows (one job per model and n: the outputs are read once). Attack
-    ``attack_names[i]`` writes its scores to ``score_paths[i]`` and, computed from them, its
-    metrics with bootstrap intervals to ``result_paths[i]``."""
+    it on the fixed evaluation rows (one job per model and n: the outputs are read once). Each
+    attack writes its scores and, computed from them, its metrics with bootstrap intervals to
+    ``attack_dir`` (``attack_paths.result_files``)."""
     attack_settings = attacks.AttackSettings.from_config(settings["attack"])
     outputs = read_outputs(outputs_path)
-    target = read_json(record_path)
-    paths = zip(attack_names, score_paths, result_paths, strict=True)
-    for attack, score_path, result_path in paths:
-        scores = attacks.run_attack(outputs, attack, key["n_samples"], attack_settings)
+    scored = (
+        (name, attacks.run_attack(outputs, name, key["n_samples"], attack_settings))
+        for name in attack_names
+    )
+    _write_results(scored, key, settings, read_json(record_path), attack_dir)
+
+
+def _write_results(
+    scored: Iterable[tuple[str, pd.DataFrame]],
+    key: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    target_record: Mapping[str, Any],
+    attack_dir: PathLike,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Each attack's scores and metrics record (its key, ``extra``, the target's accuracies and
+    provenance), written as soon as the attack is scored, and its headline metrics logged."""
+    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    for attack, scores in scored:
         metadata = {
             **key,
             "attack": attack,
-            **{name: target[name] for name in TARGET_FIELDS},
+            **(extra or {}),
+            **{name: target_record[name] for name in TARGET_FIELDS},
             "provenance": provenance(settings, seed=attack_settings.seed),
         }
         record = write_attack_result(
@@ -71,8 +87,7 @@ def run_attacks(
             metadata,
             attack_settings.bootstrap_resamples,
             attack_settings.bootstrap_seed,
-            score_path,
-            result_path,
+            *result_files(attack_dir, attack),
         )
         log.info("%s: %s", attack, {name: record[name] for name in LOGGED_METRICS})
 
@@ -135,14 +150,13 @@ def run_reference_attacks(
     keep_path: PathLike,
     attack_names: Sequence[str],
     largest_n: int,
-    result_paths: Sequence[PathLike],
-    score_paths: Sequence[PathLike],
+    attack_dir: PathLike,
 ) -> None:
     """Stage 5b: the attacks that read the K reference models, on one target model and n.
 
     LiRA and RMIA score every row no attack trains on (their scores do not depend on n);
     shadow_mlp trains on n rows of reference 0 and is scored on the fixed evaluation rows.
-    Each writes its scores and metrics with the shared writer, like ``run_attacks``.
+    Each writes its scores and metrics to ``attack_dir`` with the writer of ``run_attacks``.
     """
     target = read_outputs(outputs_path)
     keep = keep_for_outputs(pd.read_parquet(keep_path), target, str(keep_path))
@@ -162,25 +176,8 @@ def run_reference_attacks(
         scored[SHADOW_ATTACK] = _shadow_scores(
             target, reference_paths[0], keep[0], key["n_samples"], attack_settings
         )
-    target_record = read_json(record_path)
-    paths = zip(attack_names, score_paths, result_paths, strict=True)
-    for attack, score_path, result_path in paths:
-        metadata = {
-            **key,
-            "attack": attack,
-            **extra,
-            **{name: target_record[name] for name in TARGET_FIELDS},
-            "provenance": provenance(settings, seed=attack_settings.seed),
-        }
-        record = write_attack_result(
-            scored[attack],
-            metadata,
-            attack_settings.bootstrap_resamples,
-            attack_settings.bootstrap_seed,
-            score_path,
-            result_path,
-        )
-        log.info("%s: %s", attack, {name: record[name] for name in LOGGED_METRICS})
+    scored_in_order = ((name, scored[name]) for name in attack_names)
+    _write_results(scored_in_order, key, settings, read_json(record_path), attack_dir, extra)
 
 
 def _shadow_scores(

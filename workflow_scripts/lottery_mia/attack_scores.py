@@ -1,5 +1,6 @@
-"""One attack result on disk: per-row scores (``{attack}_n{n}.scores.parquet``) beside its metrics
-(``{attack}_n{n}.json``), the metrics computed from exactly those scores.
+"""One attack result on disk: per-row scores (``{attack}.scores.parquet``) beside its metrics
+(``{attack}.json``), the metrics computed from exactly those scores, in the folder of the job that
+ran the attack (``attack/n{n}/`` or ``reference_attack/n{n}/`` of a model: ``attack_paths``).
 
 Every attack ends here, so every number in a JSON, the summary, a figure or a table can be
 recomputed from the scores file alone (``metric_record(read_scores(path), ...)``), and a figure can be redrawn without

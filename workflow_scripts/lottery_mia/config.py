@@ -172,11 +172,12 @@ def data_settings(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
 def check_config(
     config: Mapping[str, Any],
     schema: Mapping[str, Any],
-    pool_sizes: Callable[[str, Mapping[str, Any]], tuple[int, int]],
+    pool_sizes: Callable[[str, Mapping[str, Any]], tuple[int, int]] | None,
 ) -> None:
     """Checks beyond the schema, all before any job runs: per-dataset training overrides, the
     settings the figures and Table 1 need from the grid, and data that is there and large enough
-    for every sample count."""
+    for every sample count (unless ``pool_sizes`` is None: a cluster job, whose data the main
+    process has checked)."""
     problems = [
         *_grid_problems(config),
         *_reference_problems(config),
@@ -186,7 +187,8 @@ def check_config(
         problems.extend(_override_problems(config, dataset, schema))
         problems.extend(_warmup_problems(config, dataset))
         problems.extend(_rewind_problems(config, dataset))
-        problems.extend(_pool_problems(config, dataset, pool_sizes))
+        if pool_sizes is not None:
+            problems.extend(_pool_problems(config, dataset, pool_sizes))
     if problems:
         # One message per key: a shared section's problem is found once per dataset.
         unique = dict.fromkeys(problems)

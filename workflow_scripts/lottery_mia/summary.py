@@ -1,6 +1,6 @@
 """One tidy table of every attack result: the numbers behind every figure and table.
 
-``build_summary`` turns the per-attack JSON records (design.md: ``.../attack/{attack}_n{n}.json``)
+``build_summary`` turns the per-attack JSON records (``.../attack/n{n}/{attack}.json``)
 into ``results/summary.parquet``: one row per (dataset, arch, seed, method, sparsity, n_samples,
 attack) (method "dense" for the dense model, which every pruning method shares),
 the columns of ``SUMMARY_COLUMNS`` in that order, with the same dtypes whatever the records hold,
