@@ -30,6 +30,12 @@ def child(code: Path, request: dict) -> dict:
 
     sys.path.insert(0, str(code))
     from lottery_mia import analysis_steps
+    from lottery_mia.config import schema_defaults
+
+    attack = schema_defaults("attack") | {"eval_size": request["eval_size"]}
+    for name in ("mlp", "svm", "random_forest"):
+        attack[name] = schema_defaults(f"attack.{name}")
+    attack["mlp"]["max_iter"] = request["mlp_iter"]
 
     baseline_mb = _rss_now_mb()
     started = time.perf_counter()
@@ -38,9 +44,7 @@ def child(code: Path, request: dict) -> dict:
         outputs_paths=request["paths"],
         attack=request["attack"],
         n_samples=request["n_samples"],
-        params={
-            "attack": {"eval_size": request["eval_size"], "mlp": {"max_iter": request["mlp_iter"]}}
-        },
+        settings={"attack": attack},  # the canonical section the config gate hands the rule
         matrix_path=request["matrix"],
     )
     seconds = time.perf_counter() - started

@@ -101,3 +101,8 @@ def test_local_gpu_is_read_from_device_files_and_visibility_variables(
     for name in device_files:
         (tmp_path / name).touch()
     assert resources.local_gpu_present(environ, tmp_path) is present
+
+
+def test_a_transfer_jobs_memory_holds_its_evaluation_row_cache():
+    without = attack_fit_mem_mb("cifar100", 22_000)
+    assert attack_fit_mem_mb("cifar100", 22_000, cache_mb=512) == without + 512

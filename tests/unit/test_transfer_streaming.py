@@ -66,6 +66,30 @@ def test_streamed_matrix_equals_in_memory_matrix(paths, attack):
     assert streamed["auc"].nunique() > 1
 
 
+@pytest.mark.parametrize(("budget", "eval_reads"), [(2**30, 3), (0, 9)])
+def test_each_target_is_read_once_while_its_rows_fit_the_budget(
+    paths, monkeypatch, budget, eval_reads
+):
+    """3 models: 3 training reads, and 3 evaluation reads with the cache, 3 x 3 without; the
+    matrix is the same either way."""
+    import lottery_mia.transfer_matrix as streaming
+
+    sizes: list[int] = []
+    original = streaming.read_rows
+
+    def counting(path, positions, columns=None):
+        sizes.append(len(positions))
+        return original(path, positions, columns)
+
+    monkeypatch.setattr(streaming, "read_rows", counting)
+    models = [(key(i), path) for i, path in enumerate(paths)]
+    matrix = transfer_matrix_from_files(models, "loss_threshold", N_SAMPLES, SETTINGS, budget)
+    assert sizes.count(N_SAMPLES) == 3
+    assert sizes.count(EVAL_SIZE) == eval_reads
+    unbounded = transfer_matrix_from_files(models, "loss_threshold", N_SAMPLES, SETTINGS, 2**40)
+    pd.testing.assert_frame_equal(matrix, unbounded)
+
+
 def test_read_rows_reads_only_the_row_groups_holding_them(paths, monkeypatch):
     groups_read: list[int] = []
     original = pq.ParquetFile.read_row_group

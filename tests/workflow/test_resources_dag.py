@@ -43,7 +43,10 @@ def test_dry_run_requests_the_tables_runtime_and_memory(tmp_path):
             assert int(amounts["runtime"]) == expected
         elif rule == "transfer":
             rows = int(wildcards["n"]) + config["attack"]["eval_size"]
-            assert int(amounts["mem_mb"]) == resources.attack_fit_mem_mb("digits", rows)
+            cache_mb = resources.TRANSFER_EVAL_CACHE_MB
+            assert int(amounts["mem_mb"]) == resources.attack_fit_mem_mb(
+                "digits", rows, cache_mb=cache_mb
+            )
         else:
             continue
         checked.add(rule)

@@ -31,6 +31,8 @@ WORKER_MB = 1000
 #: Attack fits hold a few float64 copies of the feature matrix (logits, probabilities, scaled).
 ATTACK_BYTES_PER_VALUE = 40
 ATTACK_BASE_MB = 1000
+#: Targets' evaluation rows a transfer job keeps between sources (read once, not once per source).
+TRANSFER_EVAL_CACHE_MB = 512
 
 
 @dataclass(frozen=True)
@@ -153,13 +155,16 @@ def train_mem_mb(dataset: str, workers: int = 0, attempt: int = 1) -> int:
     return math.ceil(BASE_MB + data_mb) * max(1, attempt)
 
 
-def attack_fit_mem_mb(dataset: str, rows: int, attempt: int = 1) -> int:
-    """``mem_mb`` of an attack or transfer job fitting on ``rows`` rows of class probabilities.
+def attack_fit_mem_mb(dataset: str, rows: int, attempt: int = 1, cache_mb: int = 0) -> int:
+    """``mem_mb`` of an attack or transfer job fitting on ``rows`` rows of class probabilities,
+    plus ``cache_mb`` the job keeps besides (the transfer job: ``TRANSFER_EVAL_CACHE_MB``).
 
-    The transfer job streams (lottery_mia.transfer_matrix): it holds one model's rows at a time, so its
-    memory does not depend on the number of models (benchmarks/transfer_memory.py)."""
+    The transfer job streams (lottery_mia.transfer_matrix): it holds one model's training rows at
+    a time and at most ``TRANSFER_EVAL_CACHE_MB`` of evaluation rows, so its memory does not grow
+    with the number of models (benchmarks/transfer_memory.py)."""
     values = rows * DATASETS[dataset].classes
-    return math.ceil(ATTACK_BASE_MB + ATTACK_BYTES_PER_VALUE * values / 2**20) * max(1, attempt)
+    fit_mb = ATTACK_BASE_MB + ATTACK_BYTES_PER_VALUE * values / 2**20
+    return math.ceil(fit_mb + cache_mb) * max(1, attempt)
 
 
 def local_gpu_present(
