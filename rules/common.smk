@@ -12,6 +12,7 @@ from lottery_mia.config import (
     canonical_sparsity,
     check_config,
     data_settings,
+    export_queries,
     load_schema,
     sample_counts,
     schema_names,

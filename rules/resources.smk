@@ -36,6 +36,7 @@ def export_runtime(wildcards, attempt):
         config["model"]["width"],
         _workers(wildcards.dataset),
         attempt,
+        export_queries(config, wildcards.dataset),
     )
 
 

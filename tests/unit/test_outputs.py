@@ -5,10 +5,11 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
+from lottery_mia.config import queries_flipped
 from lottery_mia.data import load_dataset
 from lottery_mia.models import ModelSpec, build_model
 from lottery_mia.outputs import export_outputs
-from lottery_mia.outputs_table import OUTPUT_SCHEMA, logits_matrix, read_outputs
+from lottery_mia.outputs_table import FLIPPED_COLUMN, OUTPUT_SCHEMA, logits_matrix, read_outputs
 from lottery_mia.selection import max_sample_count, select_samples
 from lottery_mia.training import TrainSettings
 
@@ -87,3 +88,41 @@ def test_a_failed_export_leaves_no_file(tmp_path, digits):
     with pytest.raises(RuntimeError, match="boom"):
         export(Broken(), digits, tmp_path / "outputs.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_flip_queries_export_the_mirror_images_logits(tmp_path, digits):
+    """logits_flipped is the model on the image mirrored left to right, row by row; other
+    attacks do not read it, and without query flips the file has no such column."""
+    model = build_model(ModelSpec("resnet18", 10, 1, 8, width=4), seed=0).eval()
+    selection = select_samples(len(digits.train), len(digits.test), 100, None, seed=0)
+    settings = TrainSettings(epochs=1, batch_size=1, lr=0.1, eval_batch_size=64)
+    path = tmp_path / "flipped.parquet"
+    export_outputs(model, digits, selection, settings, torch.device("cpu"), path, flip=True)
+    assert pq.read_schema(path).names == [*OUTPUT_SCHEMA.names, FLIPPED_COLUMN]
+    frame = read_outputs(path, flipped=True)
+    images, _ = next(digits.train.batches(selection.train_ids[:5], 5, torch.device("cpu"), False))
+    with torch.no_grad():
+        expected = model(images.flip(-1)).numpy()
+        unflipped = model(images).numpy()
+    np.testing.assert_allclose(logits_matrix(frame, FLIPPED_COLUMN)[:5], expected, atol=1e-5)
+    np.testing.assert_allclose(logits_matrix(frame)[:5], unflipped, atol=1e-5)
+    assert not np.allclose(expected, unflipped, atol=1e-3)  # a digit and its mirror differ
+    assert FLIPPED_COLUMN not in read_outputs(path).columns
+    plain = tmp_path / "plain.parquet"
+    export_outputs(model, digits, selection, settings, torch.device("cpu"), plain)
+    assert pq.read_schema(plain).equals(OUTPUT_SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("query_flips", "augmentation", "flipped"),
+    [
+        ("auto", "flip_crop", True),
+        ("auto", "random_resized_crop", True),
+        ("auto", "crop", False),
+        ("auto", "none", False),
+        ("always", "none", True),
+        ("never", "flip_crop", False),
+    ],
+)
+def test_query_flips_auto_follows_the_training_augmentation(query_flips, augmentation, flipped):
+    assert queries_flipped(query_flips, augmentation) is flipped

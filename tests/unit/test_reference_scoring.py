@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from scipy.special import log_expit
 
 from lottery_mia.attacks import split_attack_rows
+from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
+from lottery_mia.outputs_table import FLIPPED_COLUMN, output_schema, read_outputs
 from lottery_mia.reference_keep import keep_matrix
 from lottery_mia.reference_scoring import (
     REFERENCE_ATTACK_NAMES,
     ReferenceAttackSettings,
     ReferenceStatistics,
+    load_reference_statistics,
     reference_attack_rows,
     score_reference_attacks,
 )
@@ -119,3 +124,65 @@ def test_auto_variance_switches_to_per_row_at_64_references() -> None:
     assert settings.lira_variance(16) == "global"
     assert settings.lira_variance(64) == "per_row"
     assert ReferenceAttackSettings(variance="per_row").lira_variance(4) == "per_row"
+
+
+def _outputs_file(path, logits, flipped, labels, member) -> None:
+    """An outputs.parquet with the mirror image's logits (the contract's optional column)."""
+    rows = len(labels)
+
+    def as_list(values: np.ndarray) -> pa.ListArray:
+        offsets = np.arange(0, values.size + 1, values.shape[1], dtype=np.int32)
+        return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values.ravel(), pa.float32()))
+
+    columns = {
+        "sample_id": np.arange(rows, dtype=np.int64) % (rows // 2),
+        "pool": ["train"] * (rows // 2) + ["test"] * (rows // 2),
+        "member": member,
+        "label": labels,
+        "logits": as_list(logits),
+        "loss": np.zeros(rows, np.float32),
+        "correct": np.zeros(rows, bool),
+        "attack_eval": np.zeros(rows, bool),
+    }
+    if flipped is not None:
+        columns[FLIPPED_COLUMN] = as_list(flipped)
+    pq.write_table(pa.Table.from_pydict(columns, schema=output_schema(flipped is not None)), path)
+
+
+def test_flip_queries_give_lira_a_query_axis_and_rmia_the_identity(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    rows, classes, k = 8, 3, 4
+    labels = rng.integers(0, classes, rows)
+    keep = keep_matrix(rows, k, seed=0)
+    target_member = np.arange(rows) < rows // 2
+
+    def logits() -> np.ndarray:
+        return rng.normal(size=(rows, classes)).astype(np.float32)
+
+    target_path, paths, reference_logits = tmp_path / "target.parquet", [], []
+    _outputs_file(target_path, target_logits := logits(), target_flipped := logits(), labels,
+                  target_member)  # fmt: skip
+    for index in range(k):
+        paths.append(tmp_path / f"ref{index}.parquet")
+        reference_logits.append((logits(), logits()))
+        _outputs_file(paths[-1], *reference_logits[-1], labels, keep[index])
+    target = read_outputs(target_path, flipped=True)
+    statistics = load_reference_statistics(target, paths, keep)
+    assert statistics.target_phi.shape == (rows, 2)
+    assert statistics.reference_phi.shape == (k, rows, 2)
+    np.testing.assert_allclose(
+        statistics.target_phi, np.stack([logit_scaled_confidence(target_logits, labels),
+                                         logit_scaled_confidence(target_flipped, labels)], -1),
+        rtol=1e-5,
+    )  # fmt: skip
+    flipped_phi = [logit_scaled_confidence(flipped, labels) for _, flipped in reference_logits]
+    np.testing.assert_allclose(statistics.reference_phi[..., 1], flipped_phi, rtol=1e-5)
+    identity_log_p = [membership_signal(plain, labels, "loss") for plain, _ in reference_logits]
+    np.testing.assert_allclose(statistics.reference_log_p, identity_log_p, rtol=1e-5)
+    # Without the column in the target's frame: one query, as before.
+    single = load_reference_statistics(read_outputs(target_path), paths, keep)
+    assert single.target_phi.shape == (rows,) and single.reference_phi.shape == (k, rows)
+    # A reference exported without mirror images cannot serve a target with them.
+    _outputs_file(paths[2], *reference_logits[2][:1], None, labels, keep[2])
+    with pytest.raises(ValueError, match=rf"ref2\.parquet: missing column.*{FLIPPED_COLUMN}"):
+        load_reference_statistics(target, paths, keep)

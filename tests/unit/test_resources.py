@@ -106,3 +106,8 @@ def test_local_gpu_is_read_from_device_files_and_visibility_variables(
 def test_a_transfer_jobs_memory_holds_its_evaluation_row_cache():
     without = attack_fit_mem_mb("cifar100", 22_000)
     assert attack_fit_mem_mb("cifar100", 22_000, cache_mb=512) == without + 512
+
+
+def test_mirrored_queries_lengthen_an_export_job():
+    one = export_minutes("cuda", "imagenet", "resnet50", 64, workers=8)
+    assert export_minutes("cuda", "imagenet", "resnet50", 64, workers=8, queries=2) > one

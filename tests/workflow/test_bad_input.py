@@ -152,6 +152,8 @@ CONFIG_CASES = [
               "72.5 is not of type 'integer'", "PNG resolution"),
     BadConfig("unknown_palette", "figures.palette", "no-such-palette", "figures.palette",
               "'no-such-palette' is not a seaborn palette", "no-such-palette"),
+    BadConfig("unknown_query_flips", "outputs.query_flips", "yes", "outputs.query_flips",
+              "'yes' is not one of ['auto', 'always', 'never']", "mirrors images"),
     # Pruning (issue 9: a pattern that matches nothing used to exclude nothing, silently).
     BadConfig("exclude_parameter_name", "pruning.exclude", ["fc.weight"], "pruning.exclude",
               "'fc.weight' matches no prunable layer", "did you mean 'fc'"),

@@ -37,7 +37,7 @@ from lottery_mia.config import (
 )
 from lottery_mia.data import load_dataset, pool_sizes
 from lottery_mia.models import ModelSpec, build_model, load_weights
-from lottery_mia.outputs_table import logits_matrix, read_outputs
+from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix, read_outputs
 from lottery_mia.training import TrainSettings, learning_rate
 
 pytestmark = pytest.mark.workflow
@@ -360,7 +360,7 @@ def test_tiny_cifar_outputs_are_train_file_members_and_test_file_non_members(cif
 def test_tiny_cifar_logits_are_the_models_outputs_on_the_file_images(cifar_run):
     workdir, fabricated = cifar_run
     dense = workdir / TINY_MODELS[0]
-    frame = read_outputs(dense / "outputs.parquet")
+    frame = read_outputs(dense / "outputs.parquet", flipped=True)
     record = read_json(dense / "train.json")
     model = build_model(ModelSpec(**record["model_spec"]))
     load_weights(model, dense / "model.pt")
@@ -371,7 +371,12 @@ def test_tiny_cifar_logits_are_the_models_outputs_on_the_file_images(cifar_run):
         images, _ = next(pool.batches(rows["sample_id"].to_numpy(), 20, torch.device("cpu"), False))
         with torch.inference_mode():
             expected = model(images).numpy()
+            mirrored = model(images.flip(-1)).numpy()
         np.testing.assert_allclose(logits_matrix(rows), expected, rtol=1e-3, atol=1e-3)
+        # flip_crop training and query_flips auto: the mirror image's logits are exported too.
+        np.testing.assert_allclose(
+            logits_matrix(rows, FLIPPED_COLUMN), mirrored, rtol=1e-3, atol=1e-3
+        )
 
 
 # ---- broken data stops the workflow at parse time -----------------------------------------------

@@ -77,6 +77,7 @@ def test_reference_attacks_reach_the_summary(reference_run: Path) -> None:
         ).read_text()
     )
     assert lira["n_reference_models"] == K
+    assert lira["lira_queries"] == 2  # the image and its mirror (outputs.query_flips: always)
     # LiRA scores every exported row that no attack trains on: 898 per pool - 100 training rows.
     assert lira["n_eval"] == 2 * (898 - 100)
 

@@ -158,7 +158,7 @@ def run_reference_attacks(
     shadow_mlp trains on n rows of reference 0 and is scored on the fixed evaluation rows.
     Each writes its scores and metrics to ``attack_dir`` with the writer of ``run_attacks``.
     """
-    target = read_outputs(outputs_path)
+    target = read_outputs(outputs_path, flipped=True)
     keep = keep_for_outputs(pd.read_parquet(keep_path), target, str(keep_path))
     attack_settings = attacks.AttackSettings.from_config(settings["attack"])
     scored: dict[str, pd.DataFrame] = {}
@@ -169,7 +169,13 @@ def run_reference_attacks(
         results = score_reference_attacks(
             statistics, rows, population, ReferenceAttackSettings.from_config(settings["attack"])
         )
-        extra |= {"lira_variance": results.lira_variance, "rmia_a": results.rmia_a}
+        extra |= {
+            "lira_variance": results.lira_variance,
+            "lira_queries": 1
+            if statistics.target_phi.ndim == 1
+            else statistics.target_phi.shape[1],
+            "rmia_a": results.rmia_a,
+        }
         for name, (score, predicted) in results.scores.items():
             scored[name] = score_frame(target.iloc[rows], score, predicted)
     if SHADOW_ATTACK in attack_names:

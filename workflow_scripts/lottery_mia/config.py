@@ -169,6 +169,25 @@ def data_settings(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if key not in PIPELINE_DATASET_KEYS}
 
 
+#: Training augmentations that mirror images: a model trained with them has seen both views.
+MIRRORING_AUGMENTATIONS = frozenset({"flip_crop", "random_resized_crop"})
+
+
+def queries_flipped(query_flips: str, augmentation: str) -> bool:
+    """Whether exports carry ``logits_flipped``: ``outputs.query_flips`` (auto | always | never),
+    auto meaning "when training mirrored images" (querying a view the model never trained on
+    would add noise, not evidence)."""
+    if query_flips == "auto":
+        return augmentation in MIRRORING_AUGMENTATIONS
+    return query_flips == "always"
+
+
+def export_queries(config: Mapping[str, Any], dataset: str) -> int:
+    """Forward passes per exported row: 2 with the mirror image, else 1."""
+    augmentation = config["datasets"][dataset].get("augmentation", "none")
+    return 2 if queries_flipped(config["outputs"]["query_flips"], augmentation) else 1
+
+
 def check_config(
     config: Mapping[str, Any],
     schema: Mapping[str, Any],

@@ -3,6 +3,8 @@
 Columns (design.md): ``sample_id`` (index in its pool), ``pool`` (``train``/``test``), ``member``
 (true = the model was trained on it), ``label``, ``logits`` (list<float32>, one per class), ``loss``,
 ``correct``, and ``attack_eval`` (true = one of the fixed, disjoint attack-evaluation rows).
+Optional: ``logits_flipped``, the logits of the horizontally mirrored image (``outputs.query_flips``),
+LiRA's second query; only the attacks that use it read it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ OUTPUT_SCHEMA = pa.schema(
         ("attack_eval", pa.bool_()),
     ]
 )
+
+#: The mirrored image's logits: an optional column, LiRA's second query.
+FLIPPED_COLUMN = "logits_flipped"
+
+
+def output_schema(flipped: bool) -> pa.Schema:
+    """The schema of an outputs file, with the mirrored-image logits or without."""
+    if not flipped:
+        return OUTPUT_SCHEMA
+    return OUTPUT_SCHEMA.append(pa.field(FLIPPED_COLUMN, pa.list_(pa.float32())))
 
 
 def validate_outputs(
@@ -56,6 +68,8 @@ def validate_outputs(
             f"{source}: logits lengths range from {lengths.min()} to {lengths.max()}; "
             "expected the same number of classes (>= 2) in every row"
         )
+    if FLIPPED_COLUMN in table.column_names:
+        _validate_flipped(table, source, lengths)
     labels = table.column("label").to_numpy()
     if labels.min() < 0 or labels.max() >= lengths.min():
         raise ValueError(
@@ -79,19 +93,39 @@ def validate_outputs(
         )
 
 
-def read_outputs(path: PathLike, expected_member: np.ndarray | None = None) -> pd.DataFrame:
+def _validate_flipped(table: pa.Table, source: str, lengths: np.ndarray) -> None:
+    found = table.schema.field(FLIPPED_COLUMN).type
+    if found != pa.list_(pa.float32()):
+        raise ValueError(
+            f"{source}: column {FLIPPED_COLUMN!r} has type {found}, expected list<float32>"
+        )
+    flipped_lengths = pc.list_value_length(table.column(FLIPPED_COLUMN)).to_numpy()
+    if not np.array_equal(flipped_lengths, lengths):
+        raise ValueError(
+            f"{source}: {FLIPPED_COLUMN!r} rows do not have one value per class as 'logits' do"
+        )
+
+
+def read_outputs(
+    path: PathLike, expected_member: np.ndarray | None = None, flipped: bool = False
+) -> pd.DataFrame:
     """Read and validate one ``outputs.parquet``; logits come back as a float32 matrix column.
 
     ``expected_member``: a reference model's keep column (default: a target's train pool).
+    ``flipped``: also return ``logits_flipped`` if the file has it (only LiRA reads it, so the
+    other attacks do not hold a second copy of every logit).
     """
     try:
-        table = pq.read_table(path)
+        names = pq.read_schema(path).names
+        wanted = [name for name in names if flipped or name != FLIPPED_COLUMN]
+        table = pq.read_table(path, columns=wanted)
     except (OSError, pa.ArrowException) as err:
         raise ValueError(f"{path}: not a readable parquet file ({err})") from err
     validate_outputs(table, str(path), expected_member)
     return table.to_pandas()
 
 
-def logits_matrix(frame: pd.DataFrame) -> np.ndarray:
-    """Stack the ``logits`` column into an (n_rows, n_classes) float32 array."""
-    return np.stack(frame["logits"].to_numpy()).astype(np.float32, copy=False)
+def logits_matrix(frame: pd.DataFrame, column: str = "logits") -> np.ndarray:
+    """Stack the ``logits`` (or ``logits_flipped``) column into an (n_rows, n_classes) float32
+    array."""
+    return np.stack(frame[column].to_numpy()).astype(np.float32, copy=False)

@@ -26,7 +26,7 @@ from lottery_mia.lira import VARIANCE_KINDS, Variance, lira_offline, lira_online
 from lottery_mia.lira import offline_decision as lira_offline_decision
 from lottery_mia.lira import online_decision as lira_online_decision
 from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
-from lottery_mia.outputs_table import logits_matrix
+from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix
 from lottery_mia.reference_keep import KEEP_ID_COLUMNS, SCORE_REFERENCE_ATTACKS, keep_from_frame
 from lottery_mia.reference_outputs import reference_statistic_matrices
 from lottery_mia.rmia import rmia_decision, rmia_scores, tune_offline_a
@@ -183,16 +183,26 @@ def load_reference_statistics(
     target: pd.DataFrame, reference_paths: Sequence[PathLike], keep: np.ndarray
 ) -> ReferenceStatistics:
     """φ and log p_y of the target (from its frame) and of each reference (streamed, one file at
-    a time, each checked to be queried on the target's rows with ``member`` = its keep column)."""
-    logits, labels = logits_matrix(target), target["label"].to_numpy()
+    a time, each checked to be queried on the target's rows with ``member`` = its keep column).
+
+    When the target's frame has ``logits_flipped`` (``outputs.query_flips``), φ gains a query
+    axis (identity, mirror image), read from every reference too: LiRA averages over both
+    queries. RMIA uses the identity query (our definition has one query)."""
+    labels = target["label"].to_numpy()
+    queries = ("logits", FLIPPED_COLUMN) if FLIPPED_COLUMN in target.columns else ("logits",)
     population = target[["sample_id", "pool", "label"]]
     matrices = reference_statistic_matrices(
-        reference_paths, ("logit_scaled", "loss"), population, keep
+        reference_paths, ("logit_scaled", "loss"), population, keep, query_columns=queries
     )
+    target_phi = np.stack(
+        [logit_scaled_confidence(logits_matrix(target, name), labels) for name in queries],
+        axis=-1,
+    )
+    reference_log_p = matrices["loss"]
     return ReferenceStatistics(
-        target_phi=logit_scaled_confidence(logits, labels),
-        target_log_p=membership_signal(logits, labels, "loss"),
+        target_phi=target_phi[:, 0] if len(queries) == 1 else target_phi,
+        target_log_p=membership_signal(logits_matrix(target), labels, "loss"),
         reference_phi=matrices["logit_scaled"],
-        reference_log_p=matrices["loss"],
+        reference_log_p=reference_log_p[..., 0] if len(queries) > 1 else reference_log_p,
         keep=keep,
     )

@@ -137,11 +137,18 @@ def train_minutes(
 
 
 def export_minutes(
-    device: str, dataset: str, arch: str, width: int, workers: int = 0, attempt: int = 1
+    device: str,
+    dataset: str,
+    arch: str,
+    width: int,
+    workers: int = 0,
+    attempt: int = 1,
+    queries: int = 1,
 ) -> int:
-    """``runtime`` of an export job: inference on min(members, non-members) rows of each pool."""
+    """``runtime`` of an export job: inference on min(members, non-members) rows of each pool,
+    ``queries`` times (2 with the mirror images)."""
     pools, speed = DATASETS[dataset], rate(device, dataset, arch, width, workers)
-    return _minutes(2 * min(pools.train, pools.test) / speed.infer, attempt)
+    return _minutes(queries * 2 * min(pools.train, pools.test) / speed.infer, attempt)
 
 
 def train_mem_mb(dataset: str, workers: int = 0, attempt: int = 1) -> int:

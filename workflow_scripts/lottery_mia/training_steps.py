@@ -16,7 +16,8 @@ from torch import nn
 
 from lottery_mia import outputs
 from lottery_mia.atomic import PathLike, read_json, write_json
-from lottery_mia.data import Dataset, DatasetInfo, load_dataset
+from lottery_mia.config import queries_flipped
+from lottery_mia.data import Dataset, DatasetInfo, load_dataset, with_defaults
 from lottery_mia.data.reference_pool import reference_dataset
 from lottery_mia.models import (
     ModelSpec,
@@ -266,9 +267,14 @@ def export_outputs(
         *_, member = reference_population(
             settings["reference"], len(dataset.train), len(dataset.test)
         )
+    augmentation = with_defaults(key["dataset"], settings["data"])["augmentation"]
+    flip = queries_flipped(settings["outputs"]["query_flips"], augmentation)
     log.info(
-        "exporting %d train-pool and %d test-pool rows", selection.per_pool, selection.per_pool
+        "exporting %d train-pool and %d test-pool rows%s",
+        selection.per_pool,
+        selection.per_pool,
+        " with their mirror images" if flip else "",
     )
     outputs.export_outputs(
-        model, dataset, selection, train_settings, device, outputs_path, member=member
+        model, dataset, selection, train_settings, device, outputs_path, member=member, flip=flip
     )

@@ -23,12 +23,13 @@ import pyarrow.parquet as pq
 
 from lottery_mia.attack_scores import evaluation_rows
 from lottery_mia.attacks import AttackSettings, fit_attack, score_attack, split_attack_rows
-from lottery_mia.outputs_table import validate_outputs
+from lottery_mia.outputs_table import FLIPPED_COLUMN, OUTPUT_SCHEMA, validate_outputs
 from lottery_mia.resources import TRANSFER_EVAL_CACHE_MB
 from lottery_mia.uncertainty import METRIC_NAMES, point_metrics
 
 KEY_FIELDS: tuple[str, ...] = ("arch", "method", "sparsity", "seed")
 SAMPLE_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "attack_eval", "label")
+LOGIT_COLUMNS: tuple[str, ...] = ("logits", FLIPPED_COLUMN)
 TRANSFER_COLUMNS: tuple[str, ...] = (
     *(f"source_{field}" for field in KEY_FIELDS),
     *(f"target_{field}" for field in KEY_FIELDS),
@@ -153,7 +154,7 @@ def read_sample_columns(path: str | os.PathLike[str]) -> pd.DataFrame:
     Memory is one row group plus the returned columns (no logits), whatever the file's size.
     """
     parquet = _open_parquet(path)
-    small = [name for name in parquet.schema_arrow.names if name != "logits"]
+    small = [name for name in parquet.schema_arrow.names if name not in LOGIT_COLUMNS]
     parts: list[pa.Table] = []
     n_classes: set[int] = set()
     try:
@@ -194,12 +195,11 @@ def read_rows(
     return frame
 
 
-def attack_columns(name: str) -> list[str] | None:
-    """Columns an attack reads and scores (the row identity): the loss threshold needs no logits
-    (None = every column)."""
+def attack_columns(name: str) -> list[str]:
+    """Columns an attack reads and scores (the row identity): the loss threshold needs no logits."""
     if name == "loss_threshold":
         return ["sample_id", "pool", "member", "label", "loss", "attack_eval"]
-    return None
+    return list(OUTPUT_SCHEMA.names)  # never the mirror-image logits, which only LiRA reads
 
 
 def frame_bytes(frame: pd.DataFrame) -> int:
