@@ -325,3 +325,54 @@ def test_bad_rows_are_refused_with_the_reason():
         EvaluationRows(np.array([1, 0]), np.zeros(2), np.zeros(3, bool))
     with pytest.raises(ValueError, match="n_resamples"):
         stratified_bootstrap_indices(np.array([True, False]), 0, seed=0)
+
+
+def test_holm_adjusts_a_family_step_down_and_leaves_nan_out():
+    from lottery_mia.uncertainty import holm_adjusted
+
+    # Sorted: 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 -> max(0.06, 0.04).
+    adjusted = holm_adjusted([0.01, 0.04, 0.03, 0.005, float("nan")])
+    np.testing.assert_allclose(adjusted[:4], [0.03, 0.06, 0.06, 0.02])
+    assert np.isnan(adjusted[4])
+    assert holm_adjusted([0.6, 0.7])[1] == 1.0  # capped at 1
+
+
+def test_bootstrap_p_values_follow_the_draws_tails():
+    from lottery_mia.uncertainty import bootstrap_p_values
+
+    rng = np.random.default_rng(0)
+    # A difference two standard errors from 0: two-sided p = 2 (1 - Phi(2)) = 0.0455.
+    p_zero, _ = bootstrap_p_values(rng.normal(2.0, 1.0, 200_000), margin=0.5)
+    assert p_zero == pytest.approx(0.0455, abs=0.003)
+    # Tight around 0 with the margin two standard errors away: TOST p = 1 - Phi(2) = 0.0228.
+    _, p_equivalence = bootstrap_p_values(rng.normal(0.0, 0.01, 200_000), margin=0.02)
+    assert p_equivalence == pytest.approx(0.0228, abs=0.002)
+    # Every draw above 0: the smallest p the draws can give, never 0.
+    assert bootstrap_p_values(np.full(999, 0.3), margin=0.02) == (2 / 1000, 1.0)
+
+
+def test_t_p_values_over_seeds_are_one_sample_t_tests():
+    from lottery_mia.uncertainty import t_p_values
+
+    estimates = [0.031, 0.012, 0.025, 0.04, 0.018]
+    p_zero, p_equivalence = t_p_values(estimates, margin=0.02)
+    assert p_zero == pytest.approx(stats.ttest_1samp(estimates, 0.0).pvalue)
+    lower = stats.ttest_1samp(estimates, -0.02, alternative="greater").pvalue
+    upper = stats.ttest_1samp(estimates, 0.02, alternative="less").pvalue
+    assert p_equivalence == pytest.approx(max(lower, upper))
+    assert all(np.isnan(t_p_values([0.01], margin=0.02)))
+
+
+def test_holm_verdicts_take_back_a_difference_that_one_of_four_tests_finds_by_chance():
+    from lottery_mia.figures.comparison import with_holm_verdicts
+
+    table = pd.DataFrame(
+        {
+            "auc_difference": [0.05, -0.08, 0.01, 0.002],
+            "p_difference": [0.03, 0.001, 0.6, 0.9],
+            "p_equivalence": [0.9, 0.95, 0.2, 0.004],
+        }
+    )
+    verdicts = with_holm_verdicts(table)["verdict_holm"].tolist()
+    # 0.03 x 3 = 0.09: no longer a difference; 0.001 x 4 survives; 0.004 x 4 = 0.016 equivalent.
+    assert verdicts == ["inconclusive", "ticket leaks less", "inconclusive", "equivalent"]

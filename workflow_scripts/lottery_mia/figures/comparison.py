@@ -19,8 +19,10 @@ from lottery_mia.attack_scores import read_scores
 from lottery_mia.uncertainty import (
     PairedDifference,
     align_paired,
+    holm_adjusted,
     mean_over_seeds,
     paired_differences,
+    verdict_from_p_values,
 )
 
 #: (attack, dataset, arch, seed, sparsity, n_samples) of one attack's scores file.
@@ -90,7 +92,9 @@ def ticket_minus_dense(
 def _over_seeds(metric: str, estimates: Sequence[float]) -> PairedDifference:
     mean, low90, high90 = mean_over_seeds(estimates, confidence=0.90)
     _, low95, high95 = mean_over_seeds(estimates, confidence=0.95)
-    return PairedDifference(metric, mean, (low90, high90), (low95, high95))
+    return PairedDifference(
+        metric, mean, (low90, high90), (low95, high95), seed_estimates=tuple(estimates)
+    )
 
 
 def difference_columns(
@@ -105,15 +109,35 @@ def difference_columns(
         columns[f"{name}_difference_ci_high"] = difference.ci95[1]
     columns["verdict"] = differences["auc"].verdict(margin)
     columns["equivalence_margin"] = float(margin)
+    columns["p_difference"], columns["p_equivalence"] = differences["auc"].p_values(margin)
     return columns
+
+
+def with_holm_verdicts(table: pd.DataFrame, level: float = 0.05) -> pd.DataFrame:
+    """``table`` with each AUC p-value adjusted by Holm over all its rows (each test a family of
+    its own: differences, equivalences) and the verdict those adjusted p-values give. Table 1
+    makes one comparison per dataset, architecture and sample count; at 5% each, one of twenty
+    true nulls would read as an effect by chance."""
+    adjusted = table.assign(
+        p_difference_holm=holm_adjusted(table["p_difference"].to_numpy(dtype=float)),
+        p_equivalence_holm=holm_adjusted(table["p_equivalence"].to_numpy(dtype=float)),
+    )
+    adjusted["verdict_holm"] = [
+        verdict_from_p_values(
+            row.p_difference_holm, row.p_equivalence_holm, row.auc_difference, level
+        )
+        for row in adjusted.itertuples(index=False)
+    ]
+    return adjusted
 
 
 def verdict_sentence(row: Mapping[str, Any]) -> str:
     """One line a README or log can print: the AUC difference, its interval and the verdict."""
     low, high = row["auc_difference_ci_low"], row["auc_difference_ci_high"]
     interval = "n/a" if np.isnan(low) else f"[{low:+.3f}, {high:+.3f}]"
+    holm = f"; Holm-adjusted over the table: {row['verdict_holm']}" if "verdict_holm" in row else ""
     return (
         f"{row['dataset']} {row['arch']} n={row['n_samples']}: AUC ticket - dense "
         f"{row['auc_difference']:+.3f}, 95% CI {interval} -> {row['verdict']} "
-        f"(margin ±{row['equivalence_margin']:g})"
+        f"(margin ±{row['equivalence_margin']:g}{holm})"
     )

@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 
 from lottery_mia.atomic import PathLike, atomic_path
-from lottery_mia.figures.comparison import ScoreKey, difference_columns, ticket_minus_dense
+from lottery_mia.figures.comparison import (
+    ScoreKey,
+    difference_columns,
+    ticket_minus_dense,
+    with_holm_verdicts,
+)
 from lottery_mia.figures.selection import (
     mean_over_seeds,
     nearest_sparsity,
@@ -46,6 +51,11 @@ TABLE1_COLUMNS: tuple[str, ...] = (
     "verdict",
     "equivalence_margin",
     "interval",
+    "p_difference",
+    "p_equivalence",
+    "p_difference_holm",
+    "p_equivalence_holm",
+    "verdict_holm",
 )
 
 
@@ -60,7 +70,8 @@ def table1(
 ) -> pd.DataFrame:
     """Table 1: attack accuracy, precision and AUC, dense baseline vs lottery ticket, with the
     difference ticket - dense in AUC and accuracy, its 95% interval and the verdict at ``margin``
-    (``figures.comparison``; ``scores`` are the attack's scores files by model).
+    (``figures.comparison``; ``scores`` are the attack's scores files by model), and the AUC
+    test's p-values, Holm-adjusted over the table's rows, with the verdict they give.
 
     One row per dataset, architecture and sample count; values are means over seeds. The ticket
     is the non-zero sparsity nearest ``ticket_sparsity`` run for that dataset and architecture
@@ -123,7 +134,8 @@ def table1(
                         ),
                     }
                 )
-    return pd.DataFrame(table_rows, columns=list(TABLE1_COLUMNS))
+    compared = pd.DataFrame(table_rows, columns=list(TABLE1_COLUMNS[:-3]))
+    return with_holm_verdicts(compared)[list(TABLE1_COLUMNS)]
 
 
 def _auc_with_interval(side: str, rows: pd.DataFrame) -> dict[str, float]:
