@@ -49,7 +49,7 @@ def torch_mem_mb(wildcards, attempt):
 
 def transfer_mem_mb(wildcards, attempt):
     """Memory of a transfer job: n training rows of one model at a time and the evaluation rows
-    it keeps, at most TRANSFER_EVAL_CACHE_MB (it streams: benchmarks/transfer_memory.py)."""
+    it keeps, at most TRANSFER_EVAL_CACHE_MB (benchmarks/transfer_memory.py)."""
     rows = int(wildcards.n) + config["attack"]["eval_size"]
     cache_mb = throughput.TRANSFER_EVAL_CACHE_MB
     return throughput.attack_fit_mem_mb(wildcards.dataset, rows, attempt, cache_mb)
