@@ -1,7 +1,8 @@
 """How long ``snakemake -n`` takes on configs/paper.yaml, and how many jobs it plans.
 
 The config's data roots point at fabricated trees with the real sizes and layouts (full-size
-CIFAR-10/100 batch files, an ImageNet tree of empty JPEG files: 1,000 classes x 50 per split),
+CIFAR-10/100 batch files, an ImageNet tree of empty JPEG files: 1,000 classes x 50 per split, or
+the real 1,281 training images per class with ``--imagenet-train-per-class 1281``),
 built with the helpers of tests/workflow/test_datasets_workflow.py, so parse-time checks run as they would
 on the real data. Each repeat is a fresh ``snakemake -n --quiet rules`` process (what a user
 waits for, interpreter start and config validation included). The first counts every dataset
@@ -52,13 +53,16 @@ def every_method(config: dict) -> None:
         config["attack"]["reference_sparsities"] = [0, reachable[6]]
 
 
-def fabricated_paper_config(folder: Path, images: Path, all_methods: bool = False) -> Path:
+def fabricated_paper_config(
+    folder: Path, images: Path, all_methods: bool = False, train_per_class: int = 50
+) -> Path:
     config = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
     if all_methods:
         every_method(config)
     for name in ("cifar10", "cifar100"):
         config["datasets"][name]["root"] = str(write_full_size_cifar(folder, name))
-    config["datasets"]["imagenet"]["root"] = str(write_empty_image_tree(images, 1000, 50, 50))
+    tree = write_empty_image_tree(images, 1000, train_per_class, 50)
+    config["datasets"]["imagenet"]["root"] = str(tree)
     path = folder / "paper.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -87,13 +91,21 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="every pruning method, at IMP-reachable sparsities",
     )
+    parser.add_argument(
+        "--imagenet-train-per-class",
+        type=int,
+        default=50,
+        help="empty JPEGs per ImageNet training class (1281: the real 1.28 M files)",
+    )
     args = parser.parse_args(argv)
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory() as tmp:
         image_root = Path(tempfile.mkdtemp(dir=shm if os.access(shm, os.W_OK) else tmp))
         try:
             started = time.perf_counter()
-            config = fabricated_paper_config(Path(tmp), image_root / "imagenet", args.all_methods)
+            config = fabricated_paper_config(
+                Path(tmp), image_root / "imagenet", args.all_methods, args.imagenet_train_per_class
+            )
             print(f"fabricated data trees in {time.perf_counter() - started:.1f} s")
             runs = [dry_run(config, Path(tmp) / "run", args.profile) for _ in range(args.repeats)]
         finally:
