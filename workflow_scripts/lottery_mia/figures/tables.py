@@ -26,6 +26,8 @@ from lottery_mia.figures.selection import (
 from lottery_mia.figures.style import ordered_archs, ordered_datasets
 from lottery_mia.uncertainty import DEFAULT_MARGIN, DEFAULT_RESAMPLES
 
+#: Added over the whole table once its rows are known (``comparison.with_holm_verdicts``).
+HOLM_COLUMNS: tuple[str, ...] = ("p_difference_holm", "p_equivalence_holm", "verdict_holm")
 TABLE1_COLUMNS: tuple[str, ...] = (
     "dataset",
     "arch",
@@ -53,9 +55,7 @@ TABLE1_COLUMNS: tuple[str, ...] = (
     "interval",
     "p_difference",
     "p_equivalence",
-    "p_difference_holm",
-    "p_equivalence_holm",
-    "verdict_holm",
+    *HOLM_COLUMNS,
 )
 
 
@@ -134,7 +134,8 @@ def table1(
                         ),
                     }
                 )
-    compared = pd.DataFrame(table_rows, columns=list(TABLE1_COLUMNS[:-3]))
+    per_row = [column for column in TABLE1_COLUMNS if column not in HOLM_COLUMNS]
+    compared = pd.DataFrame(table_rows, columns=per_row)
     return with_holm_verdicts(compared)[list(TABLE1_COLUMNS)]
 
 
