@@ -27,6 +27,7 @@ from lottery_mia.reference_keep import (
     REFERENCE_ATTACKS,
     REFERENCE_SETTING_KEYS,
     RUN_PATTERN,
+    SCORE_REFERENCE_ATTACKS,
     parse_run,
     reference_training_seed,
 )
@@ -57,6 +58,7 @@ TICKET_DIR = f"{RUN_DIR}/{{method}}/sparsity{{sparsity}}"
 DENSE_DIR = f"{RUN_DIR}/sparsity0"
 INIT = f"{RUN_DIR}/init.pt"
 REFERENCE_KEEP = "results/{dataset}/reference_keep.parquet"
+REFERENCE_STATISTICS = f"{MODEL_DIR}/reference_statistics.npz"
 LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 FIGURES = "results/figures"
@@ -391,6 +393,14 @@ def reference_output_paths(wildcards):
         )
         for k in range(config["attack"]["reference_models"])
     ]
+
+
+def reference_statistics_input(wildcards):
+    """The target's reference statistics, when the grid runs an attack that reads them (LiRA or
+    RMIA; shadow_mlp reads reference 0's outputs only)."""
+    if not set(config["grid"]["attacks"]) & set(SCORE_REFERENCE_ATTACKS):
+        return {}
+    return {"statistics_path": REFERENCE_STATISTICS.format(**wildcards)}
 
 
 def supervised_attack_settings():

@@ -19,10 +19,33 @@ rule reference_keep:
         "../workflow_scripts/reference_keep.py"
 
 
-# LiRA, RMIA and the shadow attack on one target model (run = seed{N}) and sample count n, reading
-# the K references' outputs of the target's architecture, method and sparsity, one file at a time.
+# LiRA's and RMIA's statistics of one target model (run = seed{N}): φ and log p_y of the target
+# and of the K references of its architecture, method and sparsity, read once for every n.
+rule reference_statistics:
+    input:
+        outputs_path=f"{MODEL_DIR}/outputs.parquet",
+        reference_paths=reference_output_paths,
+        keep_path=REFERENCE_KEEP,
+    output:
+        statistics_path=REFERENCE_STATISTICS,
+    log:
+        f"{LOGS}/reference_statistics/{{dataset}}/{{arch}}/{{run}}/{{model}}.log",
+    wildcard_constraints:
+        run=r"seed\d+",
+    conda:
+        "../envs/attack.yaml"
+    threads: config["compute"]["attack_threads"]
+    resources:
+        mem_mb=reference_mem_mb,
+    script:
+        "../workflow_scripts/reference_statistics.py"
+
+
+# LiRA, RMIA (from those statistics) and the shadow attack (reference 0's outputs) on one target
+# model and sample count n.
 rule reference_attacks:
     input:
+        unpack(reference_statistics_input),
         outputs_path=f"{MODEL_DIR}/outputs.parquet",
         record_path=f"{MODEL_DIR}/train.json",
         reference_paths=reference_output_paths,
@@ -36,6 +59,8 @@ rule reference_attacks:
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
+    resources:
+        mem_mb=reference_mem_mb,
     params:
         settings={"attack": reference_attack_settings()},
         attack_names=[a for a in config["grid"]["attacks"] if a in REFERENCE_ATTACKS],

@@ -53,3 +53,12 @@ def transfer_mem_mb(wildcards, attempt):
     rows = int(wildcards.n) + config["attack"]["eval_size"]
     cache_mb = throughput.TRANSFER_EVAL_CACHE_MB
     return throughput.attack_fit_mem_mb(wildcards.dataset, rows, attempt, cache_mb)
+
+
+def reference_mem_mb(wildcards, attempt):
+    """Memory of a reference statistics or attack job: the target's exported rows (with their
+    mirror images) at the attack rate; the K references are streamed one block at a time.
+    """
+    pools = throughput.DATASETS[wildcards.dataset]
+    rows = 2 * min(pools.train, pools.test) * export_queries(config, wildcards.dataset)
+    return throughput.attack_fit_mem_mb(wildcards.dataset, rows, attempt)

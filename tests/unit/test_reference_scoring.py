@@ -18,8 +18,10 @@ from lottery_mia.reference_scoring import (
     ReferenceAttackSettings,
     ReferenceStatistics,
     load_reference_statistics,
+    read_reference_statistics,
     reference_attack_rows,
     score_reference_attacks,
+    write_reference_statistics,
 )
 from lottery_mia.uncertainty import EvaluationRows, point_metrics
 
@@ -186,3 +188,18 @@ def test_flip_queries_give_lira_a_query_axis_and_rmia_the_identity(tmp_path) -> 
     _outputs_file(paths[2], *reference_logits[2][:1], None, labels, keep[2])
     with pytest.raises(ValueError, match=rf"ref2\.parquet: missing column.*{FLIPPED_COLUMN}"):
         load_reference_statistics(target, paths, keep)
+
+
+def test_statistics_come_back_as_saved_and_only_for_their_keep_matrix(tmp_path) -> None:
+    statistics, _ = _planted(n_rows=40, n_references=4, seed=1)
+    path = tmp_path / "reference_statistics.npz"
+    write_reference_statistics(statistics, path)
+    back = read_reference_statistics(path, statistics.keep)
+    for name in ("target_phi", "target_log_p", "reference_phi", "reference_log_p", "keep"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(statistics, name))
+    other_keep = keep_matrix(40, 4, seed=2)
+    with pytest.raises(ValueError, match=r"another keep matrix.*rerun reference_statistics"):
+        read_reference_statistics(path, other_keep)
+    path.write_bytes(b"not an npz")
+    with pytest.raises(ValueError, match="not a reference statistics file"):
+        read_reference_statistics(path, statistics.keep)

@@ -232,6 +232,7 @@ def test_paper_grid_resolves_the_whole_dag_on_full_size_data(tmp_path, fast_tmp)
         # one job per model and sample count runs all per-model attacks
         "run_attacks": models_per_dataset * sum(counts.values()),  # 216
         "reference_keep": datasets,
+        "reference_statistics": archs * 2 * datasets,  # 12: once per referenced target
         # one job per referenced target (dense and 80% ticket) and sample count
         "reference_attacks": archs * 2 * sum(counts.values()),  # 48
         "transfer": transfer_attacks * sum(counts.values()),  # 12

@@ -92,8 +92,24 @@ def test_growing_k_trains_only_the_new_references(reference_run: Path, tmp_path:
     for rule in ("train_dense", "export_outputs"):
         assert plan.values(rule, "run") == {f"ref{k}" for k in range(4, 8)}, rule
         assert plan.counts[rule] == 4, rule
+    assert plan.counts["reference_statistics"] == 1
     assert plan.counts["reference_attacks"] == 1
     assert plan.counts["reference_keep"] == 1
     # Nothing that reads no reference model reruns.
     for rule in ("run_attacks", "transfer", "train_ticket", "prune"):
+        assert rule not in plan.counts, rule
+
+
+def test_a_new_sample_count_reuses_the_reference_statistics(reference_run: Path, tmp_path: Path):
+    """LiRA's and RMIA's statistics do not depend on n: a new n reads no reference model. (The
+    reference attacks of every n rerun: the rows they score are those beyond the largest n's.)"""
+    finished = copy_run(reference_run, tmp_path / "run")
+    config = yaml.safe_load(CONFIG.read_text())
+    grown = write_config(
+        tmp_path / "n300.yaml", base=CONFIG, grid={**config["grid"], "sample_counts": [200, 300]}
+    )
+    plan = dry_run(finished, grown)
+    assert plan.values("reference_attacks", "n") == {"200", "300"}
+    assert "reference_statistics" not in plan.counts
+    for rule in ("train_dense", "export_outputs", "reference_keep"):
         assert rule not in plan.counts, rule

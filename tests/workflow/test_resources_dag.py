@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from conftest import TINY_CONFIG, run_snakemake
+from conftest import REPO, TINY_CONFIG, run_snakemake
 from lottery_mia import resources
 
 JOB = re.compile(r"rule (\w+):\n(?:    .*\n)*?    wildcards: (.*)\n    resources: (.*)\n")
@@ -54,3 +54,18 @@ def test_dry_run_requests_the_tables_runtime_and_memory(tmp_path):
     # 40 epochs of ResNet-50 take longer than of ResNet-18 (the table's rates differ).
     runtimes = {w["arch"]: int(a["runtime"]) for r, w, a in jobs if r == "train_dense"}
     assert runtimes["resnet50"] > runtimes["resnet18"]
+
+
+@pytest.mark.workflow
+def test_reference_jobs_request_memory_for_the_targets_rows_and_mirror_images(tmp_path):
+    """tests/configs/tiny_references.yaml exports mirror images (query_flips: always): the
+    statistics job holds digits' 2 x 898 exported rows twice."""
+    config = REPO / "tests" / "configs" / "tiny_references.yaml"
+    result = run_snakemake(tmp_path / "run", config, "-n")
+    expected = resources.attack_fit_mem_mb("digits", 2 * 898 * 2)
+    requested = {
+        rule: int(amounts["mem_mb"])
+        for rule, _, amounts in planned_resources(result.stdout + result.stderr)
+        if rule in ("reference_statistics", "reference_attacks")
+    }
+    assert requested == {"reference_statistics": expected, "reference_attacks": expected}

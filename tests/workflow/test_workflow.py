@@ -41,8 +41,8 @@ ATTACKS = ("mlp", "svm", "random_forest", "loss_threshold")
 def test_default_config_schedules_the_whole_study(tmp_path):
     jobs = planned_jobs(tmp_path, REPO / "config.yaml")
     # 2 archs x 4 sparsities (3 tickets each) x 2 sample counts, 1 dataset; 4 reference models
-    # for resnet18's dense model and 80% ticket (4 dense + 4 tickets), read by one job per
-    # referenced target and sample count.
+    # for resnet18's dense model and 80% ticket (4 dense + 4 tickets), read once per referenced
+    # target (statistics) and used by one job per target and sample count.
     assert jobs == {
         "initialise": 2 + 4,
         "train_dense": 2 + 4,
@@ -51,6 +51,7 @@ def test_default_config_schedules_the_whole_study(tmp_path):
         "export_outputs": 8 + 8,
         "run_attacks": 16,
         "reference_keep": 1,
+        "reference_statistics": 2,
         "reference_attacks": 2 * 2,
         "transfer": 2,
         "summarize": 1,

@@ -23,8 +23,10 @@ from lottery_mia.reference_scoring import (
     ReferenceAttackSettings,
     keep_for_outputs,
     load_reference_statistics,
+    read_reference_statistics,
     reference_attack_rows,
     score_reference_attacks,
+    write_reference_statistics,
 )
 from lottery_mia.selection import exported_ids
 from lottery_mia.shadow import SHADOW_ATTACK, ShadowOutputs, fit_shadow_attack
@@ -141,6 +143,25 @@ def write_reference_keep(
     write_parquet(frame, keep_path)
 
 
+def reference_statistics(
+    outputs_path: PathLike,
+    reference_paths: Sequence[PathLike],
+    keep_path: PathLike,
+    statistics_path: PathLike,
+) -> None:
+    """Stage 5b, once per target model: φ (per query) and log p_y of the target and of its K
+    references on every exported row, for LiRA and RMIA at every sample count."""
+    target = read_outputs(outputs_path, flipped=True)
+    keep = keep_for_outputs(pd.read_parquet(keep_path), target, str(keep_path))
+    statistics = load_reference_statistics(target, reference_paths, keep)
+    log.info(
+        "%d references x %d rows, phi of shape %s",
+        *keep.shape,
+        statistics.reference_phi.shape,
+    )
+    write_reference_statistics(statistics, statistics_path)
+
+
 def run_reference_attacks(
     key: Mapping[str, Any],
     settings: Mapping[str, Any],
@@ -151,20 +172,24 @@ def run_reference_attacks(
     attack_names: Sequence[str],
     largest_n: int,
     attack_dir: PathLike,
+    statistics_path: PathLike | None = None,
 ) -> None:
-    """Stage 5b: the attacks that read the K reference models, on one target model and n.
+    """Stage 5c: the attacks that read the K reference models, on one target model and n.
 
-    LiRA and RMIA score every row no attack trains on (their scores do not depend on n);
-    shadow_mlp trains on n rows of reference 0 and is scored on the fixed evaluation rows.
-    Each writes its scores and metrics to ``attack_dir`` with the writer of ``run_attacks``.
+    LiRA and RMIA score every row no attack trains on (their scores do not depend on n), from the
+    target's ``reference_statistics``; shadow_mlp trains on n rows of reference 0 and is scored
+    on the fixed evaluation rows. Each writes its scores and metrics to ``attack_dir`` with the
+    writer of ``run_attacks``.
     """
-    target = read_outputs(outputs_path, flipped=True)
+    target = read_outputs(outputs_path)
     keep = keep_for_outputs(pd.read_parquet(keep_path), target, str(keep_path))
     attack_settings = attacks.AttackSettings.from_config(settings["attack"])
     scored: dict[str, pd.DataFrame] = {}
     extra: dict[str, Any] = {"n_reference_models": len(reference_paths)}
     if any(name != SHADOW_ATTACK for name in attack_names):
-        statistics = load_reference_statistics(target, reference_paths, keep)
+        if statistics_path is None:
+            raise ValueError(f"{attack_names} need the target's reference statistics file")
+        statistics = read_reference_statistics(statistics_path, keep)
         rows, population = reference_attack_rows(target, largest_n)
         results = score_reference_attacks(
             statistics, rows, population, ReferenceAttackSettings.from_config(settings["attack"])

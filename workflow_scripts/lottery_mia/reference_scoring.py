@@ -14,14 +14,15 @@ Attacks (``REFERENCE_ATTACK_NAMES``):
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lottery_mia.atomic import PathLike
+from lottery_mia.atomic import PathLike, atomic_path
 from lottery_mia.lira import VARIANCE_KINDS, Variance, lira_offline, lira_online
 from lottery_mia.lira import offline_decision as lira_offline_decision
 from lottery_mia.lira import online_decision as lira_online_decision
@@ -119,6 +120,33 @@ class ReferenceStatistics:
     reference_phi: np.ndarray  # (K, rows) or (K, rows, Q)
     reference_log_p: np.ndarray  # (K, rows)
     keep: np.ndarray  # (K, rows) bool
+
+
+def write_reference_statistics(statistics: ReferenceStatistics, path: PathLike) -> None:
+    """Save the statistics (an ``.npz`` of plain arrays), atomically: one job per target writes
+    them, and the attack job of every sample count reads them instead of the K references."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(
+            handle, **{field.name: getattr(statistics, field.name) for field in fields(statistics)}
+        )
+
+
+def read_reference_statistics(path: PathLike, keep: np.ndarray) -> ReferenceStatistics:
+    """The statistics ``write_reference_statistics`` saved (never unpickling anything), checked
+    to come from the references of ``keep``: the rows each one trained on."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            statistics = ReferenceStatistics(
+                **{f.name: stored[f.name] for f in fields(ReferenceStatistics)}
+            )
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path}: not a reference statistics file ({err})") from err
+    if not np.array_equal(statistics.keep, keep):
+        raise ValueError(
+            f"{path}: made with another keep matrix ({statistics.keep.shape[0]} references) "
+            f"than {keep.shape[0]} references of reference_keep.parquet; rerun reference_statistics"
+        )
+    return statistics
 
 
 @dataclass(frozen=True)
