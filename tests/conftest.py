@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -119,3 +120,12 @@ def relative_files(
         for path in base.rglob("*")
         if path.is_file() and not any(part in skip for part in path.relative_to(base).parts)
     }
+
+
+def membership_metrics(member: np.ndarray, score: np.ndarray, predicted: np.ndarray) -> dict:
+    """Every metric of the evaluation rows (the pipeline's definitions, uncertainty.py)."""
+    from lottery_mia.uncertainty import EvaluationRows, point_metrics
+
+    return point_metrics(
+        EvaluationRows(np.asarray(member), np.asarray(score), np.asarray(predicted))
+    )

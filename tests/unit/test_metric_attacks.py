@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import membership_metrics
 from lottery_mia.metric_attacks import (
     METRIC_ATTACK_NAMES,
     best_signal_threshold,
@@ -15,14 +16,6 @@ from lottery_mia.metric_attacks import (
     fit_thresholds,
     parse_metric_attack,
 )
-from lottery_mia.uncertainty import EvaluationRows, point_metrics
-
-
-def membership_metrics(member: np.ndarray, score: np.ndarray, predicted: np.ndarray) -> dict:
-    """Every metric of the evaluation rows (the pipeline's definitions, uncertainty.py)."""
-    return point_metrics(
-        EvaluationRows(np.asarray(member), np.asarray(score), np.asarray(predicted))
-    )
 
 
 def _two_class_rows(phi: np.ndarray, labels: np.ndarray, member: np.ndarray) -> pd.DataFrame:

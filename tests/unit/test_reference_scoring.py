@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.special import log_expit
 
+from conftest import membership_metrics
 from lottery_mia.attacks import split_attack_rows
 from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
 from lottery_mia.outputs_table import FLIPPED_COLUMN, output_schema, read_outputs
@@ -23,14 +24,6 @@ from lottery_mia.reference_scoring import (
     score_reference_attacks,
     write_reference_statistics,
 )
-from lottery_mia.uncertainty import EvaluationRows, point_metrics
-
-
-def membership_metrics(member: np.ndarray, score: np.ndarray, predicted: np.ndarray) -> dict:
-    """Every metric of the evaluation rows (the pipeline's definitions, uncertainty.py)."""
-    return point_metrics(
-        EvaluationRows(np.asarray(member), np.asarray(score), np.asarray(predicted))
-    )
 
 
 def _outputs(per_pool: int, eval_per_pool: int) -> pd.DataFrame:

@@ -6,18 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import membership_metrics
 from lottery_mia.attacks import AttackSettings
 from lottery_mia.shadow import SHADOW_ATTACK, ShadowOutputs, fit_shadow_attack, shadow_training_rows
-from lottery_mia.uncertainty import EvaluationRows, point_metrics
 
 N_ROWS, N_CLASSES = 600, 3
-
-
-def membership_metrics(member: np.ndarray, score: np.ndarray, predicted: np.ndarray) -> dict:
-    """Every metric of the evaluation rows (the pipeline's definitions, uncertainty.py)."""
-    return point_metrics(
-        EvaluationRows(np.asarray(member), np.asarray(score), np.asarray(predicted))
-    )
 
 
 def _model_rows(trained_on: np.ndarray, seed: int) -> pd.DataFrame:

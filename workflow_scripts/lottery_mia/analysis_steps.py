@@ -76,14 +76,13 @@ def _write_results(
     """Each attack's scores and metrics record (its key, ``extra``, the target's accuracies and
     provenance), written as soon as the attack is scored, and its headline metrics logged."""
     attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    shared = {
+        **(extra or {}),
+        **{name: target_record[name] for name in TARGET_FIELDS},
+        "provenance": provenance(settings, seed=attack_settings.seed),  # once per job
+    }
     for attack, scores in scored:
-        metadata = {
-            **key,
-            "attack": attack,
-            **(extra or {}),
-            **{name: target_record[name] for name in TARGET_FIELDS},
-            "provenance": provenance(settings, seed=attack_settings.seed),
-        }
+        metadata = {**key, "attack": attack, **shared}
         record = write_attack_result(
             scores,
             metadata,

@@ -50,13 +50,7 @@ def plot_attack_vs_samples(
     guessing attack reaches on the balanced evaluation set; recall has no fixed chance level.
     """
     rows = rows_for_attack(summary, attack)
-    panels = panels_for(rows, style)
-    look, datasets, archs, arch_looks = (
-        panels.look,
-        panels.datasets,
-        panels.archs,
-        panels.arch_looks,
-    )
+    look, datasets, archs, arch_looks = panels_for(rows, style)
     metrics = ("accuracy", "precision", "recall")
     notes: list[str] = []
     with styled(look):

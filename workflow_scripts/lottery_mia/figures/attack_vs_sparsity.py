@@ -48,13 +48,7 @@ def plot_attack_vs_sparsity(
     column title.
     """
     rows = rows_for_attack(summary, attack)
-    panels = panels_for(rows, style)
-    look, datasets, archs, arch_looks = (
-        panels.look,
-        panels.datasets,
-        panels.archs,
-        panels.arch_looks,
-    )
+    look, datasets, archs, arch_looks = panels_for(rows, style)
     metrics = ("accuracy", "auc")
     notes: list[str] = []
     with styled(look):

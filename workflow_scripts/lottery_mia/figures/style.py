@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -113,10 +113,9 @@ def figure_style(style: Mapping[str, Any]) -> FigureStyle:
     )
 
 
-@dataclass(frozen=True)
-class Panels:
+class Panels(NamedTuple):
     """What the per-architecture figures share: the look, datasets (one panel column or row each)
-    in paper order, and one colour and marker per architecture."""
+    in paper order, and one colour and marker per architecture (unpacks in that order)."""
 
     look: FigureStyle
     datasets: list[str]

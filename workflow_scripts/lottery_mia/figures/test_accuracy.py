@@ -35,13 +35,7 @@ def plot_test_accuracy(
 ) -> Figure:
     """Figure 1: test accuracy of the dense model and its tickets vs sparsity, per architecture."""
     models = model_accuracies(summary)
-    panels = panels_for(models, style)
-    look, datasets, archs, arch_looks = (
-        panels.look,
-        panels.datasets,
-        panels.archs,
-        panels.arch_looks,
-    )
+    look, datasets, archs, arch_looks = panels_for(models, style)
     stats = mean_over_seeds(models, ["dataset", "arch", "sparsity"], "test_accuracy")
     with styled(look):
         fig, axes = panel_grid(1, len(datasets), sparsity_panel_width(models, 3.6), 2.9)
