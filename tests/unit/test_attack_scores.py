@@ -15,7 +15,7 @@ from lottery_mia.attack_scores import (
     score_frame,
     write_attack_result,
 )
-from lottery_mia.uncertainty import METRIC_NAMES
+from lottery_mia.uncertainty import METRIC_NAMES, align_paired
 
 RESAMPLES, SEED = 200, 3
 
@@ -88,3 +88,16 @@ def test_scores_that_no_metric_could_use_are_refused():
         score_frame(rows, [0.1, np.inf, 0, 0, 0, 0], np.zeros(6, bool))
     with pytest.raises(ValueError, match=r"lack column\(s\) \['label'\]"):
         score_frame(rows.drop(columns="label"), np.zeros(6), np.zeros(6, bool))
+
+
+def test_a_scores_file_repeating_a_sample_is_refused_by_name(tmp_path):
+    """Pairing by (pool, sample_id) would silently multiply a repeated row."""
+    (scores_path, _), _ = written_result(tmp_path)
+    scores = read_scores(scores_path)
+    repeated = pd.concat([scores, scores.iloc[[0]]], ignore_index=True)
+    path = tmp_path / "twice.scores.parquet"
+    pq.write_table(pa.Table.from_pandas(repeated, schema=pq.read_schema(scores_path)), path)
+    with pytest.raises(ValueError, match=r"twice\.scores\.parquet: 2 rows share a \(pool, sample"):
+        read_scores(path)
+    with pytest.raises(ValueError, match="ticket scores repeat 1"):
+        align_paired(repeated, scores)

@@ -92,4 +92,18 @@ def read_scores(path: PathLike) -> pd.DataFrame:
             f"{[str(t) for t in table.schema.types]}; expected {SCORES_SCHEMA.names} "
             f"({[str(t) for t in SCORES_SCHEMA.types]})"
         )
-    return table.to_pandas()
+    scores = table.to_pandas()
+    require_unique_samples(scores, str(path))
+    return scores
+
+
+def require_unique_samples(scores: pd.DataFrame, source: str) -> None:
+    """Refuse rows that repeat a (pool, sample_id) key: pairing two models by that key would
+    silently multiply the repeated rows."""
+    repeated = scores.duplicated(["pool", "sample_id"], keep=False)
+    if repeated.any():
+        first = scores.loc[repeated, ["pool", "sample_id"]].iloc[0]
+        raise ValueError(
+            f"{source}: {int(repeated.sum())} rows share a (pool, sample_id) key, e.g. "
+            f"({first['pool']!r}, {first['sample_id']}); expected each evaluated sample once"
+        )
