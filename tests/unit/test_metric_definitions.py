@@ -48,25 +48,24 @@ def test_hand_computed_tiny_example() -> None:
     assert math.isnan(values["tpr_at_1pct_fpr"]) and math.isnan(values["tpr_at_0.1pct_fpr"])
 
 
-def test_low_fpr_bound_is_inclusive() -> None:
-    # One non-member outranks all 5 members: FPR is exactly 1/100 when every member is found.
-    member = np.array([True] * 5 + [False] * 100)
-    score = np.array([9.0, 8.0, 7.0, 6.0, 5.0, 10.0] + [0.0] * 99)
-    values = metrics(member, score, score > 4)
-    assert values["tpr_at_1pct_fpr"] == 1.0
-    assert math.isnan(values["tpr_at_0.1pct_fpr"])  # 1/100 > 0.1%: not resolvable
-    more_member, more_score = np.r_[member, np.zeros(900, bool)], np.r_[score, np.zeros(900)]
-    shifted = metrics(more_member, more_score, more_score > 4)
-    assert shifted["tpr_at_0.1pct_fpr"] == 1.0  # 1,000 non-members: exactly one FP allowed
+def test_low_fpr_bound_is_strict() -> None:
+    # 200 non-members; one of them outranks every member: FPR 1/200 < 1%, every member found.
+    member = np.array([True] * 5 + [False] * 200)
+    score = np.array([9.0, 8.0, 7.0, 6.0, 5.0, 10.0] + [0.0] * 199)
+    assert metrics(member, score, score > 4)["tpr_at_1pct_fpr"] == 1.0
+    # Two outrank every member: FPR 2/200 is exactly 1%, not below it (Carlini et al.'s fpr < b).
+    score[6] = 11.0
+    assert metrics(member, score, score > 4)["tpr_at_1pct_fpr"] == 0.0
+    assert math.isnan(metrics(member, score, score > 4)["tpr_at_0.1pct_fpr"])  # 1/200 > 0.1%
 
 
 def test_tpr_at_fpr_keeps_collinear_roc_points() -> None:
-    # 100 tied member/non-member pairs: the ROC points (k/100, k/100) are collinear, and
-    # scikit-learn's default drop_intermediate would discard the one at FPR 1%.
-    member = np.tile([True, False], 100)
-    score = np.repeat(np.arange(100.0), 2)
+    # 200 tied member/non-member pairs: the ROC points (k/200, k/200) are collinear, and
+    # scikit-learn's default drop_intermediate would discard the one at FPR 0.5%.
+    member = np.tile([True, False], 200)
+    score = np.repeat(np.arange(200.0), 2)
     values = metrics(member, score, score > 10)
-    assert values["tpr_at_1pct_fpr"] == pytest.approx(0.01)
+    assert values["tpr_at_1pct_fpr"] == pytest.approx(0.005)
     assert values["advantage_oracle"] == pytest.approx(0.0)
 
 

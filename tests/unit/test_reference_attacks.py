@@ -28,7 +28,7 @@ from lottery_mia.uncertainty import EvaluationRows, point_metrics
 
 
 def tpr_at_fpr(member: np.ndarray, score: np.ndarray, max_fpr: float) -> float:
-    """TPR at FPR <= 1% (the pipeline's definition, uncertainty.py)."""
+    """TPR at FPR < 1% (the pipeline's definition, uncertainty.py)."""
     assert max_fpr == 0.01
     decisions = np.zeros(np.shape(member), dtype=bool)
     rows = EvaluationRows(np.asarray(member), np.asarray(score, dtype=np.float64), decisions)

@@ -34,7 +34,7 @@ def gaussian_rows(rng, n_members, n_non_members, shift, threshold=0.0):
 
 def sklearn_tpr_at(member, score, bound):
     fpr, tpr, _ = roc_curve(member, score, drop_intermediate=False)
-    return tpr[fpr <= bound].max()
+    return tpr[fpr < bound].max()  # Carlini et al.'s reference code: fpr < bound
 
 
 def test_index_matrix_is_stratified_seeded_and_resamples_with_replacement():
@@ -80,12 +80,22 @@ def test_point_metrics_equal_sklearn_on_scores_with_ties():
         assert metrics[name] == pytest.approx(sklearn_tpr_at(rows.member, rows.score, bound))
 
 
-@pytest.mark.parametrize("n_non_members", [100, 300, 700, 1000, 2900, 3000])
-def test_tpr_at_fpr_includes_the_point_exactly_on_the_bound(n_non_members):
-    # k / n for k = floor(0.01 n) is exactly on the 1% bound; float rounding must not drop it.
+@pytest.mark.parametrize("n_non_members", [300, 700, 1000, 2900, 3000])
+def test_tpr_at_fpr_excludes_the_point_exactly_on_the_bound(n_non_members):
+    # k / n for k = 0.01 n is exactly on the 1% bound: FPR < 1% leaves it out, and float
+    # rounding must not bring it back (or drop the point just below).
     rows = gaussian_rows(np.random.default_rng(n_non_members), 400, n_non_members, shift=1.0)
     expected = sklearn_tpr_at(rows.member, rows.score, 0.01)
     assert point_metrics(rows)["tpr_at_1pct_fpr"] == pytest.approx(expected)
+
+
+def test_a_bound_that_admits_no_false_positive_is_unresolved():
+    # 100 non-members: FPR < 1% means no false positive at all, indistinguishable from "none".
+    assert uncertainty.allowed_false_positives(0.01, 100) == 0
+    assert uncertainty.allowed_false_positives(0.01, 101) == 1
+    assert uncertainty.allowed_false_positives(0.01, 300) == 2
+    rows = gaussian_rows(np.random.default_rng(0), 400, 100, shift=1.0)
+    assert np.isnan(point_metrics(rows)["tpr_at_1pct_fpr"])
 
 
 def test_resampled_metrics_equal_sklearn_on_each_resample():
@@ -130,8 +140,10 @@ def test_unresolvable_tpr_is_nan_and_the_resolution_is_reported():
     assert (
         np.isnan(record["tpr_at_1pct_fpr_ci_low"]) is np.False_
     )  # 1% of 200 is 2 rows: measurable
-    # With 1000 non-members, 0.1% is exactly one false positive: resolvable.
-    resolvable = gaussian_rows(np.random.default_rng(3), 200, 1000, shift=2.0)
+    # With 1000 non-members FPR < 0.1% admits no false positive; with 2000 it admits one.
+    exactly_one = gaussian_rows(np.random.default_rng(3), 200, 1000, shift=2.0)
+    assert np.isnan(point_metrics(exactly_one)["tpr_at_0.1pct_fpr"])
+    resolvable = gaussian_rows(np.random.default_rng(3), 200, 2000, shift=2.0)
     assert point_metrics(resolvable)["tpr_at_0.1pct_fpr"] > 0
 
 
@@ -376,3 +388,18 @@ def test_holm_verdicts_take_back_a_difference_that_one_of_four_tests_finds_by_ch
     verdicts = with_holm_verdicts(table)["verdict_holm"].tolist()
     # 0.03 x 3 = 0.09: no longer a difference; 0.001 x 4 survives; 0.004 x 4 = 0.016 equivalent.
     assert verdicts == ["inconclusive", "ticket leaks less", "inconclusive", "equivalent"]
+
+
+def test_advantage_oracle_has_no_interval_because_its_resamples_are_biased_upward():
+    """The oracle advantage re-optimises its threshold on every resample, so most resamples exceed
+    the estimate: a percentile interval of it would sit too high. It is reported without one."""
+    rows = gaussian_rows(np.random.default_rng(5), 150, 150, shift=0.3)
+    estimate = point_metrics(rows)["advantage_oracle"]
+    draws = bootstrap_distribution(rows, 400, seed=0)["advantage_oracle"]
+    assert (draws > estimate).mean() > 0.6
+    record = metrics_with_intervals(rows, n_resamples=100).as_record()
+    assert record["advantage_oracle"] == pytest.approx(estimate)
+    assert np.isnan(record["advantage_oracle_ci_low"]) and np.isnan(
+        record["advantage_oracle_ci_high"]
+    )
+    assert not np.isnan(record["advantage_ci_low"])  # the thresholded advantage keeps its interval
