@@ -229,6 +229,16 @@ def bootstrap_settings():
     }
 
 
+def table_attacks():
+    """Table 1's attacks: `figures.table_attacks`, else the figures' attack, then every reference
+    attack and the loss threshold that the grid runs (the attacks the field trusts)."""
+    chosen = config["figures"]["table_attacks"]
+    if chosen is None:
+        wanted = [config["figures"]["attack"], *REFERENCE_ATTACKS, "loss_threshold"]
+        chosen = [a for a in dict.fromkeys(wanted) if a in config["grid"]["attacks"]]
+    return chosen
+
+
 def roc_attacks():
     """Figure 5's attacks: the figures' attack, the loss attack and LiRA (online), those of them
     the grid runs (LiRA on the models with reference models)."""
@@ -265,6 +275,7 @@ def final_targets():
         *figures,
         f"{TABLES}/table1.csv",
         f"{TABLES}/table1.md",
+        *figure_paths("fig_forest"),
         *figure_paths("fig5_roc_curves"),
         *figure_paths("fig6_gap_vs_auc"),
         *figure_paths("fig7_per_class"),

@@ -10,6 +10,7 @@ localrules:
     fig_transfer,
     fig_methods,
     table1,
+    fig_forest,
     fig_roc_curves,
     fig_gap_vs_auc,
     per_class,
@@ -110,7 +111,7 @@ rule fig_transfer:
 
 rule table1:
     input:
-        scored_dirs(scored_models([config["figures"]["attack"]], True)),
+        scored_dirs(scored_models(table_attacks(), True)),
         summary=f"{RESULTS}/summary.parquet",
     output:
         csv=report(
@@ -122,17 +123,35 @@ rule table1:
     conda:
         "../envs/plot.yaml"
     params:
-        attack=config["figures"]["attack"],
+        attacks=table_attacks(),
         ticket_sparsity=config["figures"]["sparsity"],
-        scores=[m["path"] for m in scored_models([config["figures"]["attack"]], True)],
-        score_keys=[
-            m["key"] for m in scored_models([config["figures"]["attack"]], True)
-        ],
+        scores=[m["path"] for m in scored_models(table_attacks(), True)],
+        score_keys=[m["key"] for m in scored_models(table_attacks(), True)],
         margin=config["figures"]["equivalence_margin"],
         bootstrap=bootstrap_settings(),
         method=figure_method(),
     script:
         "../workflow_scripts/table1.py"
+
+
+rule fig_forest:
+    input:
+        table=f"{TABLES}/table1.csv",
+    output:
+        png=report(
+            f"{FIGURES}/fig_forest.png",
+            caption="../report/fig_forest.rst",
+            category="Figures",
+        ),
+        pdf=f"{FIGURES}/fig_forest.pdf",
+    log:
+        f"{LOGS}/figures/fig_forest.log",
+    conda:
+        "../envs/plot.yaml"
+    params:
+        style=figure_look(),
+    script:
+        "../workflow_scripts/fig_forest.py"
 
 
 rule fig_roc_curves:

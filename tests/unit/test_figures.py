@@ -401,7 +401,7 @@ def scores_for(summary: pd.DataFrame, n_per_class: int = 50) -> dict:
 
 
 def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.DataFrame:
-    return figures.table1(summary, attack, ticket_sparsity, scores_for(summary), n_resamples=200)
+    return figures.table1(summary, [attack], ticket_sparsity, scores_for(summary), n_resamples=200)
 
 
 def test_table1_compares_dense_baseline_with_nearest_ticket() -> None:

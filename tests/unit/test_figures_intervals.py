@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.container import ErrorbarContainer
+from scipy import stats
 
 from lottery_mia import figures
 from lottery_mia.figures.comparison import score_key, ticket_minus_dense
@@ -47,7 +48,8 @@ def dense_and_ticket(ticket_shift, seeds=(0,), n_per_class=400):
 
 
 def difference(scores, seeds=(0,)):
-    return ticket_minus_dense(scores, ("mlp", "digits", "resnet18", 200), 0.8, seeds, 300, 0)
+    comparison = ticket_minus_dense(scores, ("mlp", "digits", "resnet18", 200), 0.8, seeds, 300, 0)
+    return comparison.differences, comparison.interval
 
 
 def test_a_leakier_ticket_is_found_and_an_equal_one_is_not():
@@ -59,10 +61,10 @@ def test_a_leakier_ticket_is_found_and_an_equal_one_is_not():
     assert equal["auc"].verdict(0.02) in ("equivalent", "inconclusive")
 
 
-def test_several_seeds_give_an_interval_over_seeds():
+def test_several_seeds_give_an_interval_over_seeds_and_rows():
     seeds = (0, 1, 2)
     differences, interval = difference(dense_and_ticket(0.4, seeds), seeds)
-    assert interval == "t-interval over 3 seeds"
+    assert interval == "interval over 3 seeds and evaluation rows"
     per_seed = [difference(dense_and_ticket(0.4, seeds), (s,))[0]["auc"].estimate for s in seeds]
     assert differences["auc"].estimate == pytest.approx(np.mean(per_seed))
     assert differences["auc"].ci90[0] > differences["auc"].ci95[0]  # 90% inside 95%
@@ -75,6 +77,36 @@ def test_missing_scores_are_named():
         difference(scores)
 
 
+def agreeing_seeds(seeds, n_per_class=400):
+    """Seeds whose models differ only a little on the same rows: the rows' noise is shared."""
+    rng = np.random.default_rng(7)
+    member = np.r_[np.ones(n_per_class, bool), np.zeros(n_per_class, bool)]
+    shared = rng.normal(size=member.size) + 0.6 * member
+    ticket_shared = shared + 0.3 * rng.normal(size=member.size)
+    scores = {}
+    for seed in seeds:
+        wobble = 0.01 * np.random.default_rng(100 + seed).normal(size=(2, member.size))
+        for sparsity, score in ((0.0, shared + wobble[0]), (0.8, ticket_shared + wobble[1])):
+            key = score_key("mlp", "digits", "resnet18", seed, sparsity, 200)
+            scores[key] = scores_frame(score, member)
+    return scores
+
+
+def test_agreeing_seeds_keep_the_rows_noise_in_the_interval():
+    """Seeds scored on the same rows that agree with each other: a t-interval over seeds would be
+    far narrower than one seed's bootstrap; the interval over seeds and rows is not."""
+    seeds = (0, 1, 2)
+    scores = agreeing_seeds(seeds)
+    one_seed, _ = difference(scores, (0,))
+    several, _ = difference(scores, seeds)
+    one_width = np.subtract(*one_seed["auc"].ci95[::-1])
+    several_width = np.subtract(*several["auc"].ci95[::-1])
+    estimates = [difference(scores, (s,))[0]["auc"].estimate for s in seeds]
+    t_width = 2 * stats.t.ppf(0.975, 2) * stats.sem(estimates)
+    assert t_width < 0.3 * one_width
+    assert several_width > 0.8 * one_width
+
+
 def summary_rows(seeds, auc_by_seed):
     rows = []
     for seed, auc in zip(seeds, auc_by_seed, strict=True):
@@ -83,14 +115,20 @@ def summary_rows(seeds, auc_by_seed):
     return pd.DataFrame(rows)
 
 
-def test_one_seed_shows_its_bootstrap_interval_several_a_t_interval():
+def test_one_seed_shows_its_bootstrap_interval_several_an_interval_over_seeds_and_rows():
     one = mean_over_seeds(summary_rows([0], [0.6]), ["arch", "sparsity"], "auc").iloc[0]
     assert (one["mean"], one["low"], one["high"]) == pytest.approx((0.6, 0.55, 0.67))
     several = mean_over_seeds(
         summary_rows([0, 1, 2], [0.6, np.nan, 0.7]), ["arch", "sparsity"], "auc"
     ).iloc[0]
     assert several["mean"] == pytest.approx(0.65) and several["seeds"] == 2  # NaN left out
-    assert several["low"] < 0.6 and several["high"] > 0.7
+    assert several["interval"] == "seeds and rows"
+    # Row share: each seed's interval is 0.12 wide, a standard error of 0.12 / 3.92.
+    expected = np.sqrt(np.var([0.6, 0.7], ddof=1) / 2 + (0.12 / 3.92) ** 2)
+    half_width = (several["high"] - several["low"]) / 2
+    assert half_width > 1.96 * expected  # a t quantile (Satterthwaite df) above the normal one
+    agreeing = mean_over_seeds(summary_rows([0, 1], [0.6, 0.6]), ["arch"], "auc").iloc[0]
+    assert agreeing["high"] - agreeing["low"] == pytest.approx(2 * 1.96 * 0.12 / 3.92, rel=1e-3)
 
 
 def test_figure_2_error_bars_are_the_intervals(tmp_path):
@@ -169,10 +207,10 @@ def test_table1_auc_carries_its_interval_and_the_verdict():
 
     summary = hand_made_summary()
     one_seed = summary[summary["seed"] == 0]
-    row = figures.table1(one_seed, "mlp", 0.9, scores_for(one_seed), n_resamples=200).iloc[0]
+    row = figures.table1(one_seed, ["mlp"], 0.9, scores_for(one_seed), n_resamples=200).iloc[0]
     # One seed: the summary row's own bootstrap interval (+-0.02 in the hand-made summary).
     assert (row["baseline_auc_ci_low"], row["baseline_auc_ci_high"]) == pytest.approx((0.48, 0.52))
     assert row["interval"] == "paired bootstrap over evaluation rows"
     assert row["verdict"] in VERDICTS
-    both = figures.table1(summary, "mlp", 0.9, scores_for(summary), n_resamples=200).iloc[0]
-    assert both["interval"] == "t-interval over 2 seeds"
+    both = figures.table1(summary, ["mlp"], 0.9, scores_for(summary), n_resamples=200).iloc[0]
+    assert both["interval"] == "interval over 2 seeds and evaluation rows"

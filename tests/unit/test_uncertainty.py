@@ -15,13 +15,13 @@ from lottery_mia.uncertainty import (
     align_paired,
     bootstrap_distribution,
     equivalence_verdict,
-    mean_over_seeds,
     metrics_with_intervals,
     paired_differences,
     per_class_auc,
     point_metrics,
     roc_points,
     stratified_bootstrap_indices,
+    t_interval_over_seeds,
 )
 
 
@@ -285,12 +285,18 @@ def test_align_paired_matches_rows_by_sample_and_refuses_other_rows():
     ids = np.r_[np.arange(50), np.arange(50)]
     ticket_frame = scores_frame(ticket, ids).sample(frac=1.0, random_state=0)
     dense_frame = scores_frame(dense, ids)
-    aligned_ticket, aligned_dense = align_paired(ticket_frame, dense_frame)
+    aligned_ticket, aligned_dense, keys = align_paired(ticket_frame, dense_frame)
     direct = paired_differences(ticket, dense, n_resamples=50)["auc"]
     realigned = paired_differences(aligned_ticket, aligned_dense, n_resamples=50)["auc"]
     assert realigned.estimate == pytest.approx(direct.estimate)
+    assert len(keys) == 100 and not keys.duplicated().any()
     with pytest.raises(ValueError, match="only one of ticket and dense"):
         align_paired(ticket_frame.iloc[1:], dense_frame)
+    # Reference attacks: pair on the rows both models were scored on, and say how many.
+    common_ticket, _, common_keys = align_paired(
+        ticket_frame.iloc[5:], dense_frame.iloc[:-3], common_only=True
+    )
+    assert len(common_keys) == common_ticket.member.size == 92
     relabelled = dense_frame.assign(label=dense_frame["label"] + 1)
     with pytest.raises(ValueError, match="'label'"):
         align_paired(ticket_frame, relabelled)
@@ -319,12 +325,12 @@ def test_per_class_auc_finds_the_leaky_class_and_refuses_one_class_labels():
     assert np.isnan(table.loc[3, ["auc", "auc_ci_low", "auc_ci_high"]].astype(float)).all()
 
 
-def test_mean_over_seeds_leaves_nan_out_and_uses_a_t_interval():
-    mean, low, high = mean_over_seeds([0.6, np.nan, 0.7, 0.8])
+def test_t_interval_over_seeds_leaves_nan_out():
+    mean, low, high = t_interval_over_seeds([0.6, np.nan, 0.7, 0.8])
     assert mean == pytest.approx(0.7)  # not (0.6 + 0 + 0.7 + 0.8) / 4
     half_width = stats.t.ppf(0.975, 2) * np.std([0.6, 0.7, 0.8], ddof=1) / np.sqrt(3)
     assert (low, high) == pytest.approx((0.7 - half_width, 0.7 + half_width))
-    single = mean_over_seeds([0.6, np.nan])
+    single = t_interval_over_seeds([0.6, np.nan])
     assert single[0] == 0.6 and np.isnan(single[1]) and np.isnan(single[2])
 
 
@@ -361,18 +367,6 @@ def test_bootstrap_p_values_follow_the_draws_tails():
     assert p_equivalence == pytest.approx(0.0228, abs=0.002)
     # Every draw above 0: the smallest p the draws can give, never 0.
     assert bootstrap_p_values(np.full(999, 0.3), margin=0.02) == (2 / 1000, 1.0)
-
-
-def test_t_p_values_over_seeds_are_one_sample_t_tests():
-    from lottery_mia.uncertainty import t_p_values
-
-    estimates = [0.031, 0.012, 0.025, 0.04, 0.018]
-    p_zero, p_equivalence = t_p_values(estimates, margin=0.02)
-    assert p_zero == pytest.approx(stats.ttest_1samp(estimates, 0.0).pvalue)
-    lower = stats.ttest_1samp(estimates, -0.02, alternative="greater").pvalue
-    upper = stats.ttest_1samp(estimates, 0.02, alternative="less").pvalue
-    assert p_equivalence == pytest.approx(max(lower, upper))
-    assert all(np.isnan(t_p_values([0.01], margin=0.02)))
 
 
 def test_holm_verdicts_take_back_a_difference_that_one_of_four_tests_finds_by_chance():

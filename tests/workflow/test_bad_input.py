@@ -101,6 +101,8 @@ CONFIG_CASES = [
               "Expected files: data_batch_1"),
     BadConfig("figure_attack_not_in_grid", "grid.attacks", ["svm"], "figures.attack",
               "'mlp' is not in grid.attacks ['svm']", "one of the attacks the grid runs"),
+    BadConfig("table_attack_not_in_grid", "figures.table_attacks", ["mlp", "rmia"],
+              "figures.table_attacks", "['rmia'] not in grid.attacks", "attacks the grid runs"),
     BadConfig("no_dense_baseline", "grid.sparsities", [0.5, 0.8], "grid.sparsities",
               "[0.5, 0.8]", "expected 0 (the dense baseline)"),
     BadConfig("dense_figure_ticket", "figures.sparsity", 0, "figures.sparsity",

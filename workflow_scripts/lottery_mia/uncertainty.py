@@ -37,6 +37,8 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import roc_curve
 
+from lottery_mia.over_seeds import SeedMean, seed_mean_from_draws
+
 #: FPR bound of each low-FPR metric.
 FPR_BOUNDS: dict[str, float] = {"tpr_at_1pct_fpr": 0.01, "tpr_at_0.1pct_fpr": 0.001}
 #: Every attack metric (each gets a bootstrap interval), in report order: the one list.
@@ -338,14 +340,15 @@ def metrics_with_intervals(
 class PairedDifference:
     """Difference ticket - dense of one metric on the same rows, with its paired-bootstrap
     intervals at 90% (for the two one-sided tests) and 95% (for the two-sided test), and what
-    its p-values come from: the bootstrap ``draws`` (one seed) or the ``seed_estimates``."""
+    its p-values come from: the bootstrap ``draws`` (one seed) or, over several seeds, the
+    ``over_seeds.SeedMean`` of the seeds' differences (training and row noise)."""
 
     metric: str
     estimate: float
     ci90: tuple[float, float]
     ci95: tuple[float, float]
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
-    seed_estimates: tuple[float, ...] | None = None
+    seed_mean: SeedMean | None = None
 
     def verdict(self, margin: float = DEFAULT_MARGIN) -> Verdict:
         return equivalence_verdict(self, margin)
@@ -353,12 +356,28 @@ class PairedDifference:
     def p_values(self, margin: float = DEFAULT_MARGIN) -> tuple[float, float]:
         """(p of "the difference is 0", two-sided; p of "the difference is at least ``margin``
         in size", the larger of the two one-sided tests, TOST): bootstrap p-values from the
-        draws, or one-sample t-tests over seeds. NaN when neither is there."""
+        draws, or t-tests over seeds and rows. NaN when neither is there."""
         if self.draws is not None:
             return bootstrap_p_values(self.draws, margin)
-        if self.seed_estimates is not None:
-            return t_p_values(self.seed_estimates, margin)
+        if self.seed_mean is not None:
+            return self.seed_mean.p_values(margin)
         return float("nan"), float("nan")
+
+    @classmethod
+    def over_seeds(cls, per_seed: Sequence[PairedDifference]) -> PairedDifference:
+        """The mean of several seeds' paired differences (each with its bootstrap ``draws`` on
+        the same resampled rows) with the seeds-and-rows interval of ``over_seeds``."""
+        seed_mean = seed_mean_from_draws(
+            [difference.estimate for difference in per_seed],
+            np.stack([difference.draws for difference in per_seed]),
+        )
+        return cls(
+            per_seed[0].metric,
+            seed_mean.mean,
+            seed_mean.interval(0.90),
+            seed_mean.interval(0.95),
+            seed_mean=seed_mean,
+        )
 
 
 def bootstrap_p_values(draws: np.ndarray, margin: float) -> tuple[float, float]:
@@ -376,20 +395,6 @@ def bootstrap_p_values(draws: np.ndarray, margin: float) -> tuple[float, float]:
     p_zero = min(1.0, 2 * tail(int(min((values <= 0).sum(), (values >= 0).sum()))))
     p_equivalence = max(tail(int((values <= -margin).sum())), tail(int((values >= margin).sum())))
     return p_zero, p_equivalence
-
-
-def t_p_values(estimates: Sequence[float], margin: float) -> tuple[float, float]:
-    """One-sample t-test p-values over seeds' differences (``PairedDifference.p_values``); NaN
-    with fewer than two defined values or none of spread."""
-    values = np.asarray(estimates, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    if values.size < 2 or not np.std(values) > 0:
-        return float("nan"), float("nan")
-    mean, error, degrees = values.mean(), stats.sem(values), values.size - 1
-    p_zero = float(2 * stats.t.sf(abs(mean) / error, degrees))
-    p_below = stats.t.sf((mean + margin) / error, degrees)  # H0: difference <= -margin
-    p_above = stats.t.cdf((mean - margin) / error, degrees)  # H0: difference >= +margin
-    return p_zero, float(max(p_below, p_above))
 
 
 def holm_adjusted(p_values: Sequence[float]) -> np.ndarray:
@@ -485,12 +490,15 @@ def equivalence_verdict(difference: PairedDifference, margin: float = DEFAULT_MA
 
 
 def align_paired(
-    ticket: pd.DataFrame, dense: pd.DataFrame
-) -> tuple[EvaluationRows, EvaluationRows]:
-    """Both models' evaluation rows matched by (``pool``, ``sample_id``), in one common order.
+    ticket: pd.DataFrame, dense: pd.DataFrame, common_only: bool = False
+) -> tuple[EvaluationRows, EvaluationRows, pd.DataFrame]:
+    """Both models' evaluation rows matched by (``pool``, ``sample_id``), in one common order,
+    and those keys.
 
-    Refuses frames whose rows differ, repeat a key or disagree on ``member`` or ``label``: a
-    paired comparison of different rows would be no comparison at all.
+    Refuses frames that repeat a key or disagree on ``member`` or ``label``: a paired comparison
+    of different rows would be no comparison at all. Rows scored for only one model are refused
+    too, unless ``common_only`` (reference attacks score every row their references allow, which
+    may differ between two models): then the comparison is on the rows both were scored on.
     """
     keys = ["pool", "sample_id"]
     for side, frame in (("ticket", ticket), ("dense", dense)):
@@ -501,14 +509,17 @@ def align_paired(
     merged = ticket[columns].merge(
         dense[columns], on=keys, how="outer", suffixes=("_ticket", "_dense"), indicator=True
     )
-    unmatched = int((merged["_merge"] != "both").sum())
-    if unmatched:
-        raise ValueError(f"{unmatched} evaluation row(s) appear for only one of ticket and dense")
+    unmatched = merged["_merge"] != "both"
+    if unmatched.any() and not common_only:
+        raise ValueError(
+            f"{int(unmatched.sum())} evaluation row(s) appear for only one of ticket and dense"
+        )
+    merged = merged[~unmatched]
     for column in ("member", "label"):
         if not (merged[f"{column}_ticket"] == merged[f"{column}_dense"]).all():
             raise ValueError(f"ticket and dense rows disagree on '{column}' for the same sample")
-    merged = merged.sort_values(keys, kind="stable")
-    return tuple(  # type: ignore[return-value]
+    merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
+    ticket_rows, dense_rows = (
         EvaluationRows(
             member=merged["member_ticket"].to_numpy(dtype=bool),
             score=merged[f"score_{side}"].to_numpy(dtype=np.float64),
@@ -516,6 +527,7 @@ def align_paired(
         )
         for side in ("ticket", "dense")
     )
+    return ticket_rows, dense_rows, merged[keys]
 
 
 # --- curves, classes, seeds ----------------------------------------------------------------------
@@ -589,10 +601,11 @@ def _auc_with_interval(
     return (point, *percentile_interval(resampled, confidence))
 
 
-def mean_over_seeds(
+def t_interval_over_seeds(
     values: Sequence[float], confidence: float = 0.95
 ) -> tuple[float, float, float]:
-    """Mean of one metric over seeds with a Student-t interval of that mean.
+    """Mean of one value over seeds with a Student-t interval of that mean: training randomness
+    only, for values measured without row sampling (``over_seeds`` covers the rows too).
 
     NaN values (a metric undefined for that seed) are left out, never counted as 0. With fewer
     than two defined values there is no spread to estimate: the interval is (NaN, NaN).

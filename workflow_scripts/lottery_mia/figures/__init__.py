@@ -10,8 +10,9 @@ Conventions shared by every figure:
   grids (0, 20, 36, 49, ... %) are then evenly spaced, and the high-sparsity end, where the paper
   sees attack accuracy fall, is not squeezed into a corner. Sparsity 0 is labelled "dense": the original network, not a ticket.
 * Every point carries its 95% interval: with one seed the stratified bootstrap interval over the
-  evaluation rows, with several seeds a Student-t interval of the mean over seeds; the title says
-  which. The bars take part in autoscaling, so no axis zooms noise into an effect.
+  evaluation rows, with several seeds the interval over seeds and evaluation rows
+  (``over_seeds``); the title says which. A point without an interval has no bar (never a
+  zero-length one). The bars take part in autoscaling, so no axis zooms noise into an effect.
 * Attack panels carry the chance level 0.5 as a dashed line (the evaluation set is balanced).
 * When the requested sample count or sparsity was not run for a dataset, the nearest available
   value is used and the panel title says so, rather than failing or silently plotting another.
@@ -23,6 +24,7 @@ matplotlib.use("Agg")  # Figures are files: never ask for a display (cluster nod
 
 from lottery_mia.figures.attack_vs_samples import plot_attack_vs_samples
 from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
+from lottery_mia.figures.forest import plot_forest
 from lottery_mia.figures.gap_vs_auc import plot_gap_vs_auc
 from lottery_mia.figures.methods import plot_methods
 from lottery_mia.figures.per_class import per_class_table, plot_per_class
@@ -41,7 +43,13 @@ from lottery_mia.figures.style import (
     model_label,
     sparsity_label,
 )
-from lottery_mia.figures.tables import TABLE1_COLUMNS, markdown_table, table1, write_table
+from lottery_mia.figures.tables import (
+    TABLE1_COLUMNS,
+    markdown_table,
+    table1,
+    write_table,
+    write_table1,
+)
 from lottery_mia.figures.test_accuracy import plot_test_accuracy
 from lottery_mia.figures.transfer_heatmap import plot_transfer_heatmap, transfer_grid
 
@@ -58,6 +66,7 @@ __all__ = [
     "per_class_table",
     "plot_attack_vs_samples",
     "plot_attack_vs_sparsity",
+    "plot_forest",
     "plot_gap_vs_auc",
     "plot_methods",
     "plot_per_class",
@@ -70,4 +79,5 @@ __all__ = [
     "transfer_grid",
     "with_method",
     "write_table",
+    "write_table1",
 ]

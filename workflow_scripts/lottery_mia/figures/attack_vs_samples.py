@@ -19,7 +19,6 @@ from lottery_mia.figures.axes import (
     samples_axis,
 )
 from lottery_mia.figures.selection import (
-    figure_seed_note,
     mean_over_seeds,
     nearest_sparsity,
     rows_for_attack,
@@ -52,7 +51,7 @@ def plot_attack_vs_samples(
     rows = rows_for_attack(summary, attack)
     look, datasets, archs, arch_looks = panels_for(rows, style)
     metrics = ("accuracy", "precision", "recall")
-    notes: list[str] = []
+    panel_stats: list[pd.DataFrame] = []
     with styled(look):
         fig, axes = panel_grid(len(datasets), len(metrics), 3.4, 2.8)
         for row, dataset in enumerate(datasets):
@@ -65,7 +64,7 @@ def plot_attack_vs_samples(
             for column, metric in enumerate(metrics):
                 ax = axes[row, column]
                 stats = mean_over_seeds(at_p, ["arch", "n_samples"], metric)
-                notes.append(seed_note(stats))
+                panel_stats.append(stats)
                 for arch in archs:
                     line = stats[stats["arch"] == arch]
                     if not line.empty:
@@ -82,7 +81,7 @@ def plot_attack_vs_samples(
                     ax.set_xlabel("")
         fig.suptitle(
             f"Membership inference ({attack} attack) vs attack training samples "
-            f"({figure_seed_note(notes)})"
+            f"({seed_note(pd.concat(panel_stats))})"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)

@@ -19,7 +19,6 @@ from lottery_mia.figures.axes import (
     sparsity_panel_width,
 )
 from lottery_mia.figures.selection import (
-    figure_seed_note,
     mean_over_seeds,
     rows_for_attack,
     sample_count_for,
@@ -50,7 +49,7 @@ def plot_attack_vs_sparsity(
     rows = rows_for_attack(summary, attack)
     look, datasets, archs, arch_looks = panels_for(rows, style)
     metrics = ("accuracy", "auc")
-    notes: list[str] = []
+    panel_stats: list[pd.DataFrame] = []
     with styled(look):
         fig, axes = panel_grid(len(metrics), len(datasets), sparsity_panel_width(rows, 3.6), 2.7)
         for column, dataset in enumerate(datasets):
@@ -60,7 +59,7 @@ def plot_attack_vs_sparsity(
             for row, metric in enumerate(metrics):
                 ax = axes[row, column]
                 stats = mean_over_seeds(at_n, ["arch", "sparsity"], metric)
-                notes.append(seed_note(stats))
+                panel_stats.append(stats)
                 for arch in archs:
                     line = stats[stats["arch"] == arch]
                     if not line.empty:
@@ -74,7 +73,7 @@ def plot_attack_vs_sparsity(
                 if row < len(metrics) - 1:
                     ax.set_xlabel("")
         fig.suptitle(
-            f"Membership inference ({attack} attack) vs sparsity ({figure_seed_note(notes)})"
+            f"Membership inference ({attack} attack) vs sparsity ({seed_note(pd.concat(panel_stats))})"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)

@@ -79,16 +79,17 @@ def draw_series(
 ) -> None:
     """One line with markers and its 95% intervals (``low``, ``high``) as error bars, where known.
 
-    The bars take part in autoscaling, so the y axis never zooms in further than the noise.
+    A point without an interval (NaN) gets no bar at all: a zero-length bar would read as "no
+    uncertainty". The bars take part in autoscaling, so the y axis never zooms in further than
+    the noise.
     """
     mean = stats["mean"].to_numpy(dtype=float)
-    below = np.nan_to_num(mean - stats["low"].to_numpy(dtype=float), nan=0.0)
-    above = np.nan_to_num(stats["high"].to_numpy(dtype=float) - mean, nan=0.0)
-    has_bars = bool((below > 0).any() or (above > 0).any())
+    bars = np.vstack([mean - stats["low"].to_numpy(dtype=float), stats["high"] - mean])
+    has_bars = bool(np.isfinite(bars).any())
     ax.errorbar(
         x,
         mean,
-        yerr=np.vstack([below, above]) if has_bars else None,
+        yerr=bars if has_bars else None,  # a NaN bar is left out by matplotlib
         label=label,
         capsize=3 if has_bars else 0,
         linewidth=1.5,

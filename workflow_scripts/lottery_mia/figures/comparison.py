@@ -2,13 +2,14 @@
 
 Scores files are looked up by model and sample count (``ScoreKey``). With one seed the interval of
 a difference is the paired bootstrap over evaluation rows (``uncertainty.paired_differences``);
-with several seeds it is a Student-t interval over the seeds' paired differences, which also
-covers training randomness. Either way the verdict follows ``uncertainty.equivalence_verdict``.
+with several seeds it is the interval of the seeds' mean difference over seeds *and* rows
+(``over_seeds``): every seed is scored on the same rows, which the seeds' spread alone forgets. Either way the verdict follows ``uncertainty.equivalence_verdict``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,10 @@ import pandas as pd
 from lottery_mia.atomic import PathLike
 from lottery_mia.attack_scores import read_scores
 from lottery_mia.uncertainty import (
+    FPR_BOUNDS,
     PairedDifference,
     align_paired,
     holm_adjusted,
-    mean_over_seeds,
     paired_differences,
     verdict_from_p_values,
 )
@@ -61,6 +62,16 @@ def scores_of(scores: Mapping[ScoreKey, pd.DataFrame], key: ScoreKey) -> pd.Data
         ) from None
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Ticket - dense of each compared metric, which interval that is, and the paired rows."""
+
+    differences: dict[str, PairedDifference]
+    interval: str
+    n_rows: int
+    n_non_members: int
+
+
 def ticket_minus_dense(
     scores: Mapping[ScoreKey, pd.DataFrame],
     model: tuple[str, str, str, int],
@@ -68,45 +79,52 @@ def ticket_minus_dense(
     seeds: Sequence[int],
     n_resamples: int,
     bootstrap_seed: int,
-) -> tuple[dict[str, PairedDifference], str]:
-    """Ticket - dense in each of ``COMPARED_METRICS`` for (attack, dataset, arch, n_samples)
-    ``model``, and a note saying which interval was used."""
+    metrics: Sequence[str] = COMPARED_METRICS,
+) -> Comparison:
+    """Ticket - dense in each of ``metrics`` for (attack, dataset, arch, n_samples) ``model``, on
+    the rows both models were scored on (``align_paired(common_only=True)``)."""
     attack, dataset, arch, n_samples = model
-    per_seed = []
+    per_seed, row_keys = [], []
     for seed in seeds:
-        ticket, dense = align_paired(
+        ticket, dense, keys = align_paired(
             scores_of(scores, score_key(attack, dataset, arch, seed, ticket_sparsity, n_samples)),
             scores_of(scores, score_key(attack, dataset, arch, seed, 0.0, n_samples)),
+            common_only=True,
         )
-        per_seed.append(
-            paired_differences(ticket, dense, COMPARED_METRICS, n_resamples, bootstrap_seed)
+        row_keys.append(keys)
+        per_seed.append(paired_differences(ticket, dense, metrics, n_resamples, bootstrap_seed))
+    if any(not keys.equals(row_keys[0]) for keys in row_keys[1:]):
+        raise ValueError(
+            f"{attack} scores of {dataset} {arch} n={n_samples} cover other rows for other seeds; "
+            "expected every seed scored on the same evaluation rows (outputs.selection_seed)"
         )
+    n_rows, n_non_members = len(row_keys[0]), int((~ticket.member).sum())
     if len(per_seed) == 1:
-        return per_seed[0], "paired bootstrap over evaluation rows"
-    return {
-        name: _over_seeds(name, [difference[name].estimate for difference in per_seed])
-        for name in COMPARED_METRICS
-    }, f"t-interval over {len(per_seed)} seeds"
-
-
-def _over_seeds(metric: str, estimates: Sequence[float]) -> PairedDifference:
-    mean, low90, high90 = mean_over_seeds(estimates, confidence=0.90)
-    _, low95, high95 = mean_over_seeds(estimates, confidence=0.95)
-    return PairedDifference(
-        metric, mean, (low90, high90), (low95, high95), seed_estimates=tuple(estimates)
-    )
+        interval = "paired bootstrap over evaluation rows"
+        return Comparison(per_seed[0], interval, n_rows, n_non_members)
+    over_seeds = {
+        name: PairedDifference.over_seeds([difference[name] for difference in per_seed])
+        for name in metrics
+    }
+    interval = f"interval over {len(per_seed)} seeds and evaluation rows"
+    return Comparison(over_seeds, interval, n_rows, n_non_members)
 
 
 def difference_columns(
     differences: Mapping[str, PairedDifference], margin: float
 ) -> dict[str, Any]:
-    """Table columns: each difference with its 95% interval, and the AUC verdict at ``margin``."""
+    """Table columns: each difference with its 95% and 90% intervals (the verdict reads the 90%
+    one against the margin), and the AUC verdict with its p-values at ``margin``."""
     columns: dict[str, Any] = {}
-    for name in COMPARED_METRICS:
-        difference = differences[name]
-        columns[f"{name}_difference"] = difference.estimate
-        columns[f"{name}_difference_ci_low"] = difference.ci95[0]
-        columns[f"{name}_difference_ci_high"] = difference.ci95[1]
+    for name, difference in differences.items():
+        prefix = "tpr" if name in FPR_BOUNDS else name
+        columns[f"{prefix}_difference"] = difference.estimate
+        columns[f"{prefix}_difference_ci_low"], columns[f"{prefix}_difference_ci_high"] = (
+            difference.ci95
+        )
+        columns[f"{prefix}_difference_ci90_low"], columns[f"{prefix}_difference_ci90_high"] = (
+            difference.ci90
+        )
     columns["verdict"] = differences["auc"].verdict(margin)
     columns["equivalence_margin"] = float(margin)
     columns["p_difference"], columns["p_equivalence"] = differences["auc"].p_values(margin)
@@ -137,7 +155,7 @@ def verdict_sentence(row: Mapping[str, Any]) -> str:
     interval = "n/a" if np.isnan(low) else f"[{low:+.3f}, {high:+.3f}]"
     holm = f"; Holm-adjusted over the table: {row['verdict_holm']}" if "verdict_holm" in row else ""
     return (
-        f"{row['dataset']} {row['arch']} n={row['n_samples']}: AUC ticket - dense "
+        f"{row['attack']} on {row['dataset']} {row['arch']} n={row['n_samples']}: AUC ticket - dense "
         f"{row['auc_difference']:+.3f}, 95% CI {interval} -> {row['verdict']} "
         f"(margin ±{row['equivalence_margin']:g}{holm})"
     )

@@ -43,7 +43,7 @@ def plot_gap_vs_auc(
                     [auc - points["auc_ci_low"].to_numpy(), points["auc_ci_high"].to_numpy() - auc]
                 )
                 ax.errorbar(
-                    points["generalization_gap"], auc, yerr=np.nan_to_num(bars), linestyle="none",
+                    points["generalization_gap"], auc, yerr=bars, linestyle="none",  # NaN: no bar
                     capsize=2, markersize=5, label=arch_label(arch), **panels.arch_looks[arch],
                 )  # fmt: skip
             chance_line(ax)

@@ -1,8 +1,9 @@
 """The methods figure: attack AUC and test accuracy vs sparsity, one line per pruning method.
 
-Every method's line starts at the dense model (sparsity 0), which all methods share. With one
-seed the AUC carries its bootstrap interval (the summary's ``auc_ci_low``/``auc_ci_high``, when
-the attack results have them); with several seeds, points are means with one standard deviation.
+Every method's line starts at the dense model (sparsity 0), which all methods share. Points and
+bars are those of every figure (``selection.mean_over_seeds``): one seed's bootstrap interval, or
+with several seeds the interval over seeds and evaluation rows; test accuracy has a t-interval
+over seeds only (it is measured on the whole test pool).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -18,13 +18,20 @@ from matplotlib.figure import Figure
 from lottery_mia.atomic import PathLike
 from lottery_mia.figures.axes import (
     chance_line,
+    draw_series,
     figure_legend,
     metric_axis,
     panel_grid,
     sparsity_axis,
     sparsity_panel_width,
 )
-from lottery_mia.figures.selection import require_columns, rows_for_attack, sample_count_for
+from lottery_mia.figures.selection import (
+    mean_over_seeds,
+    require_columns,
+    rows_for_attack,
+    sample_count_for,
+    seed_note,
+)
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -36,37 +43,16 @@ from lottery_mia.figures.style import (
 )
 
 _MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
-_CI_COLUMNS = ("auc_ci_low", "auc_ci_high")
 
 
 def method_lines(rows: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Per (dataset, arch, method, sparsity): mean of ``value`` over seeds, its s.d., the seed
-    count and, for ``auc`` with interval columns, the mean interval bounds. The dense model's
-    rows are repeated under every ticket method, so each line starts at sparsity 0."""
+    """Per (dataset, arch, method, sparsity): ``selection.mean_over_seeds`` of ``value``. The
+    dense model's rows are repeated under every ticket method, so each line starts at sparsity 0."""
     require_columns(rows, ("dataset", "arch", "seed", "method", "sparsity", value), "summary")
     methods = sorted(set(rows["method"]) - {"dense"})
     dense = rows[rows["method"] == "dense"]
     lines = pd.concat([rows[rows["method"] != "dense"], *(dense.assign(method=m) for m in methods)])
-    keys = ["dataset", "arch", "method", "sparsity"]
-    columns = [value, *(c for c in _CI_COLUMNS if value == "auc" and c in rows.columns)]
-    grouped = lines.groupby(keys, observed=True, sort=True)
-    stats = grouped[columns].mean().rename(columns={value: "mean"})
-    stats["std"] = grouped[value].std().fillna(0.0)
-    stats["seeds"] = grouped["seed"].nunique()
-    return stats.reset_index()
-
-
-def _draw(ax: Any, line: pd.DataFrame, label: str, look: Mapping[str, Any]) -> None:
-    x = 1.0 - line["sparsity"].to_numpy()
-    several = bool((line["seeds"] > 1).any())
-    if several:
-        errors = line["std"].to_numpy()
-    elif {"auc_ci_low", "auc_ci_high"} <= set(line.columns):
-        errors = np.vstack([line["mean"] - line["auc_ci_low"], line["auc_ci_high"] - line["mean"]])
-    else:
-        errors = None
-    ax.errorbar(x, line["mean"], yerr=errors, label=label, capsize=3, linewidth=1.4,
-                markersize=4.5, alpha=0.9, **look)  # fmt: skip
+    return mean_over_seeds(lines, ["dataset", "arch", "method", "sparsity"], value)
 
 
 def plot_methods(
@@ -95,13 +81,6 @@ def plot_methods(
         for a in ordered_archs(rows[rows["dataset"] == d]["arch"])
     ]
     auc, accuracy = method_lines(rows, "auc"), method_lines(rows, "test_accuracy")
-    several_seeds = bool((auc["seeds"] > 1).any())
-    has_ci = set(_CI_COLUMNS) <= set(auc.columns)
-    interval = (
-        "mean ± s.d. over seeds"
-        if several_seeds
-        else ("95% bootstrap interval" if has_ci else "no interval")
-    )
     with styled(look):
         fig, axes = panel_grid(2, len(panels), sparsity_panel_width(rows, 3.4), 2.8)
         for column, (dataset, arch) in enumerate(panels):
@@ -113,14 +92,15 @@ def plot_methods(
                 for method in methods:
                     line = here[here["method"] == method].sort_values("sparsity")
                     if not line.empty:
-                        _draw(ax, line, method, method_looks[method])
+                        x = 1.0 - line["sparsity"].to_numpy()
+                        draw_series(ax, x, line, method, method_looks[method])
                 sparsity_axis(ax, here["sparsity"])
                 metric_axis(ax, metric, prefix)
                 if row == 0:
                     chance_line(ax)
                     ax.set_title(f"{dataset_label(dataset)}, {arch_label(arch)}")
         fig.suptitle(
-            f"Pruning methods: {attack} attack AUC ({n_note}; {interval}) and test accuracy"
+            f"Pruning methods: {attack} attack AUC ({n_note}; {seed_note(auc)}) and test accuracy"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
 
 from lottery_mia.figures.style import SPARSITY_TOLERANCE
-from lottery_mia.uncertainty import mean_over_seeds as seed_interval
+from lottery_mia.over_seeds import seed_mean_from_intervals
+from lottery_mia.uncertainty import t_interval_over_seeds
+
+#: What an error bar is (``mean_over_seeds``'s ``interval`` column), in the order a note names them.
+ROW_BOOTSTRAP, SEEDS_AND_ROWS, SEEDS_ONLY, NO_INTERVAL = (
+    "rows",
+    "seeds and rows",
+    "seeds",
+    "none",
+)
+INTERVAL_KINDS = (ROW_BOOTSTRAP, SEEDS_AND_ROWS, SEEDS_ONLY, NO_INTERVAL)
+INTERVAL_NOTES = {
+    ROW_BOOTSTRAP: "bootstrap interval over evaluation rows (one seed)",
+    SEEDS_AND_ROWS: "interval over seeds and evaluation rows",
+    SEEDS_ONLY: "t-interval over seeds",
+}
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
@@ -77,34 +92,56 @@ def sample_count_for(rows: pd.DataFrame, requested: int) -> tuple[int, str]:
 
 
 def mean_over_seeds(rows: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
-    """Per group: mean of ``value``, its 95% interval (``low``, ``high``) and the seed count.
+    """Per group: mean of ``value``, its 95% interval (``low``, ``high``), the seed count and
+    which interval it is (``interval``, one of ``INTERVAL_KINDS``).
 
-    Several seeds: a Student-t interval of the mean over seeds (training randomness included).
-    One seed: the row's own bootstrap interval (``{value}_ci_low``/``_ci_high``) over evaluation
-    rows, or none (NaN) for values without one. NaN values are left out, never counted as 0.
+    One seed: the row's own bootstrap interval over evaluation rows (``{value}_ci_low`` /
+    ``_ci_high``), or none (NaN) for values without one. Several seeds with those columns: the
+    interval over seeds *and* rows (``over_seeds.seed_mean_from_intervals``): every seed is scored
+    on the same rows, so the seeds' spread alone would forget them. Several seeds of a value
+    without a row interval (test accuracy on the whole test pool): a t-interval over seeds.
+    NaN values are left out, never counted as 0.
     """
+    with_rows = f"{value}_ci_low" in rows.columns
     records = []
     for key, group in rows.groupby(by, observed=True, sort=True):
         defined = group[group[value].notna()]
-        mean, low, high = seed_interval(defined[value].to_numpy(dtype=float))
-        if len(defined) == 1 and f"{value}_ci_low" in group.columns:
-            low, high = (
-                float(defined[f"{value}_ci_low"].iloc[0]),
-                float(defined[f"{value}_ci_high"].iloc[0]),
-            )
-        records.append((*key, mean, low, high, len(defined)))
-    return pd.DataFrame.from_records(records, columns=[*by, "mean", "low", "high", "seeds"])
+        records.append((*key, *_seed_interval(defined, value, with_rows), len(defined)))
+    return pd.DataFrame.from_records(
+        records, columns=[*by, "mean", "low", "high", "interval", "seeds"]
+    )
+
+
+def _seed_interval(defined: pd.DataFrame, value: str, with_rows: bool) -> tuple[Any, ...]:
+    values = defined[value].to_numpy(dtype=float)
+    if len(defined) == 1 and with_rows:
+        low, high = defined[f"{value}_ci_low"].iloc[0], defined[f"{value}_ci_high"].iloc[0]
+        return float(values[0]), float(low), float(high), ROW_BOOTSTRAP
+    if len(defined) > 1 and with_rows:
+        seed_mean = seed_mean_from_intervals(
+            values, defined[f"{value}_ci_low"], defined[f"{value}_ci_high"]
+        )
+        return seed_mean.mean, *seed_mean.interval(0.95), SEEDS_AND_ROWS
+    mean, low, high = t_interval_over_seeds(values)
+    return mean, low, high, (SEEDS_ONLY if len(defined) > 1 else NO_INTERVAL)
 
 
 def seed_note(stats: pd.DataFrame) -> str:
-    """Title suffix saying what the points and their error bars are."""
+    """Title suffix saying what the points and their error bars are, group by group: a figure
+    mixing one-seed and several-seed groups names both kinds of bar."""
     counts = sorted(set(stats["seeds"].astype(int)))
-    if counts[-1] <= 1:
-        if stats["low"].isna().all():
-            return "one seed"
-        return "one seed; bars: 95% bootstrap interval over evaluation rows"
-    spread = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-    return f"mean over {spread} seeds; bars: 95% t-interval over seeds"
+    seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    points = "one seed" if counts[-1] <= 1 else f"mean over {seeds} seeds"
+    kinds = [kind for kind in INTERVAL_KINDS if kind in set(stats["interval"])]
+    bars = [INTERVAL_NOTES[kind] for kind in kinds if kind != NO_INTERVAL]
+    notes = [points]
+    if bars:
+        notes.append("bars: 95% " + "; ".join(bars))
+    if 2 in counts and any(kind in (SEEDS_AND_ROWS, SEEDS_ONLY) for kind in kinds):
+        notes.append("two seeds give the seed share 1 df")
+    if NO_INTERVAL in kinds or stats["low"].isna().any():
+        notes.append("no bar: no interval")
+    return "; ".join(notes)
 
 
 def model_accuracies(summary: pd.DataFrame) -> pd.DataFrame:
@@ -125,9 +162,3 @@ def model_accuracies(summary: pd.DataFrame) -> pd.DataFrame:
             "attack row of one model to carry the same accuracies"
         )
     return per_model.first().reset_index()
-
-
-def figure_seed_note(notes: Sequence[str]) -> str:
-    """The seed note of a figure: several seeds win over one, so error bars are explained."""
-    several = [note for note in notes if not note.startswith("one seed")]
-    return several[0] if several else notes[0]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from lottery_mia.atomic import PathLike, atomic_path
 from lottery_mia.figures.comparison import (
     ScoreKey,
     difference_columns,
+    score_key,
+    scores_of,
     ticket_minus_dense,
     with_holm_verdicts,
 )
@@ -24,32 +27,40 @@ from lottery_mia.figures.selection import (
     rows_for_attack,
 )
 from lottery_mia.figures.style import ordered_archs, ordered_datasets
-from lottery_mia.uncertainty import DEFAULT_MARGIN, DEFAULT_RESAMPLES
+from lottery_mia.uncertainty import DEFAULT_MARGIN, DEFAULT_RESAMPLES, FPR_BOUNDS, resolves_fpr
 
 #: Added over the whole table once its rows are known (``comparison.with_holm_verdicts``).
 HOLM_COLUMNS: tuple[str, ...] = ("p_difference_holm", "p_equivalence_holm", "verdict_holm")
+#: Each side's metric with its 95% interval (over rows, or over seeds and rows).
+SIDE_METRICS: tuple[str, ...] = ("accuracy", "precision", "auc")
+
+
+def _with_intervals(name: str) -> tuple[str, ...]:
+    return (name, f"{name}_ci_low", f"{name}_ci_high")
+
+
+def _difference(name: str) -> tuple[str, ...]:
+    return (*_with_intervals(f"{name}_difference"), *_ninety(f"{name}_difference"))
+
+
+def _ninety(name: str) -> tuple[str, ...]:
+    return (f"{name}_ci90_low", f"{name}_ci90_high")
+
+
 TABLE1_COLUMNS: tuple[str, ...] = (
+    "attack",
     "dataset",
     "arch",
     "n_samples",
     "ticket_sparsity",
     "n_seeds",
-    "baseline_accuracy",
-    "baseline_precision",
-    "ticket_accuracy",
-    "ticket_precision",
-    "baseline_auc",
-    "baseline_auc_ci_low",
-    "baseline_auc_ci_high",
-    "ticket_auc",
-    "ticket_auc_ci_low",
-    "ticket_auc_ci_high",
-    "auc_difference",
-    "auc_difference_ci_low",
-    "auc_difference_ci_high",
-    "accuracy_difference",
-    "accuracy_difference_ci_low",
-    "accuracy_difference_ci_high",
+    "n_paired_rows",
+    *(column for m in SIDE_METRICS for column in _with_intervals(f"baseline_{m}")),
+    *(column for m in SIDE_METRICS for column in _with_intervals(f"ticket_{m}")),
+    *_difference("auc"),
+    *_difference("accuracy"),
+    "tpr_fpr_bound",
+    *_difference("tpr"),
     "verdict",
     "equivalence_margin",
     "interval",
@@ -61,96 +72,126 @@ TABLE1_COLUMNS: tuple[str, ...] = (
 
 def table1(
     summary: pd.DataFrame,
-    attack: str,
+    attacks: Sequence[str],
     ticket_sparsity: float,
     scores: Mapping[ScoreKey, pd.DataFrame],
     margin: float = DEFAULT_MARGIN,
     n_resamples: int = DEFAULT_RESAMPLES,
     bootstrap_seed: int = 0,
 ) -> pd.DataFrame:
-    """Table 1: attack accuracy, precision and AUC, dense baseline vs lottery ticket, with the
-    difference ticket - dense in AUC and accuracy, its 95% interval and the verdict at ``margin``
-    (``figures.comparison``; ``scores`` are the attack's scores files by model), and the AUC
-    test's p-values, Holm-adjusted over the table's rows, with the verdict they give.
+    """Table 1, one block of rows per attack: attack accuracy, precision and AUC of the dense
+    baseline and the lottery ticket, each with its 95% interval; the paired difference ticket -
+    dense in AUC, accuracy and TPR at the lowest FPR bound the rows resolve, each with its 95%
+    and 90% intervals (``figures.comparison``; ``scores`` are the scores files by model); the AUC
+    verdict at ``margin`` and its p-values, Holm-adjusted over the whole table.
 
-    One row per dataset, architecture and sample count; values are means over seeds. The ticket
-    is the non-zero sparsity nearest ``ticket_sparsity`` run for that dataset and architecture
-    (reported in ``ticket_sparsity``). Baseline and ticket must come from the same seeds, because a
-    ticket of seed s is pruned from the dense model of seed s.
+    One row per attack, dataset, architecture and sample count; values are means over seeds. The
+    ticket is the non-zero sparsity nearest ``ticket_sparsity`` that the attack was run on for
+    that dataset and architecture (``ticket_sparsity``). Baseline and ticket must come from the
+    same seeds, because a ticket of seed s is pruned from the dense model of seed s. The first
+    attack must have both everywhere; a later one (a reference attack, run only on the models
+    with reference models) gets rows where it has both.
     """
     if not 0.0 < ticket_sparsity < 1.0:
         raise ValueError(f"ticket_sparsity is {ticket_sparsity}; expected a value in (0, 1)")
-    rows = rows_for_attack(summary, attack)
-    require_columns(rows, ("n_samples", "accuracy", "precision", "auc"), "summary")
+    if not attacks:
+        raise ValueError("table1 needs at least one attack; found none")
     table_rows: list[dict[str, Any]] = []
-    for dataset in ordered_datasets(rows["dataset"]):
-        in_dataset = rows[rows["dataset"] == dataset]
-        for arch in ordered_archs(in_dataset["arch"]):
-            in_arch = in_dataset[in_dataset["arch"] == arch]
-            where = f"dataset {dataset!r}, arch {arch!r}, attack {attack!r}"
-            try:
-                ticket_p = nearest_sparsity(
-                    in_arch["sparsity"], ticket_sparsity, exclude_dense=True
-                )
-            except ValueError as err:
-                raise ValueError(f"{where}: {err}") from err
-            for n_samples in sorted(int(n) for n in in_arch["n_samples"].unique()):
-                at_n = in_arch[in_arch["n_samples"] == n_samples]
-                baseline = at_n[at_n["sparsity"] == 0.0]
-                ticket = at_n[np.isclose(at_n["sparsity"], ticket_p, rtol=0, atol=1e-9)]
-                here = f"{where}, n_samples {n_samples}"
-                if baseline.empty:
-                    raise ValueError(f"{here}: no dense baseline (sparsity 0) in the summary")
-                if ticket.empty:
-                    raise ValueError(f"{here}: no ticket at sparsity {ticket_p:g} in the summary")
-                baseline_seeds = sorted(baseline["seed"].astype(int))
-                ticket_seeds = sorted(ticket["seed"].astype(int))
-                if baseline_seeds != ticket_seeds:
-                    raise ValueError(
-                        f"{here}: baseline seeds {baseline_seeds} differ from ticket "
-                        f"(sparsity {ticket_p:g}) seeds {ticket_seeds}; expected the same seeds"
-                    )
-                table_rows.append(
-                    {
-                        "dataset": dataset,
-                        "arch": arch,
-                        "n_samples": n_samples,
-                        "ticket_sparsity": ticket_p,
-                        "n_seeds": len(baseline_seeds),
-                        "baseline_accuracy": float(baseline["accuracy"].mean()),
-                        "baseline_precision": float(baseline["precision"].mean()),
-                        "ticket_accuracy": float(ticket["accuracy"].mean()),
-                        "ticket_precision": float(ticket["precision"].mean()),
-                        **_auc_with_interval("baseline", baseline),
-                        **_auc_with_interval("ticket", ticket),
-                        **_difference(
-                            scores,
-                            (attack, dataset, arch, n_samples),
-                            ticket_p,
-                            baseline_seeds,
-                            margin,
-                            n_resamples,
-                            bootstrap_seed,
-                        ),
-                    }
-                )
+    for position, attack in enumerate(attacks):
+        rows = rows_for_attack(summary, attack)
+        require_columns(rows, ("n_samples", *SIDE_METRICS), "summary")
+        for dataset in ordered_datasets(rows["dataset"]):
+            in_dataset = rows[rows["dataset"] == dataset]
+            for arch in ordered_archs(in_dataset["arch"]):
+                in_arch = in_dataset[in_dataset["arch"] == arch]
+                if position > 0 and not _has_both(in_arch):
+                    continue
+                setting = _Setting(attack, dataset, arch, ticket_sparsity, margin)
+                table_rows += _rows_of(setting, in_arch, scores, n_resamples, bootstrap_seed)
     per_row = [column for column in TABLE1_COLUMNS if column not in HOLM_COLUMNS]
     compared = pd.DataFrame(table_rows, columns=per_row)
     return with_holm_verdicts(compared)[list(TABLE1_COLUMNS)]
 
 
-def _auc_with_interval(side: str, rows: pd.DataFrame) -> dict[str, float]:
-    """Mean AUC over seeds with the figures' 95% interval (bootstrap for one seed, t over
-    several: ``selection.mean_over_seeds``)."""
-    stats = mean_over_seeds(rows, ["attack"], "auc").iloc[0]
-    return {
-        f"{side}_auc": float(stats["mean"]),
-        f"{side}_auc_ci_low": float(stats["low"]),
-        f"{side}_auc_ci_high": float(stats["high"]),
-    }
+@dataclass(frozen=True)
+class _Setting:
+    attack: str
+    dataset: str
+    arch: str
+    ticket_sparsity: float
+    margin: float
+
+    @property
+    def where(self) -> str:
+        return f"dataset {self.dataset!r}, arch {self.arch!r}, attack {self.attack!r}"
 
 
-def _difference(
+def _has_both(rows: pd.DataFrame) -> bool:
+    return bool((rows["sparsity"] == 0.0).any() and (rows["sparsity"] > 0.0).any())
+
+
+def _rows_of(
+    setting: _Setting,
+    in_arch: pd.DataFrame,
+    scores: Mapping[ScoreKey, pd.DataFrame],
+    n_resamples: int,
+    bootstrap_seed: int,
+) -> list[dict[str, Any]]:
+    """Table 1's rows of one attack, dataset and architecture: one per sample count."""
+    try:
+        ticket_p = nearest_sparsity(
+            in_arch["sparsity"], setting.ticket_sparsity, exclude_dense=True
+        )
+    except ValueError as err:
+        raise ValueError(f"{setting.where}: {err}") from err
+    table_rows = []
+    for n_samples in sorted(int(n) for n in in_arch["n_samples"].unique()):
+        at_n = in_arch[in_arch["n_samples"] == n_samples]
+        baseline = at_n[at_n["sparsity"] == 0.0]
+        ticket = at_n[np.isclose(at_n["sparsity"], ticket_p, rtol=0, atol=1e-9)]
+        here = f"{setting.where}, n_samples {n_samples}"
+        if baseline.empty:
+            raise ValueError(f"{here}: no dense baseline (sparsity 0) in the summary")
+        if ticket.empty:
+            raise ValueError(f"{here}: no ticket at sparsity {ticket_p:g} in the summary")
+        seeds = sorted(baseline["seed"].astype(int))
+        if seeds != sorted(ticket["seed"].astype(int)):
+            raise ValueError(
+                f"{here}: baseline seeds {seeds} differ from ticket (sparsity {ticket_p:g}) "
+                f"seeds {sorted(ticket['seed'].astype(int))}; expected the same seeds"
+            )
+        model = (setting.attack, setting.dataset, setting.arch, n_samples)
+        table_rows.append(
+            {
+                "attack": setting.attack,
+                "dataset": setting.dataset,
+                "arch": setting.arch,
+                "n_samples": n_samples,
+                "ticket_sparsity": ticket_p,
+                "n_seeds": len(seeds),
+                **_side("baseline", baseline),
+                **_side("ticket", ticket),
+                **_compared(
+                    scores, model, ticket_p, seeds, setting.margin, n_resamples, bootstrap_seed
+                ),
+            }
+        )
+    return table_rows
+
+
+def _side(side: str, rows: pd.DataFrame) -> dict[str, float]:
+    """Each metric's mean over seeds with the figures' 95% interval (``selection.mean_over_seeds``:
+    one seed's bootstrap interval, or over seeds and evaluation rows)."""
+    columns: dict[str, float] = {}
+    for metric in SIDE_METRICS:
+        stats = mean_over_seeds(rows, ["attack"], metric).iloc[0]
+        columns[f"{side}_{metric}"] = float(stats["mean"])
+        columns[f"{side}_{metric}_ci_low"] = float(stats["low"])
+        columns[f"{side}_{metric}_ci_high"] = float(stats["high"])
+    return columns
+
+
+def _compared(
     scores: Mapping[ScoreKey, pd.DataFrame],
     model: tuple[str, str, str, int],
     ticket_p: float,
@@ -159,10 +200,31 @@ def _difference(
     n_resamples: int,
     bootstrap_seed: int,
 ) -> dict[str, Any]:
-    differences, interval = ticket_minus_dense(
-        scores, model, ticket_p, seeds, n_resamples, bootstrap_seed
+    """The paired differences, AUC first; TPR at the lowest FPR bound the paired rows resolve."""
+    attack, dataset, arch, n_samples = model
+    dense = scores_of(scores, score_key(attack, dataset, arch, seeds[0], 0.0, n_samples))
+    bound_name = lowest_resolved_bound(int((~dense["member"].astype(bool)).sum()))
+    metrics = ("auc", "accuracy", *([bound_name] if bound_name else []))
+    comparison = ticket_minus_dense(
+        scores, model, ticket_p, seeds, n_resamples, bootstrap_seed, metrics
     )
-    return {**difference_columns(differences, margin), "interval": interval}
+    columns = difference_columns(comparison.differences, margin)
+    if bound_name is None:
+        columns.update({column: np.nan for column in _difference("tpr")})
+    return {
+        **columns,
+        "n_paired_rows": comparison.n_rows,
+        "tpr_fpr_bound": FPR_BOUNDS[bound_name] if bound_name else np.nan,
+        "interval": comparison.interval,
+    }
+
+
+def lowest_resolved_bound(n_non_members: int) -> str | None:
+    """The low-FPR metric with the smallest bound that ``n_non_members`` rows resolve, if any."""
+    resolved = [
+        (bound, name) for name, bound in FPR_BOUNDS.items() if resolves_fpr(bound, n_non_members)
+    ]
+    return min(resolved)[1] if resolved else None
 
 
 def _markdown_cell(value: Any) -> str:
@@ -183,9 +245,102 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def write_table(frame: pd.DataFrame, csv_path: PathLike, md_path: PathLike) -> None:
-    """Write a table as CSV (full precision, for reuse) and markdown (3 decimals, for reading)."""
+def write_table(
+    frame: pd.DataFrame, csv_path: PathLike, md_path: PathLike, markdown: str | None = None
+) -> None:
+    """Write a table as CSV (full precision, for reuse) and markdown (``markdown``, or every
+    column at 3 decimals, for reading)."""
     with atomic_path(csv_path) as tmp:
         frame.to_csv(tmp, index=False)
     with atomic_path(md_path) as tmp:
-        Path(tmp).write_text(markdown_table(frame))
+        Path(tmp).write_text(markdown_table(frame) if markdown is None else markdown)
+
+
+def _with_interval(row: Mapping[str, Any], name: str, sign: str = "") -> str:
+    """``0.612 [0.580, 0.641]``; an undefined interval is ``n/a``, never a bare number."""
+    value, low, high = row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"]
+    if math.isnan(value):
+        return "n/a"
+    interval = "n/a" if math.isnan(low) else f"{low:{sign}.3f}, {high:{sign}.3f}"
+    return f"{value:{sign}.3f} [{interval}]"
+
+
+def _ninety_interval(row: Mapping[str, Any], name: str) -> str:
+    low, high = row[f"{name}_ci90_low"], row[f"{name}_ci90_high"]
+    return "n/a" if math.isnan(low) else f"[{low:+.3f}, {high:+.3f}]"
+
+
+def table1_markdown(table: pd.DataFrame) -> str:
+    """Table 1 for reading: first the strongest attack's verdict per dataset and architecture (the
+    attack with the highest dense AUC there), then every row with its intervals."""
+    readable = pd.DataFrame(
+        {
+            "attack": table["attack"],
+            "dataset": table["dataset"],
+            "arch": table["arch"],
+            "n": table["n_samples"],
+            "ticket": table["ticket_sparsity"],
+            "seeds": table["n_seeds"],
+            "rows": table["n_paired_rows"],
+            **{
+                label: [_with_interval(row, column) for row in table.to_dict("records")]
+                for label, column in READABLE_SIDES.items()
+            },
+            "AUC ticket - dense [95%]": _column(table, "auc_difference", "+"),
+            "[90%]": [_ninety_interval(row, "auc_difference") for row in table.to_dict("records")],
+            "TPR ticket - dense [95%]": _column(table, "tpr_difference", "+"),
+            "at FPR <": table["tpr_fpr_bound"],
+            "verdict": table["verdict"],
+            "p": table["p_difference"],
+            "p (equiv.)": table["p_equivalence"],
+            "verdict (Holm)": table["verdict_holm"],
+        }
+    )
+    strongest = _strongest(table)
+    margin = float(table["equivalence_margin"].iloc[0]) if len(table) else float("nan")
+    return (
+        "## Strongest attack per dataset and architecture\n\n"
+        f"{markdown_table(strongest)}\n"
+        f"## Every attack (equivalence margin ±{margin:g}; intervals 95% unless marked; the "
+        "verdict reads the 90% interval of the AUC difference against the margin)\n\n"
+        f"{markdown_table(readable)}"
+    )
+
+
+#: Readable Table 1 column -> the CSV column whose value and 95% interval it shows.
+READABLE_SIDES: dict[str, str] = {
+    "dense AUC": "baseline_auc",
+    "ticket AUC": "ticket_auc",
+    "dense accuracy": "baseline_accuracy",
+    "ticket accuracy": "ticket_accuracy",
+    "dense precision": "baseline_precision",
+    "ticket precision": "ticket_precision",
+}
+
+
+def _column(table: pd.DataFrame, name: str, sign: str = "") -> list[str]:
+    return [_with_interval(row, name, sign) for row in table.to_dict("records")]
+
+
+def _strongest(table: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset, arch and n: the row of the attack with the highest dense AUC."""
+    if table.empty:
+        return pd.DataFrame(columns=["dataset", "arch", "n", "strongest attack"])
+    best = table.loc[
+        table.groupby(["dataset", "arch", "n_samples"], sort=False)["baseline_auc"].idxmax()
+    ]
+    return pd.DataFrame(
+        {
+            "dataset": best["dataset"],
+            "arch": best["arch"],
+            "n": best["n_samples"],
+            "strongest attack": best["attack"],
+            "dense AUC": _column(best, "baseline_auc"),
+            "AUC ticket - dense": _column(best, "auc_difference", "+"),
+            "verdict (Holm)": best["verdict_holm"],
+        }
+    )
+
+
+def write_table1(table: pd.DataFrame, csv_path: PathLike, md_path: PathLike) -> None:
+    write_table(table, csv_path, md_path, table1_markdown(table))
