@@ -35,8 +35,8 @@ METRIC_LABELS = {
     "precision": "precision",
     "recall": "recall",
     "auc": "AUC",
-    "tpr_at_1pct_fpr": "TPR at 1% FPR",
-    "tpr_at_0.1pct_fpr": "TPR at 0.1% FPR",
+    "tpr_at_1pct_fpr": "TPR at FPR < 1%",
+    "tpr_at_0.1pct_fpr": "TPR at FPR < 0.1%",
     "advantage": "advantage (TPR - FPR)",
     "advantage_oracle": "oracle advantage (best threshold on the evaluation rows)",
 }
