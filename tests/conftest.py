@@ -24,6 +24,7 @@ FIGURE_JOBS = {
     "fig_attack_vs_samples": 1,
     "fig_transfer": 1,
     "table1": 1,
+    "fig_forest": 1,
     "fig_roc_curves": 1,
     "fig_gap_vs_auc": 1,
     "per_class": 1,

@@ -245,6 +245,7 @@ def test_paper_grid_resolves_the_whole_dag_on_full_size_data(tmp_path, fast_tmp)
         "fig_gap_vs_auc": 1,
         "per_class": 1,
         "table1": 1,
+        "fig_forest": 1,
         "all": 1,
     }
     assert not (tmp_path / "run" / "results").exists()

@@ -85,6 +85,7 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
         "fig5_roc_curves",
         "fig6_gap_vs_auc",
         "fig7_per_class",
+        "fig_forest",
     ):
         expected |= {f"results/figures/{figure}.png", f"results/figures/{figure}.pdf"}
     assert relative_files(tiny_run) == expected
