@@ -1,4 +1,4 @@
-"""The paper's figures and Table 1, regenerated from ``summary.parquet`` and the transfer matrices.
+"""The paper's figures and Table 1, regenerated from ``summary.parquet`` and the transfer cells.
 
 Each plot function draws one figure, writes it twice, as PNG (for the report) and PDF (for a
 paper), both atomically, and returns it detached from pyplot (its axes can still be inspected).
