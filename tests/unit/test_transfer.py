@@ -22,7 +22,7 @@ from lottery_mia.attacks import (
     split_attack_rows,
 )
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
-from lottery_mia.over_seeds import seed_mean_from_draws
+from lottery_mia.over_seeds import SeedMean, seed_mean_from_draws
 from lottery_mia.transfer_cells import CELL_COLUMNS, crossed_seeds
 from lottery_mia.transfer_matrix import TRANSFER_COLUMNS, transfer_matrix
 from lottery_mia.uncertainty import (
@@ -291,15 +291,41 @@ def test_a_diagonal_cells_interval_is_the_seed_mean_of_its_aligned_draws(two_see
 
 
 def test_an_off_diagonal_cells_interval_counts_rows_and_both_models_training(two_seeds) -> None:
-    cells = transfer_matrix(two_seeds, "loss_threshold", N_SAMPLES, FEW_RESAMPLES).cells
-    transfer = cell_of(cells, 0.0, 0.8)
+    """Off the diagonal the 4 pairs are a source seed x target seed design: the training part is
+    var(source means) / 2 + var(target means) / 2, the rows' part from the pairs' aligned draws."""
+    tables = transfer_matrix(two_seeds, "loss_threshold", N_SAMPLES, FEW_RESAMPLES)
+    transfer = cell_of(tables.cells, 0.0, 0.8)
     sources = [frame for key, frame in two_seeds if key["sparsity"] == 0.0]
     targets = [frame for key, frame in two_seeds if key["sparsity"] == 0.8]
     draws = draws_of([(s, t) for s in sources for t in targets], "auc")
-    row_noise = 2 * 1.96 * np.sqrt(np.var(draws.mean(axis=0), ddof=1))
-    assert transfer["auc_ci_low"] <= transfer["auc"] <= transfer["auc_ci_high"]
-    assert transfer["auc_ci_high"] - transfer["auc_ci_low"] >= row_noise
+    pairs = tables.matrix[
+        (tables.matrix["source_sparsity"] == 0.0) & (tables.matrix["target_sparsity"] == 0.8)
+    ]
+    by_source = pairs.groupby("source_seed")["auc"].mean()
+    by_target = pairs.groupby("target_seed")["auc"].mean()
+    training = by_source.var() / 2 + by_target.var() / 2
+    rows = np.var(draws.mean(axis=0), ddof=1)
+    expected = SeedMean(pairs["auc"].mean(), training, rows, n_seeds=2).interval(0.95)
+    assert (transfer["auc_ci_low"], transfer["auc_ci_high"]) == pytest.approx(expected)
+    assert transfer["auc_ci_high"] - transfer["auc_ci_low"] >= 2 * 1.96 * np.sqrt(rows)
     assert (transfer["n_source_seeds"], transfer["n_target_seeds"]) == (2, 2)
+
+
+def test_two_seeds_that_agree_keep_the_row_noise_a_t_interval_over_seeds_would_drop() -> None:
+    """Two seeds with the same outputs: no training spread, so a t-interval over the seeds has
+    width 0; the cell's interval still carries the rows' noise, about one pair's own width."""
+    outputs = model_outputs(4.0, seed=5)
+    twins = [({"arch": "resnet18", "sparsity": 0.0, "seed": seed}, outputs) for seed in (0, 1)]
+    tables = transfer_matrix(twins, "loss_threshold", N_SAMPLES, FEW_RESAMPLES)
+    cell = tables.cells.iloc[0]
+    pair = diagonal_of(tables.matrix).iloc[0]
+    _, t_low, t_high = mean_over_seeds(diagonal_of(tables.matrix)["auc"])
+    assert t_high - t_low == pytest.approx(0.0)
+    width, pair_width = (
+        cell["auc_ci_high"] - cell["auc_ci_low"],
+        pair["auc_ci_high"] - pair["auc_ci_low"],
+    )
+    assert width == pytest.approx(pair_width, rel=0.25)
 
 
 def test_one_seed_cells_are_the_matrix_pairs_with_their_own_intervals(
