@@ -107,6 +107,7 @@ class CellPairs:
     left out, as ``over_seeds`` leaves out such seeds; NaN draws skipped)."""
 
     def __init__(self, n_resamples: int) -> None:
+        self.n_resamples = n_resamples
         self.pairs: list[tuple[int, int, MetricReport]] = []
         self._sums = {name: np.zeros(n_resamples) for name in METRIC_NAMES}
         self._counts = {name: np.zeros(n_resamples, dtype=np.int64) for name in METRIC_NAMES}
@@ -184,6 +185,5 @@ def cell_record(
     for name in METRIC_NAMES:
         mean, low, high = cell.mean_and_interval(name, diagonal=source == target)
         record.update({name: mean, f"{name}_ci_low": low, f"{name}_ci_high": high})
-    n_bootstrap = cell.pairs[0][2].n_resamples if cell.pairs else 0
-    record.update(n_bootstrap=n_bootstrap, bootstrap_seed=bootstrap_seed)
+    record.update(n_bootstrap=cell.n_resamples, bootstrap_seed=bootstrap_seed)
     return record
