@@ -11,7 +11,9 @@ Conventions shared by every figure:
   sees attack accuracy fall, is not squeezed into a corner. Sparsity 0 is labelled "dense": the original network, not a ticket.
 * Every point carries its 95% interval: with one seed the stratified bootstrap interval over the
   evaluation rows, with several seeds a Student-t interval of the mean over seeds; the title says
-  which. The bars take part in autoscaling, so no axis zooms noise into an effect.
+  which. The bars take part in autoscaling, so no axis zooms noise into an effect. Figure 4's
+  cells carry theirs as text, with several seeds counting training and row noise together
+  (``transfer_cells``), and are hatched where the interval contains chance.
 * Attack panels carry the chance level 0.5 as a dashed line (the evaluation set is balanced).
 * When the requested sample count or sparsity was not run for a dataset, the nearest available
   value is used and the panel title says so, rather than failing or silently plotting another.
