@@ -13,6 +13,7 @@ the wall time. ``--code`` points at another copy of ``workflow_scripts`` to meas
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -37,6 +38,9 @@ def child(code: Path, request: dict) -> dict:
         attack[name] = schema_defaults(f"attack.{name}")
     attack["mlp"]["max_iter"] = request["mlp_iter"]
 
+    outputs = {"matrix_path": request["matrix"]}
+    if "cells_path" in inspect.signature(analysis_steps.transfer).parameters:  # older code: none
+        outputs["cells_path"] = request["cells"]
     baseline_mb = _rss_now_mb()
     started = time.perf_counter()
     analysis_steps.transfer(
@@ -45,7 +49,7 @@ def child(code: Path, request: dict) -> dict:
         attack=request["attack"],
         n_samples=request["n_samples"],
         settings={"attack": attack},  # the canonical section the config gate hands the rule
-        matrix_path=request["matrix"],
+        **outputs,
     )
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -87,6 +91,7 @@ def measure(paths: list[Path], folder: Path, args: argparse.Namespace) -> dict:
         "eval_size": args.eval_size,
         "mlp_iter": args.mlp_max_iter,
         "matrix": str(folder / f"matrix_{len(paths)}.parquet"),
+        "cells": str(folder / f"cells_{len(paths)}.parquet"),
     }
     command = [sys.executable, __file__, "--child", str(args.code), json.dumps(request)]
     # One BLAS thread, as in the rule (Snakemake sets these to the job's threads): with one

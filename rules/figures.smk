@@ -85,9 +85,9 @@ rule fig_attack_vs_samples:
 
 rule fig_transfer:
     input:
-        matrix=lambda w: (
+        cells=lambda w: (
             f"{RESULTS}/{w.dataset}/transfer/"
-            f"{transfer_figure_attack()}_n{figure_sample_count(w.dataset)}.parquet"
+            f"{transfer_figure_attack()}_n{figure_sample_count(w.dataset)}.cells.parquet"
         ),
     output:
         png=report(

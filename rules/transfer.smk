@@ -1,4 +1,5 @@
-# Stage 6: an attack trained on one model's outputs attacks every other model of the dataset.
+# Stage 6: an attack trained on one model's outputs attacks every other model of the dataset;
+# the matrix holds every model pair, the cells (Figure 4) each kind pair over its seed pairs.
 
 
 rule transfer:
@@ -8,6 +9,7 @@ rule transfer:
         ],
     output:
         matrix_path=f"{RESULTS}/{{dataset}}/transfer/{{attack}}_n{{n}}.parquet",
+        cells_path=f"{RESULTS}/{{dataset}}/transfer/{{attack}}_n{{n}}.cells.parquet",
     log:
         f"{LOGS}/transfer/{{dataset}}_{{attack}}_n{{n}}.log",
     conda:

@@ -92,38 +92,39 @@ def synthetic_summary(datasets: tuple[str, ...]) -> pd.DataFrame:
     return build_summary(complete(record) for record in records)
 
 
-def transfer_matrix(seeds: tuple[int, ...] = SEEDS) -> pd.DataFrame:
-    """Every model attacks every model; accuracy encodes source, target and seed."""
-    models = list(itertools.product(ARCHS, SPARSITIES))
+def transfer_cells(n_seeds: int = 1) -> pd.DataFrame:
+    """Figure 4's cells as the transfer job writes them: every kind attacks every kind, the
+    accuracy encoding source and target, its interval +-0.03, the pair counts of ``n_seeds``."""
+    kinds = list(itertools.product(ARCHS, SPARSITIES))
     rows = []
-    for (source_arch, source_p), (target_arch, target_p), seed in itertools.product(
-        models, models, seeds
-    ):
+    for (source_arch, source_p), (target_arch, target_p) in itertools.product(kinds, kinds):
         accuracy = (
             0.6
             + 0.1 * ARCHS.index(source_arch)
             + 0.01 * SPARSITIES.index(source_p)
             + 0.001 * SPARSITIES.index(target_p)
             + 0.02 * ARCHS.index(target_arch)
-            + 0.0001 * seed
         )
+        diagonal = (source_arch, source_p) == (target_arch, target_p)
         rows.append(
             {
                 "source_arch": source_arch,
+                "source_method": "dense" if source_p == 0 else "magnitude",
                 "source_sparsity": source_p,
-                "source_seed": seed,
                 "target_arch": target_arch,
+                "target_method": "dense" if target_p == 0 else "magnitude",
                 "target_sparsity": target_p,
-                "target_seed": seed,
                 "attack": "mlp",
                 "n_samples": 1000,
+                "n_pairs": n_seeds if diagonal else n_seeds**2,
+                "n_source_seeds": n_seeds,
+                "n_target_seeds": n_seeds,
                 "accuracy": accuracy,
-                "precision": accuracy,
+                "accuracy_ci_low": accuracy - 0.03,
+                "accuracy_ci_high": accuracy + 0.03,
                 "recall": accuracy,
-                "auc": accuracy,
-                "tpr_at_1pct_fpr": 0.03,
-                "tpr_at_0.1pct_fpr": 0.004,
-                "advantage": 2 * accuracy - 1,
+                "recall_ci_low": 0.4,
+                "recall_ci_high": 0.9,
             }
         )
     # Shuffled, so the ordering under test comes from the code, not from the input.
@@ -167,7 +168,7 @@ def test_every_figure_writes_png_and_pdf(tmp_path: Path, datasets: tuple[str, ..
             summary, 0.8, "mlp", png, pdf, STYLE
         ),
         "fig4": lambda png, pdf: figures.plot_transfer_heatmap(
-            transfer_matrix(), "accuracy", png, pdf, STYLE, dataset=datasets[-1]
+            transfer_cells(n_seeds=2), "accuracy", png, pdf, STYLE, dataset=datasets[-1]
         ),
     }
     for name, plot in calls.items():
@@ -284,8 +285,8 @@ def test_nearest_sparsity_prefers_exact_then_closest_then_lower() -> None:
 
 
 def test_transfer_grid_orders_models_by_arch_then_sparsity_with_diagonal() -> None:
-    matrix = transfer_matrix()
-    grid = figures.transfer_grid(matrix, "accuracy")
+    cells = transfer_cells()
+    grid = figures.transfer_grid(cells, "accuracy")
     expected_labels = [
         "ResNet-18 p=0 (dense)",
         "ResNet-18 p=0.5",
@@ -298,48 +299,90 @@ def test_transfer_grid_orders_models_by_arch_then_sparsity_with_diagonal() -> No
     ]
     assert list(grid.index) == expected_labels
     assert list(grid.columns) == expected_labels
-    # Diagonal cell (i, i): source model == target model, averaged over the two seeds.
+    # Diagonal cell (i, i): source kind == target kind.
     for i, (arch, p) in enumerate(itertools.product(ARCHS, SPARSITIES)):
-        same = matrix[
-            (matrix["source_arch"] == arch)
-            & (matrix["target_arch"] == arch)
-            & (matrix["source_sparsity"] == p)
-            & (matrix["target_sparsity"] == p)
+        same = cells[
+            (cells["source_arch"] == arch)
+            & (cells["target_arch"] == arch)
+            & (cells["source_sparsity"] == p)
+            & (cells["target_sparsity"] == p)
         ]
-        assert len(same) == len(SEEDS)
-        assert grid.iloc[i, i] == pytest.approx(same["accuracy"].mean())
+        assert grid.iloc[i, i] == pytest.approx(same["accuracy"].item())
     # Off the diagonal: row = source, column = target (ResNet-50 source adds 0.1, target 0.02).
-    assert grid.loc["ResNet-50 p=0.5", "ResNet-18 p=0.9"] == pytest.approx(
-        0.6 + 0.1 + 0.01 + 0.003 + 0.00005
+    assert grid.loc["ResNet-50 p=0.5", "ResNet-18 p=0.9"] == pytest.approx(0.6 + 0.1 + 0.01 + 0.003)
+    low = figures.transfer_grid(cells, "accuracy_ci_low")
+    assert low.loc["ResNet-50 p=0.5", "ResNet-18 p=0.9"] == pytest.approx(0.713 - 0.03)
+
+
+def heatmap(cells: pd.DataFrame, tmp_path: Path, metric: str = "accuracy") -> Figure:
+    return figures.plot_transfer_heatmap(
+        cells, metric, tmp_path / "h.png", tmp_path / "h.pdf", STYLE, dataset="cifar100"
     )
 
 
-def test_transfer_heatmap_outlines_the_diagonal_and_annotates_cells(tmp_path: Path) -> None:
-    matrix = transfer_matrix(seeds=(0,))
-    fig = figures.plot_transfer_heatmap(
-        matrix, "accuracy", tmp_path / "h.png", tmp_path / "h.pdf", STYLE, dataset="cifar100"
-    )
+def patches(fig: Figure, label: str) -> list[tuple[int, int]]:
+    """(column, row) of the heatmap's patches of one ``label`` (diagonal or hatched)."""
+    found = [p for p in fig.axes[0].patches if p.get_label() == label]
+    return sorted((int(p.get_x()), int(p.get_y())) for p in found)
+
+
+def test_transfer_heatmap_outlines_the_diagonal_and_annotates_values_and_intervals(
+    tmp_path: Path,
+) -> None:
+    fig = heatmap(transfer_cells(), tmp_path)
     ax = fig.axes[0]
-    outlines = sorted((int(p.get_x()), int(p.get_y())) for p in ax.patches if not p.get_fill())
-    assert outlines == [(i, i) for i in range(len(ARCHS) * len(SPARSITIES))]
+    assert patches(fig, figures.transfer_heatmap.DIAGONAL_LABEL) == [(i, i) for i in range(8)]
     annotations = [text.get_text() for text in ax.texts]
-    assert len(annotations) == 64 and annotations[0] == "0.60"
+    assert len(annotations) == 2 * 64  # a value and its interval per cell
+    assert annotations[0] == "0.60" and "[0.57, 0.63]" in annotations
     assert ax.get_title() == (
         "CIFAR-100: transfer of the mlp attack (n = 1,000)\n"
-        "attack accuracy; diagonal outlined; one seed pair"
+        "attack accuracy [95% interval]; diagonal outlined; hatched: interval contains chance "
+        "(0.5)\none seed"
     )
 
 
-def test_transfer_matrix_with_two_attacks_is_rejected() -> None:
-    matrix = transfer_matrix()
-    matrix.loc[0, "attack"] = "svm"
-    with pytest.raises(ValueError, match="transfer matrix mixes attack values"):
-        figures.transfer_grid(matrix, "accuracy")
+def test_transfer_heatmap_hatches_the_cells_whose_interval_contains_chance(tmp_path: Path) -> None:
+    cells = transfer_cells()
+    dense_to_ticket = (cells["source_sparsity"] == 0.0) & (cells["target_sparsity"] == 0.9)
+    resnet18 = (cells["source_arch"] == "resnet18") & (cells["target_arch"] == "resnet18")
+    near_chance = dense_to_ticket & resnet18  # row 0, column 3
+    cells.loc[near_chance, ["accuracy", "accuracy_ci_low", "accuracy_ci_high"]] = (0.52, 0.48, 0.56)
+    just_above = dense_to_ticket & ~resnet18 & (cells["source_arch"] == "resnet18")  # row 0, col 7
+    cells.loc[just_above, ["accuracy", "accuracy_ci_low", "accuracy_ci_high"]] = (0.55, 0.501, 0.6)
+    fig = heatmap(cells, tmp_path)
+    hatched = [p for p in fig.axes[0].patches if p.get_label() == "interval contains chance"]
+    assert hatched and all(p.get_hatch() for p in hatched)
+    assert patches(fig, "interval contains chance") == [(3, 0)]
+    # Recall has no chance level (it depends on the threshold): nothing is hatched.
+    assert patches(heatmap(cells, tmp_path, "recall"), "interval contains chance") == []
+
+
+def test_transfer_heatmap_with_several_seeds_states_both_pair_counts(tmp_path: Path) -> None:
+    title = heatmap(transfer_cells(n_seeds=3), tmp_path).axes[0].get_title()
+    assert title.endswith(
+        "diagonal: mean over 3 seeds (same-seed pairs); off-diagonal: mean over 3² = 9 seed pairs"
+    )
+
+
+def test_a_cell_without_an_interval_shows_its_value_only(tmp_path: Path) -> None:
+    cells = transfer_cells()
+    cells.loc[0, ["accuracy_ci_low", "accuracy_ci_high"]] = np.nan
+    texts = [text.get_text() for text in heatmap(cells, tmp_path).axes[0].texts]
+    assert len(texts) == 64 + 63
+    assert sum(text.startswith("[") for text in texts) == 63
+
+
+def test_transfer_cells_of_two_attacks_are_rejected() -> None:
+    cells = transfer_cells()
+    cells.loc[0, "attack"] = "svm"
+    with pytest.raises(ValueError, match="transfer cells mix attack values"):
+        figures.transfer_grid(cells, "accuracy")
 
 
 def test_transfer_grid_rejects_unknown_metric() -> None:
     with pytest.raises(ValueError, match="metric 'loss' is not an attack metric"):
-        figures.transfer_grid(transfer_matrix(), "loss")
+        figures.transfer_grid(transfer_cells(), "loss")
 
 
 def hand_made_summary() -> pd.DataFrame:

@@ -183,25 +183,6 @@ def test_per_class_table_compares_dense_and_nearest_ticket(tmp_path):
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_transfer_diagonal_averages_matching_seeds_only():
-    rows = []
-    for source_seed in (0, 1):
-        for target_seed in (0, 1):
-            for source_p, target_p in ((0.0, 0.0), (0.0, 0.8)):
-                same_seed = source_seed == target_seed
-                rows.append({
-                    "source_arch": "resnet18", "source_sparsity": source_p,
-                    "source_seed": source_seed, "target_arch": "resnet18",
-                    "target_sparsity": target_p, "target_seed": target_seed, "attack": "mlp",
-                    "n_samples": 200, "accuracy": 0.7 if same_seed else 0.5,
-                })  # fmt: skip
-    grid = figures.transfer_grid(pd.DataFrame(rows), "accuracy")
-    dense = figures.model_label("resnet18", 0.0)
-    assert grid.loc[dense, dense] == pytest.approx(0.7)  # not (0.7 + 0.5) / 2
-    ticket = figures.model_label("resnet18", 0.8)
-    assert grid.loc[dense, ticket] == pytest.approx(0.6)  # transfers: every seed pair
-
-
 def test_table1_auc_carries_its_interval_and_the_verdict():
     from test_figures import hand_made_summary, scores_for
 

@@ -70,7 +70,8 @@ def test_figures_of_one_method_keep_its_tickets_and_the_dense_model():
         figures.rows_of_method(_summary(), "imp")
 
 
-def _matrix(methods):
+def _cells(methods):
+    """Figure 4's cells (one seed) of a dense model and its tickets of ``methods``."""
     models = [("resnet18", "dense", 0.0)] + [("resnet18", m, 0.8) for m in methods]
     fields = ("arch", "method", "sparsity")
     rows = []
@@ -80,21 +81,24 @@ def _matrix(methods):
                 {
                     **{f"source_{k}": v for k, v in zip(fields, source, strict=True)},
                     **{f"target_{k}": v for k, v in zip(fields, target, strict=True)},
-                    "source_seed": 0,
-                    "target_seed": 0,
                     "attack": "mlp",
                     "n_samples": 400,
+                    "n_pairs": 1,
+                    "n_source_seeds": 1,
+                    "n_target_seeds": 1,
                     "accuracy": 0.7 if source == target else 0.6,
+                    "accuracy_ci_low": 0.5,
+                    "accuracy_ci_high": 0.8,
                 }
             )
     return pd.DataFrame(rows)
 
 
 def test_transfer_labels_name_the_method_only_when_there_are_several():
-    several = transfer_grid(_matrix(["magnitude", "snip"]), "accuracy")
+    several = transfer_grid(_cells(["magnitude", "snip"]), "accuracy")
     assert list(several.index) == [
         "ResNet-18 p=0 (dense)", "ResNet-18 magnitude p=0.8", "ResNet-18 snip p=0.8",
     ]  # fmt: skip
     assert np.allclose(np.diag(several.to_numpy()), 0.7)
-    one = transfer_grid(_matrix(["magnitude"]), "accuracy")
+    one = transfer_grid(_cells(["magnitude"]), "accuracy")
     assert list(one.index) == ["ResNet-18 p=0 (dense)", "ResNet-18 p=0.8"]

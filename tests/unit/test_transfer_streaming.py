@@ -60,10 +60,11 @@ def test_streamed_matrix_equals_in_memory_matrix(paths, attack):
             N_SAMPLES,
             SETTINGS,
         )
-    assert len(streamed) == 9
-    pd.testing.assert_frame_equal(streamed, in_memory)
+    assert len(streamed.matrix) == 9 and len(streamed.cells) == 9
+    pd.testing.assert_frame_equal(streamed.matrix, in_memory.matrix)
+    pd.testing.assert_frame_equal(streamed.cells, in_memory.cells)
     # The models differ in vulnerability, so the matrix is not one number repeated.
-    assert streamed["auc"].nunique() > 1
+    assert streamed.matrix["auc"].nunique() > 1
 
 
 @pytest.mark.parametrize(("budget", "eval_reads"), [(2**30, 3), (0, 9)])
@@ -83,11 +84,12 @@ def test_each_target_is_read_once_while_its_rows_fit_the_budget(
 
     monkeypatch.setattr(streaming, "read_rows", counting)
     models = [(key(i), path) for i, path in enumerate(paths)]
-    matrix = transfer_matrix_from_files(models, "loss_threshold", N_SAMPLES, SETTINGS, budget)
+    tables = transfer_matrix_from_files(models, "loss_threshold", N_SAMPLES, SETTINGS, budget)
     assert sizes.count(N_SAMPLES) == 3
     assert sizes.count(EVAL_SIZE) == eval_reads
     unbounded = transfer_matrix_from_files(models, "loss_threshold", N_SAMPLES, SETTINGS, 2**40)
-    pd.testing.assert_frame_equal(matrix, unbounded)
+    pd.testing.assert_frame_equal(tables.matrix, unbounded.matrix)
+    pd.testing.assert_frame_equal(tables.cells, unbounded.cells)
 
 
 def test_read_rows_reads_only_the_row_groups_holding_them(paths, monkeypatch):

@@ -329,11 +329,12 @@ def test_a_damaged_outputs_table_stops_the_transfer_job_without_a_matrix(tmp_pat
     bad = tmp_path / "bad.parquet"
     bad.write_bytes(b"PAR1 but not really")
     matrix = tmp_path / "transfer" / "mlp_n4.parquet"
+    cells = tmp_path / "transfer" / "mlp_n4.cells.parquet"
     params = {"attack": validate(TINY)["attack"]}
     keys = [{"arch": "resnet18", "sparsity": p, "seed": 0} for p in (0.0, 0.5)]
     with pytest.raises(ValueError, match=rf"^{bad}: not a readable parquet file"):
-        analysis_steps.transfer(keys, [good, bad], "mlp", 4, params, matrix)
-    assert not matrix.exists()
+        analysis_steps.transfer(keys, [good, bad], "mlp", 4, params, matrix, cells)
+    assert not matrix.exists() and not cells.exists()
     assert not matrix.parent.exists() or list(matrix.parent.iterdir()) == []
 
 

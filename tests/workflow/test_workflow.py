@@ -76,7 +76,9 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
         expected.add(f"{model}/attack/n200/.snakemake_timestamp")  # Snakemake's, per folder output
         if not model.endswith("sparsity0"):
             expected.add(f"{model}/mask.pt")
-    expected.add("results/digits/transfer/mlp_n200.parquet")
+    expected |= {
+        f"results/digits/transfer/mlp_n200{suffix}" for suffix in (".parquet", ".cells.parquet")
+    }
     for figure in (
         "fig1_test_accuracy",
         "fig2_attack_vs_sparsity",
@@ -133,6 +135,14 @@ def test_tiny_run_summary_and_attack_records(tiny_run):
         mlp, left_on=["target_arch", "target_sparsity"], right_on=["arch", "sparsity"]
     )
     assert np.allclose(merged["accuracy_x"], merged["accuracy_y"])
+    # The diagonal is the ordinary attack, intervals included (same rows, resamples and seed).
+    assert np.allclose(merged["auc_ci_low_x"], merged["auc_ci_low_y"])
+    assert np.allclose(merged["auc_ci_high_x"], merged["auc_ci_high_y"])
+    cells = pd.read_parquet(tiny_run / "results/digits/transfer/mlp_n200.cells.parquet")
+    assert len(cells) == len(MODELS) ** 2  # one seed: a cell per model pair
+    assert (cells["auc_ci_low"] <= cells["auc"]).all() and (
+        cells["auc"] <= cells["auc_ci_high"]
+    ).all()
 
 
 def test_finished_run_plans_nothing(tiny_run):

@@ -100,12 +100,15 @@ def transfer(
     n_samples: int,
     settings: Mapping[str, Any],
     matrix_path: PathLike,
+    cells_path: PathLike,
 ) -> None:
-    """Stage 6: attacks trained on each source model's outputs, evaluated on every target model."""
+    """Stage 6: attacks trained on each source model's outputs, evaluated on every target model
+    (the matrix, with bootstrap intervals), and Figure 4's cells averaged over seed pairs."""
     models = list(zip(model_keys, outputs_paths, strict=True))
     attack_settings = attacks.AttackSettings.from_config(settings["attack"])
-    matrix = transfer_matrix_from_files(models, attack, n_samples, attack_settings)
-    write_parquet(matrix, matrix_path)
+    tables = transfer_matrix_from_files(models, attack, n_samples, attack_settings)
+    write_parquet(tables.matrix, matrix_path)
+    write_parquet(tables.cells, cells_path)
 
 
 def summarize(attack_paths: Sequence[PathLike], summary_path: PathLike) -> None:

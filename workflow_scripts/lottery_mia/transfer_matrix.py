@@ -2,19 +2,24 @@
 
 This is the paper's Figure 4 (source model x target model, architectures x sparsities). Each
 attack is trained once per source model and scored on every target's evaluation rows; the
-diagonal is therefore exactly the ordinary attack on that model (``attacks.run_attack``).
+diagonal is therefore exactly the ordinary attack on that model (``attacks.run_attack``), with the
+same bootstrap intervals. Beside the matrix (one row per model pair) the job writes Figure 4's
+cells (one row per kind pair, averaged over seed pairs with intervals that count training and
+row noise: ``transfer_cells``).
 
 ``transfer_matrix_from_files`` is what the rule runs: it streams, so its memory does not grow with
 the number of models (benchmarks/transfer_memory.py). It holds one source's training rows, the
 sample columns of the first model and targets' evaluation rows up to a fixed budget (each target
-is then read once rather than once per source), never all outputs at once.
+is then read once rather than once per source), never all outputs at once. Sources are taken kind
+by kind, so only the cells of one source kind are open at a time, each holding running sums of
+its pairs' bootstrap draws (2 x resamples numbers per metric), not the draws of every pair.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,7 +30,16 @@ from lottery_mia.attack_scores import evaluation_rows
 from lottery_mia.attacks import AttackSettings, fit_attack, score_attack, split_attack_rows
 from lottery_mia.outputs_table import FLIPPED_COLUMN, OUTPUT_SCHEMA, validate_outputs
 from lottery_mia.resources import TRANSFER_EVAL_CACHE_MB
-from lottery_mia.uncertainty import METRIC_NAMES, point_metrics
+from lottery_mia.summary import METRIC_AND_INTERVAL_COLUMNS
+from lottery_mia.transfer_cells import (
+    CELL_COLUMNS,
+    CellPairs,
+    Kind,
+    cell_record,
+    in_cell,
+    pair_metrics,
+)
+from lottery_mia.uncertainty import MetricReport
 
 KEY_FIELDS: tuple[str, ...] = ("arch", "method", "sparsity", "seed")
 SAMPLE_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "attack_eval", "label")
@@ -35,8 +49,10 @@ TRANSFER_COLUMNS: tuple[str, ...] = (
     *(f"target_{field}" for field in KEY_FIELDS),
     "attack",
     "n_samples",
-    *METRIC_NAMES,
+    *METRIC_AND_INTERVAL_COLUMNS,
     "n_eval",
+    "n_bootstrap",
+    "bootstrap_seed",
 )
 
 ModelKey = Mapping[str, object]
@@ -98,6 +114,43 @@ def _checked_keys(keys: Sequence[ModelKey]) -> list[tuple[str, str, float, int]]
     return normalised
 
 
+class TransferTables(NamedTuple):
+    """What a transfer job writes: the matrix (``TRANSFER_COLUMNS``, one row per model pair,
+    source-major) and Figure 4's cells (``transfer_cells.CELL_COLUMNS``, one row per kind pair)."""
+
+    matrix: pd.DataFrame
+    cells: pd.DataFrame
+
+
+def _kinds(keys: Sequence[tuple[str, str, float, int]]) -> dict[Kind, list[int]]:
+    """Model indices of each kind (arch, method, sparsity), kinds in order of first appearance."""
+    groups: dict[Kind, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key[:3], []).append(index)
+    return groups
+
+
+def _pair_record(
+    source: tuple[str, str, float, int],
+    target: tuple[str, str, float, int],
+    name: str,
+    n_samples: int,
+    report: MetricReport,
+    bootstrap_seed: int,
+) -> dict[str, object]:
+    """One matrix row: the two models' keys, then the report's metrics, intervals and sizes as
+    the attack record names them (``MetricReport.as_record``)."""
+    metrics = {column: v for column, v in report.as_record().items() if column in TRANSFER_COLUMNS}
+    return {
+        **{f"source_{f}": v for f, v in zip(KEY_FIELDS, source, strict=True)},
+        **{f"target_{f}": v for f, v in zip(KEY_FIELDS, target, strict=True)},
+        "attack": name,
+        "n_samples": int(n_samples),
+        **metrics,
+        "bootstrap_seed": bootstrap_seed,
+    }
+
+
 def _matrix(
     keys: Sequence[tuple[str, str, float, int]],
     train_rows: Callable[[int], pd.DataFrame],
@@ -105,22 +158,35 @@ def _matrix(
     name: str,
     n_samples: int,
     settings: AttackSettings,
-) -> pd.DataFrame:
-    """Fit on each source's training rows, score every target's evaluation rows (source-major)."""
-    records: list[dict[str, object]] = []
-    for source, source_key in enumerate(keys):
-        fitted = fit_attack(name, train_rows(source), settings)
-        for target, target_key in enumerate(keys):
-            record: dict[str, object] = {
-                **{f"source_{f}": v for f, v in zip(KEY_FIELDS, source_key, strict=True)},
-                **{f"target_{f}": v for f, v in zip(KEY_FIELDS, target_key, strict=True)},
-                "attack": name,
-                "n_samples": int(n_samples),
-            }
-            scores = evaluation_rows(score_attack(fitted, eval_rows(target)))
-            record.update(point_metrics(scores), n_eval=scores.member.size)
-            records.append(record)
-    return pd.DataFrame.from_records(records, columns=list(TRANSFER_COLUMNS))
+) -> TransferTables:
+    """Fit on each source's training rows, score every target's evaluation rows. Sources go kind
+    by kind, so a source kind's cells are complete, and reduced to one row each, before the next
+    kind's open."""
+    resamples, bootstrap_seed = settings.bootstrap_resamples, settings.bootstrap_seed
+    records: dict[tuple[int, int], dict[str, object]] = {}
+    cells: list[dict[str, object]] = []
+    kinds = _kinds(keys)
+    for source_kind, sources in kinds.items():
+        open_cells = {kind: CellPairs(resamples) for kind in kinds}
+        for source in sources:
+            fitted = fit_attack(name, train_rows(source), settings)
+            for target, target_key in enumerate(keys):
+                scores = evaluation_rows(score_attack(fitted, eval_rows(target)))
+                pair = pair_metrics(scores, resamples, bootstrap_seed)
+                records[source, target] = _pair_record(
+                    keys[source], target_key, name, n_samples, pair.report, bootstrap_seed
+                )
+                if in_cell(source_kind, keys[source][3], target_key[:3], target_key[3]):
+                    open_cells[target_key[:3]].add(keys[source][3], target_key[3], pair)
+        cells += [
+            cell_record(source_kind, kind, name, n_samples, cell, bootstrap_seed)
+            for kind, cell in open_cells.items()
+        ]
+    order = [records[source, target] for source in range(len(keys)) for target in range(len(keys))]
+    return TransferTables(
+        pd.DataFrame.from_records(order, columns=list(TRANSFER_COLUMNS)),
+        pd.DataFrame.from_records(cells, columns=list(CELL_COLUMNS)),
+    )
 
 
 def transfer_matrix(
@@ -128,12 +194,14 @@ def transfer_matrix(
     name: str,
     n_samples: int,
     settings: AttackSettings,
-) -> pd.DataFrame:
-    """One row per (source, target) pair: attack ``name`` fitted on source, scored on target.
+) -> TransferTables:
+    """One row per (source, target) pair: attack ``name`` fitted on source, scored on target,
+    every metric with its bootstrap interval (``settings.bootstrap_resamples`` and ``_seed``);
+    and Figure 4's cells.
 
     ``models`` are ``(key, outputs)`` pairs with keys holding ``arch``, ``method``, ``sparsity``
     and ``seed``.
-    Rows come in source-major order of ``models``; columns are ``TRANSFER_COLUMNS``.
+    Matrix rows come in source-major order of ``models``; columns are ``TRANSFER_COLUMNS``.
     """
     keys = _checked_keys([key for key, _ in models])
     check_same_samples(models)
@@ -239,7 +307,7 @@ def transfer_matrix_from_files(
     n_samples: int,
     settings: AttackSettings,
     eval_cache_bytes: int = TRANSFER_EVAL_CACHE_MB * 2**20,
-) -> pd.DataFrame:
+) -> TransferTables:
     """``transfer_matrix`` on ``(key, outputs.parquet path)`` pairs, streamed model by model.
 
     First every file is validated and its sample columns compared with the first model's; then

@@ -1,4 +1,4 @@
-"""The paper's figures and Table 1, regenerated from ``summary.parquet`` and the transfer matrices.
+"""The paper's figures and Table 1, regenerated from ``summary.parquet`` and the transfer cells.
 
 Each plot function draws one figure, writes it twice, as PNG (for the report) and PDF (for a
 paper), both atomically, and returns it detached from pyplot (its axes can still be inspected).
@@ -13,6 +13,8 @@ Conventions shared by every figure:
   evaluation rows, with several seeds the interval over seeds and evaluation rows
   (``over_seeds``); the title says which. A point without an interval has no bar (never a
   zero-length one). The bars take part in autoscaling, so no axis zooms noise into an effect.
+  Figure 4's cells carry theirs as text, with several seeds counting training and row noise
+  together (``transfer_cells``), and are hatched where the interval contains chance.
 * Attack panels carry the chance level 0.5 as a dashed line (the evaluation set is balanced).
 * When the requested sample count or sparsity was not run for a dataset, the nearest available
   value is used and the panel title says so, rather than failing or silently plotting another.

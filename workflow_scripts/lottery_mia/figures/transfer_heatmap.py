@@ -1,4 +1,10 @@
-"""Figure 4: the transfer heatmap, an attack trained on one model applied to every other."""
+"""Figure 4: the transfer heatmap, an attack trained on one model applied to every other.
+
+It draws the transfer job's cells (``transfer_cells``): one per (source kind, target kind), the
+mean over seed pairs with its 95% interval, which the cell shows under its value. A cell whose
+interval contains the metric's chance level is hatched: its attack is not told apart from
+guessing on these evaluation rows.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -27,102 +34,153 @@ from lottery_mia.figures.style import (
 )
 from lottery_mia.summary import METRIC_COLUMNS, natural_sort_key
 
-_TRANSFER_COLUMNS = (
-    "source_arch",
-    "source_sparsity",
-    "source_seed",
-    "target_arch",
-    "target_sparsity",
-    "target_seed",
+_KIND_FIELDS = ("arch", "method", "sparsity")
+_KIND_COLUMNS = tuple(f"{side}_{field}" for side in ("source", "target") for field in _KIND_FIELDS)
+_CELL_COLUMNS = (
+    *_KIND_COLUMNS,
     "attack",
     "n_samples",
+    "n_pairs",
+    "n_source_seeds",
+    "n_target_seeds",
 )
+#: Label of the hatched patches, so that a reader of the figure object can find them.
+CHANCE_HATCH_LABEL = "interval contains chance"
+DIAGONAL_LABEL = "diagonal"
 
 
-def _with_methods(matrix: pd.DataFrame) -> pd.DataFrame:
-    """The matrix with ``source_method``/``target_method`` (older matrices: dense or magnitude)."""
-    matrix = matrix.copy()
-    for side in ("source", "target"):
-        if f"{side}_method" not in matrix.columns:
-            dense = matrix[f"{side}_sparsity"] == 0
-            matrix[f"{side}_method"] = np.where(dense, "dense", "magnitude")
-    return matrix
-
-
-def _check_transfer_matrix(matrix: pd.DataFrame, metric: str) -> None:
+def _check_cells(cells: pd.DataFrame, metric: str) -> None:
     if metric not in METRIC_COLUMNS:
         raise ValueError(
             f"metric {metric!r} is not an attack metric; expected one of {METRIC_COLUMNS}"
         )
-    require_columns(matrix, (*_TRANSFER_COLUMNS, metric), "transfer matrix")
-    if matrix.empty:
-        raise ValueError("transfer matrix has no rows; expected one per source x target model")
+    interval = (f"{metric}_ci_low", f"{metric}_ci_high")
+    require_columns(cells, (*_CELL_COLUMNS, metric, *interval), "transfer cells")
+    if cells.empty:
+        raise ValueError("transfer cells table has no rows; expected one per source x target kind")
     for column in ("attack", "n_samples"):
-        values = matrix[column].unique()
+        values = cells[column].unique()
         if len(values) != 1:
             raise ValueError(
-                f"transfer matrix mixes {column} values {sorted(values)}; expected one "
-                "matrix per dataset x attack x sample count"
+                f"transfer cells mix {column} values {sorted(values)}; expected one "
+                "table per dataset x attack x sample count"
             )
-    matrix = _with_methods(matrix)
-    pair = [
-        f"{side}_{field}"
-        for side in ("source", "target")
-        for field in ("arch", "method", "sparsity", "seed")
-    ]
-    duplicated = matrix.duplicated(subset=pair, keep=False)
+    duplicated = cells.duplicated(subset=list(_KIND_COLUMNS), keep=False)
     if duplicated.any():
-        first = matrix.loc[duplicated, pair].iloc[0].to_dict()
-        raise ValueError(f"transfer matrix has several rows for source/target pair {first}")
+        first = cells.loc[duplicated, list(_KIND_COLUMNS)].iloc[0].to_dict()
+        raise ValueError(f"transfer cells have several rows for source/target kinds {first}")
 
 
-def transfer_grid(matrix: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Source model (rows) x target model (columns) table of ``metric``, averaged over seed pairs.
+def _kinds(cells: pd.DataFrame, side: str) -> list[tuple[str, str, float]]:
+    """The kinds on one axis, by architecture, then dense first, then method and sparsity."""
+    columns = [cells[f"{side}_{field}"] for field in _KIND_FIELDS]
+    kinds = {(str(a), str(m), float(p)) for a, m, p in zip(*columns, strict=True)}
+    return sorted(kinds, key=lambda kind: (natural_sort_key(kind[0]), kind[1] != "dense", kind))
 
-    Models are ordered by architecture, then pruning method, then sparsity, on both axes, so a
-    model that is both a source and a target sits on the diagonal. Index and columns carry
-    ``model_label`` names, which name the method when the matrix holds tickets of several.
-    A diagonal cell is the ordinary attack, so it averages matching seeds only: an attack trained
-    on seed 0's model and applied to seed 1's is a transfer, not the attack itself.
+
+def transfer_grid(cells: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Source kind (rows) x target kind (columns) table of the cells' ``column`` (a metric, or
+    its ``_ci_low``/``_ci_high``).
+
+    Kinds are ordered by architecture, then pruning method, then sparsity, on both axes, so a
+    kind that is both a source and a target sits on the diagonal. Index and columns carry
+    ``model_label`` names, which name the method when the table holds tickets of several.
     """
-    _check_transfer_matrix(matrix, metric)
-    matrix = _with_methods(matrix)
-    model = ["arch", "method", "sparsity"]
-    keys = [f"{side}_{field}" for side in ("source", "target") for field in model]
-    same_kind = (
-        (matrix["source_arch"] == matrix["target_arch"])
-        & (matrix["source_method"] == matrix["target_method"])
-        & np.isclose(matrix["source_sparsity"], matrix["target_sparsity"], rtol=0, atol=1e-9)
-    )
-    cross_seed = matrix["source_seed"] != matrix["target_seed"]
-    means = matrix[~(same_kind & cross_seed)].groupby(keys, observed=True)[metric].mean()
+    metric = column.removesuffix("_ci_low").removesuffix("_ci_high")
+    _check_cells(cells, metric)
+    sources, targets = _kinds(cells, "source"), _kinds(cells, "target")
+    several = len({m for _, m, _ in sources + targets if m != "dense"}) > 1
 
-    def ordered(side: str) -> list[tuple[str, str, float]]:
-        columns = [matrix[f"{side}_{field}"] for field in model]
-        models = {(str(a), str(m), float(p)) for a, m, p in zip(*columns, strict=True)}
-        return sorted(models, key=lambda key: (natural_sort_key(key[0]), key[1] != "dense", key))
+    def label(kind: tuple[str, str, float]) -> str:
+        return model_label(kind[0], kind[2], method=kind[1] if several else None)
 
-    sources, targets = ordered("source"), ordered("target")
-    ticket_methods = {m for _, m, _ in sources + targets if m != "dense"}
-    several = len(ticket_methods) > 1
-
-    def label(key: tuple[str, str, float]) -> str:
-        return model_label(key[0], key[2], method=key[1] if several else None)
-
-    values = np.full((len(sources), len(targets)), np.nan)
-    lookup = means.to_dict()
-    for i, source in enumerate(sources):
-        for j, target in enumerate(targets):
-            values[i, j] = lookup.get((*source, *target), np.nan)
+    lookup = {
+        (str(row[0]), str(row[1]), float(row[2]), str(row[3]), str(row[4]), float(row[5])): value
+        for *row, value in cells[[*_KIND_COLUMNS, column]].itertuples(index=False)
+    }
+    values = [[lookup.get((*source, *target), np.nan) for target in targets] for source in sources]
     return pd.DataFrame(
-        values,
-        index=pd.Index([label(key) for key in sources], name="source model"),
-        columns=pd.Index([label(key) for key in targets], name="target model"),
+        np.asarray(values, dtype=np.float64),
+        index=pd.Index([label(kind) for kind in sources], name="source model"),
+        columns=pd.Index([label(kind) for kind in targets], name="target model"),
     )
+
+
+def seed_pairs_note(cells: pd.DataFrame) -> str:
+    """What a cell averages: one seed, or on the diagonal S same-seed pairs and off it S x S."""
+    if cells["n_pairs"].max() <= 1:
+        return "one seed"
+    diagonal = np.ones(len(cells), dtype=bool)
+    for field in _KIND_FIELDS:
+        diagonal &= (cells[f"source_{field}"] == cells[f"target_{field}"]).to_numpy()
+    notes = []
+    if diagonal.any():
+        notes.append(
+            f"diagonal: mean over {_count(cells['n_pairs'][diagonal])} seeds (same-seed pairs)"
+        )
+    off = cells[~diagonal]
+    if not off.empty:
+        sources, targets = off["n_source_seeds"].max(), off["n_target_seeds"].max()
+        square = f"{sources}² = " if sources == targets else f"{sources} x {targets} = "
+        notes.append(f"off-diagonal: mean over {square}{_count(off['n_pairs'])} seed pairs")
+    return "; ".join(notes)
+
+
+def _count(pairs: pd.Series) -> str:
+    """A pair count, or its range when cells differ (a seed missing for some model)."""
+    low, high = int(pairs.min()), int(pairs.max())
+    return f"{high}" if low == high else f"{low}-{high}"
+
+
+def contains_chance(low: pd.DataFrame, high: pd.DataFrame, chance: float | None) -> np.ndarray:
+    """Cells whose (defined) interval contains ``chance``; none for a metric without one."""
+    if chance is None:
+        return np.zeros(low.shape, dtype=bool)
+    return (low.to_numpy() <= chance) & (chance <= high.to_numpy())
+
+
+def _annotate_intervals(ax: Axes, low: pd.DataFrame, high: pd.DataFrame, fmt: str) -> None:
+    """Raise each value seaborn wrote and put its interval under it, in the same colour (which
+    seaborn picked to read on the cell); a cell without an interval (NaN) shows none."""
+    for text in list(ax.texts):
+        x, y = text.get_position()
+        i, j = int(y), int(x)
+        text.set_y(i + 0.38)
+        if np.isnan(low.iat[i, j]) or np.isnan(high.iat[i, j]):
+            continue
+        ax.text(
+            j + 0.5,
+            i + 0.72,
+            f"[{low.iat[i, j]:{fmt}}, {high.iat[i, j]:{fmt}}]",
+            ha="center",
+            va="center",
+            color=text.get_color(),
+            fontsize=0.7 * text.get_fontsize(),
+        )
+
+
+def _mark_cells(ax: Axes, grid: pd.DataFrame, hatched: np.ndarray) -> None:
+    """Outline the diagonal (same kind as source and target) and hatch ``hatched`` cells."""
+    for i, j in zip(*np.nonzero(hatched), strict=True):
+        ax.add_patch(
+            Rectangle(
+                (j, i), 1, 1, fill=False, hatch="//", edgecolor="0.55", linewidth=0,
+                label=CHANCE_HATCH_LABEL,
+            )
+        )  # fmt: skip
+    for i, label in enumerate(grid.index):
+        if label in grid.columns:
+            j = grid.columns.get_loc(label)
+            ax.add_patch(
+                Rectangle(
+                    (j, i), 1, 1, fill=False, edgecolor="black", linewidth=1.6,
+                    label=DIAGONAL_LABEL,
+                )
+            )  # fmt: skip
 
 
 def plot_transfer_heatmap(
-    matrix: pd.DataFrame,
+    cells: pd.DataFrame,
     metric: str,
     png: PathLike,
     pdf: PathLike,
@@ -130,30 +188,26 @@ def plot_transfer_heatmap(
     *,
     dataset: str,
 ) -> Figure:
-    """Figure 4: heatmap of a transfer attack's ``metric``, source model x target model.
+    """Figure 4: heatmap of a transfer attack's ``metric``, source kind x target kind.
 
-    Cells are annotated; the diagonal (attack trained and applied on the same kind of model) is
-    outlined. Accuracy, precision and AUC are coloured with a diverging map centred on chance
-    (0.5), so transfers that fall below chance stand out; advantage is centred on 0.
+    Each cell shows its value and, under it, its 95% interval (``transfer_cells``); cells whose
+    interval contains chance are hatched and the diagonal (attack trained and applied on the
+    same kind of model) is outlined. Accuracy, precision and AUC are coloured with a diverging
+    map centred on chance (0.5), so transfers that fall below chance stand out; advantage is
+    centred on 0.
     """
     look = figure_style(style)
-    grid = transfer_grid(matrix, metric)
-    attack = str(matrix["attack"].iloc[0])
-    n_samples = int(matrix["n_samples"].iloc[0])
-    pairs = _with_methods(matrix).groupby(
-        [
-            f"{side}_{field}"
-            for side in ("source", "target")
-            for field in ("arch", "method", "sparsity")
-        ]
-    )
-    seed_pairs = int(pairs.size().max())
+    grid = transfer_grid(cells, metric)
+    low = transfer_grid(cells, f"{metric}_ci_low")
+    high = transfer_grid(cells, f"{metric}_ci_high")
+    attack = str(cells["attack"].iloc[0])
+    n_samples = int(cells["n_samples"].iloc[0])
     centre = METRIC_CHANCE.get(metric)
     fmt = ".3f" if metric.startswith("tpr_") else ".2f"
     rows, columns = grid.shape
-    # Room for the cells plus the model labels, colour bar and a two-line title.
-    width = max(6.0, 3.6 + 0.62 * columns)
-    height = max(3.0, 2.6 + 0.62 * rows)
+    # Room for the cells (a value and its interval each) plus the labels, colour bar and title.
+    width = max(6.0, 3.6 + 0.85 * columns)
+    height = max(3.0, 2.8 + 0.7 * rows)
     with styled(look), warnings.catch_warnings():
         fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         # seaborn 0.13 calls Colormap.set_bad, which matplotlib 3.11 marks as pending
@@ -174,18 +228,28 @@ def plot_transfer_heatmap(
             linecolor="white",
             cbar_kws={"label": f"Attack {METRIC_LABELS[metric]}", "shrink": 0.8},
         )
-        for i, label in enumerate(grid.index):
-            if label in grid.columns:
-                j = grid.columns.get_loc(label)
-                ax.add_patch(Rectangle((j, i), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
+        _annotate_intervals(ax, low, high, fmt)
+        _mark_cells(ax, grid, contains_chance(low, high, centre))
         ax.set_xlabel("Target model (attacked)")
         ax.set_ylabel("Source model (attack trained on)")
         rotate_tick_labels(ax)
         ax.tick_params(axis="y", labelrotation=0)
-        seeds = "one seed pair" if seed_pairs == 1 else f"mean over {seed_pairs} seed pairs"
-        ax.set_title(
-            f"{dataset_label(dataset)}: transfer of the {attack} attack (n = {n_samples:,})\n"
-            f"attack {METRIC_LABELS[metric]}; diagonal outlined; {seeds}"
-        )
+        ax.set_title(_title(cells, metric, dataset, attack, n_samples, centre))
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+def _title(
+    cells: pd.DataFrame,
+    metric: str,
+    dataset: str,
+    attack: str,
+    n_samples: int,
+    chance: float | None,
+) -> str:
+    hatching = f"; hatched: interval contains chance ({chance:g})" if chance is not None else ""
+    return (
+        f"{dataset_label(dataset)}: transfer of the {attack} attack (n = {n_samples:,})\n"
+        f"attack {METRIC_LABELS[metric]} [95% interval]; diagonal outlined{hatching}\n"
+        f"{seed_pairs_note(cells)}"
+    )
