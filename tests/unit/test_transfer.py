@@ -28,8 +28,8 @@ from lottery_mia.transfer_matrix import TRANSFER_COLUMNS, transfer_matrix
 from lottery_mia.uncertainty import (
     METRIC_NAMES,
     bootstrap_distribution,
-    mean_over_seeds,
     point_metrics,
+    t_interval_over_seeds,
 )
 
 N_CLASSES = 5
@@ -286,7 +286,7 @@ def test_a_diagonal_cells_interval_is_the_seed_mean_of_its_aligned_draws(two_see
     assert (dense["auc_ci_low"], dense["auc_ci_high"]) == pytest.approx(seed_mean.interval(0.95))
     row_noise = 2 * 1.96 * np.sqrt(np.var(draws.mean(axis=0), ddof=1))
     assert dense["auc_ci_high"] - dense["auc_ci_low"] >= row_noise
-    _, t_low, t_high = mean_over_seeds(estimates)
+    _, t_low, t_high = t_interval_over_seeds(estimates)
     assert (dense["auc_ci_low"], dense["auc_ci_high"]) != pytest.approx((t_low, t_high))
 
 
@@ -319,7 +319,7 @@ def test_two_seeds_that_agree_keep_the_row_noise_a_t_interval_over_seeds_would_d
     tables = transfer_matrix(twins, "loss_threshold", N_SAMPLES, FEW_RESAMPLES)
     cell = tables.cells.iloc[0]
     pair = diagonal_of(tables.matrix).iloc[0]
-    _, t_low, t_high = mean_over_seeds(diagonal_of(tables.matrix)["auc"])
+    _, t_low, t_high = t_interval_over_seeds(diagonal_of(tables.matrix)["auc"])
     assert t_high - t_low == pytest.approx(0.0)
     width, pair_width = (
         cell["auc_ci_high"] - cell["auc_ci_low"],

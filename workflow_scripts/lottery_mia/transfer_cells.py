@@ -46,9 +46,7 @@ from lottery_mia.uncertainty import (
     METRIC_NAMES,
     EvaluationRows,
     MetricReport,
-    bootstrap_distribution,
-    percentile_interval,
-    point_metrics,
+    metrics_and_draws,
 )
 
 #: The level of every interval, as in the attack records.
@@ -81,18 +79,7 @@ class PairMetrics:
 
 def pair_metrics(rows: EvaluationRows, n_resamples: int, seed: int) -> PairMetrics:
     """``uncertainty.metrics_with_intervals`` of ``rows``, keeping the draws for the cells."""
-    draws = bootstrap_distribution(rows, n_resamples, seed)
-    intervals = {name: percentile_interval(draws[name], CONFIDENCE) for name in METRIC_NAMES}
-    report = MetricReport(
-        estimate=point_metrics(rows),
-        ci_low={name: low for name, (low, _) in intervals.items()},
-        ci_high={name: high for name, (_, high) in intervals.items()},
-        n_members=rows.n_members,
-        n_non_members=rows.n_non_members,
-        n_resamples=n_resamples,
-        confidence=CONFIDENCE,
-    )
-    return PairMetrics(report, draws)
+    return PairMetrics(*metrics_and_draws(rows, n_resamples, seed, CONFIDENCE))
 
 
 def in_cell(source: Kind, source_seed: int, target: Kind, target_seed: int) -> bool:

@@ -315,6 +315,17 @@ def metrics_with_intervals(
     confidence: float = 0.95,
 ) -> MetricReport:
     """Point estimate and stratified percentile-bootstrap interval of every metric."""
+    return metrics_and_draws(rows, n_resamples, seed, confidence)[0]
+
+
+def metrics_and_draws(
+    rows: EvaluationRows,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[MetricReport, dict[str, np.ndarray]]:
+    """``metrics_with_intervals`` and the bootstrap draws its intervals come from (for callers
+    that combine several models' draws, as the transfer cells do)."""
     distribution = bootstrap_distribution(rows, n_resamples, seed)
     intervals = {
         name: (np.nan, np.nan)
@@ -322,7 +333,7 @@ def metrics_with_intervals(
         else percentile_interval(draws, confidence)
         for name, draws in distribution.items()
     }
-    return MetricReport(
+    report = MetricReport(
         estimate=point_metrics(rows),
         ci_low={name: low for name, (low, _) in intervals.items()},
         ci_high={name: high for name, (_, high) in intervals.items()},
@@ -331,6 +342,7 @@ def metrics_with_intervals(
         n_resamples=n_resamples,
         confidence=confidence,
     )
+    return report, distribution
 
 
 # --- ticket vs dense -----------------------------------------------------------------------------
