@@ -211,6 +211,7 @@ def test_the_report_holds_every_figure_and_table_with_its_caption(tiny_run, tmp_
         "fig5_roc_curves.png",
         "fig6_gap_vs_auc.png",
         "fig7_per_class.png",
+        "fig_forest.png",
     ]
     tables = [run / "results" / "tables" / f"{name}.csv" for name in ("table1", "per_class")]
     for path in [*figures, *tables]:
