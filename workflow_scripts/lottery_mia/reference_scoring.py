@@ -42,7 +42,8 @@ class ReferenceAttackSettings:
     """Settings of the reference-model attacks (the config's ``attack.lira`` / ``attack.rmia``).
 
     ``variance``: ``auto`` = global below 64 references, per-row from 64 on. ``a``: a number in
-    [0, 1] or ``auto`` (tuned on the references, reference 0 as the pseudo-target).
+    [0, 1] or ``auto`` (tuned on the references, reference 0 as the pseudo-target, its complement
+    left out: ``rmia.tuning_references``).
     ``decision_level``: the p-value below which the offline LiRA and RMIA say "member".
     """
 
