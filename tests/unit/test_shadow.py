@@ -17,7 +17,13 @@ from lottery_mia.config import schema_defaults
 from lottery_mia.membership_signals import membership_signal
 from lottery_mia.outputs_table import OUTPUT_SCHEMA
 from lottery_mia.reference_keep import keep_from_frame, keep_matrix, reference_keep_frame
-from lottery_mia.shadow import SHADOW_ATTACK, ShadowOutputs, fit_shadow_attack, shadow_training_rows
+from lottery_mia.shadow import (
+    SHADOW_ATTACK,
+    ShadowOutputs,
+    fit_shadow_attack,
+    shadow_quotas,
+    shadow_training_rows,
+)
 
 N_ROWS, N_CLASSES = 600, 3
 EVAL_SIZE = 200  # attack_eval: the first 100 rows of each pool
@@ -103,6 +109,19 @@ def _origin(rows: pd.DataFrame, shadows: list[ShadowOutputs]) -> list[tuple[int,
     return [where[np.asarray(logits, dtype=np.float32).tobytes()] for logits in rows["logits"]]
 
 
+def _spy_on_training_rows(monkeypatch: pytest.MonkeyPatch) -> list[pd.DataFrame]:
+    """Record the rows the shadow attack's MLP is fitted on (the MLP is still fitted)."""
+    seen: list[pd.DataFrame] = []
+    original = shadow_module.fit_attack
+
+    def spy(name: str, train_rows: pd.DataFrame, settings: AttackSettings):  # type: ignore[no-untyped-def]
+        seen.append(train_rows)
+        return original(name, train_rows, settings)
+
+    monkeypatch.setattr(shadow_module, "fit_attack", spy)
+    return seen
+
+
 def test_the_attack_trains_on_n_rows_from_every_shadow_each_labelled_by_its_own_column(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -123,17 +142,12 @@ def test_the_attack_trains_on_n_rows_from_every_shadow_each_labelled_by_its_own_
         assert not exclude[positions].any()
 
 
-def _spy_on_training_rows(monkeypatch: pytest.MonkeyPatch) -> list[pd.DataFrame]:
-    """Record the rows the shadow attack's MLP is fitted on (the MLP is still fitted)."""
-    seen: list[pd.DataFrame] = []
-    original = shadow_module.fit_attack
-
-    def spy(name: str, train_rows: pd.DataFrame, settings: AttackSettings):  # type: ignore[no-untyped-def]
-        seen.append(train_rows)
-        return original(name, train_rows, settings)
-
-    monkeypatch.setattr(shadow_module, "fit_attack", spy)
-    return seen
+def test_shadow_quotas_split_n_evenly_into_even_shares() -> None:
+    assert shadow_quotas(200, 4) == [50, 50, 50, 50]
+    assert shadow_quotas(206, 4) == [52, 52, 52, 50]
+    assert shadow_quotas(200, 1) == [200]
+    with pytest.raises(ValueError, match="cannot give each of 4 shadow models"):
+        shadow_quotas(6, 4)
 
 
 def _write_outputs(path: Path, rows: pd.DataFrame, member: np.ndarray) -> None:
