@@ -408,7 +408,7 @@ def reference_output_paths(wildcards):
 
 def reference_statistics_input(wildcards):
     """The target's reference statistics, when the grid runs an attack that reads them (LiRA or
-    RMIA; shadow_mlp reads reference 0's outputs only)."""
+    RMIA; shadow_mlp reads the K references' outputs themselves)."""
     if not set(config["grid"]["attacks"]) & set(SCORE_REFERENCE_ATTACKS):
         return {}
     return {"statistics_path": REFERENCE_STATISTICS.format(**wildcards)}

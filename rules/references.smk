@@ -41,8 +41,8 @@ rule reference_statistics:
         "../workflow_scripts/reference_statistics.py"
 
 
-# LiRA, RMIA (from those statistics) and the shadow attack (reference 0's outputs) on one target
-# model and sample count n.
+# LiRA, RMIA (from those statistics) and the shadow attack (the K references' outputs, read one at
+# a time) on one target model and sample count n.
 rule reference_attacks:
     input:
         unpack(reference_statistics_input),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
 
 from lottery_mia.attack_scores import evaluation_rows
@@ -15,7 +16,6 @@ from lottery_mia.attacks import (
     ATTACK_NAMES,
     AttackSettings,
     ForestSettings,
-    LossThresholdAttack,
     MlpSettings,
     SvmSettings,
     attack_features,
@@ -26,6 +26,7 @@ from lottery_mia.attacks import (
     split_attack_rows,
 )
 from lottery_mia.config import schema_defaults
+from lottery_mia.membership_signals import membership_signal
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
 from lottery_mia.uncertainty import point_metrics
 
@@ -244,14 +245,48 @@ def test_loss_threshold_cuts_midway_between_training_losses() -> None:
     assert best_loss_threshold(np.array([0.1, 0.2, 0.6, 0.9]), member) == pytest.approx(0.4)
 
 
-def test_loss_threshold_attack_scores_negative_loss(outputs: pd.DataFrame) -> None:
-    train, evaluation = split_attack_rows(outputs, 200, EVAL_SIZE)
-    fitted = fit_attack("loss_threshold", train, FAST)
-    assert isinstance(fitted, LossThresholdAttack)
-    np.testing.assert_allclose(fitted.membership_score(evaluation), -evaluation["loss"].to_numpy())
-    np.testing.assert_array_equal(
-        fitted.predict(evaluation), evaluation["loss"].to_numpy() < fitted.max_member_loss
+def _overfit_outputs(n_rows: int = 400, seed: int = 7) -> pd.DataFrame:
+    """Outputs of a model that fits its rows almost perfectly: true-class margins of 12 to 24
+    log-odds, and ``loss`` the float32 cross-entropy that outputs.py stores (torch, float32)."""
+    import torch
+    from torch.nn import functional
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, N_CLASSES, n_rows)
+    member = rng.permutation(n_rows) < n_rows // 2
+    logits = rng.normal(0.0, 1.0, (n_rows, N_CLASSES)).astype(np.float32)
+    logits[np.arange(n_rows), labels] += rng.uniform(12.0, 20.0, n_rows) + 4.0 * member
+    loss = functional.cross_entropy(
+        torch.from_numpy(logits), torch.from_numpy(labels), reduction="none"
     )
+    return pd.DataFrame(
+        {
+            "label": labels,
+            "member": member,
+            "logits": list(logits),
+            "loss": loss.numpy().astype(np.float32),
+        }
+    )
+
+
+def test_loss_threshold_scores_the_float64_loss_from_the_logits_not_the_float32_column() -> None:
+    """Float32 rounds an overfit model's tiny losses together (ties exactly at low FPR); every
+    other signal is float64 from the logits, and so must the loss threshold's be."""
+    rows = _overfit_outputs()
+    train, evaluation = rows.iloc[:200], rows.iloc[200:]
+    loss64 = -membership_signal(
+        np.stack(evaluation["logits"].to_numpy()), evaluation["label"].to_numpy(), "loss"
+    )
+    float32_values = np.unique(evaluation["loss"].to_numpy()).size
+    assert float32_values < 0.5 * np.unique(loss64).size  # the column has lost the ranking
+    fitted = fit_attack("loss_threshold", train, FAST)
+    score = fitted.membership_score(evaluation)
+    # The score is -CE in float64 up to a constant shift: same ranking, same gaps, same ties.
+    assert np.ptp(score + loss64) <= 1e-12
+    np.testing.assert_array_equal(rankdata(score), rankdata(-loss64))
+    predicted = fitted.predict(evaluation)
+    assert predicted.any() and not predicted.all()
+    assert loss64[predicted].max() < loss64[~predicted].min()
 
 
 @pytest.mark.parametrize("name", ["mlp", "random_forest"])

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.special import log_expit
 
+from lottery_mia import rmia
 from lottery_mia.lira import (
     fit_gaussians,
     lira_offline,
@@ -268,8 +269,56 @@ def test_tuned_a_is_the_best_auc_value_of_the_grid(planted: Planted) -> None:
         planted.reference_log_p, planted.keep, rows[500:1500], rows[:500], grid=(0.0, 0.5, 1.0)
     )
     assert a in (0.0, 0.5, 1.0)
-    with pytest.raises(ValueError, match=">= 3 references"):
+    with pytest.raises(ValueError, match=">= 4"):
         tune_offline_a(planted.reference_log_p[:2], planted.keep[:2], rows[500:], rows[:500])
+
+
+def _references_tuning_a(
+    planted: Planted, monkeypatch: pytest.MonkeyPatch, pseudo_target: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference log p and keep matrix that ``tune_offline_a`` handed to ``rmia_scores``."""
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    original = rmia.rmia_scores
+
+    def spy(target_log_p, reference_log_p, keep, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((reference_log_p, keep))
+        return original(target_log_p, reference_log_p, keep, *args, **kwargs)
+
+    rows = np.arange(planted.member.size)
+    monkeypatch.setattr("lottery_mia.rmia.rmia_scores", spy)
+    tune_offline_a(
+        planted.reference_log_p[:4], planted.keep[:4], rows[500:1500], rows[:500],
+        pseudo_target=pseudo_target, grid=(0.0, 1.0),
+    )  # fmt: skip
+    monkeypatch.undo()
+    return seen[0]
+
+
+@pytest.mark.parametrize("pseudo_target", [0, 1, 3])
+def test_tuning_a_leaves_out_the_pseudo_targets_complement(
+    planted: Planted, monkeypatch: pytest.MonkeyPatch, pseudo_target: int
+) -> None:
+    """At K = 4 the complement (trained on exactly the pseudo-target's OUT half) would add an OUT
+    model to every IN row and none to an OUT row: the OUT count would give the label away."""
+    references, keep = _references_tuning_a(planted, monkeypatch, pseudo_target)
+    complement = pseudo_target ^ 1
+    used = [k for k in range(4) if any(np.array_equal(planted.keep[k], row) for row in keep)]
+    assert used == [k for k in range(4) if k not in (pseudo_target, complement)]
+    np.testing.assert_array_equal(references, planted.reference_log_p[used])
+    out_count = (~keep).sum(axis=0)
+    truth = planted.keep[pseudo_target]
+    assert set(out_count[truth]) == set(out_count[~truth]) == {1}
+
+
+def test_tuned_a_does_not_read_the_complements_outputs(planted: Planted) -> None:
+    rows = np.arange(planted.member.size)
+    altered = planted.reference_log_p[:4].copy()
+    altered[1] = np.random.default_rng(2).uniform(-30.0, 0.0, altered.shape[1])
+    tuned = [
+        tune_offline_a(log_p, planted.keep[:4], rows[500:1500], rows[:500])
+        for log_p in (planted.reference_log_p[:4], altered)
+    ]
+    assert tuned[0] == tuned[1]
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import yaml
 from conftest import REPO
 from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
 from lottery_mia.data import pool_sizes
+from lottery_mia.reference_keep import PER_ROW_MIN_REFERENCES
 
 SCHEMA = load_schema(REPO / "rules" / "schemas" / "config.schema.yaml")
 BASE: dict[str, Any] = yaml.safe_load((REPO / "tests/configs/tiny_references.yaml").read_text())
@@ -52,6 +53,29 @@ def test_the_reference_test_config_passes() -> None:
 def test_reference_keys_that_cannot_work_are_refused(changes: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         gate(**changes)
+
+
+@pytest.mark.parametrize("count", [4, 14])
+def test_per_row_lira_variance_below_the_documented_minimum_is_refused(count: int) -> None:
+    """2 IN and 2 OUT values per row give LiRA a per-row sigma too noisy to use (issue 19)."""
+    with pytest.raises(ConfigError) as refusal:
+        gate(attack__reference_models=count, attack__lira={"variance": "per_row"})
+    header, *problems = str(refusal.value).splitlines()
+    assert header == "invalid configuration:"
+    assert len(problems) == 1, problems
+    assert "config key 'attack.lira.variance': 'per_row'" in problems[0]
+    assert f"attack.reference_models >= {PER_ROW_MIN_REFERENCES}" in problems[0]
+    assert f"got {count}" in problems[0]
+
+
+def test_per_row_lira_variance_passes_from_the_minimum_on() -> None:
+    gate(attack__reference_models=PER_ROW_MIN_REFERENCES, attack__lira={"variance": "per_row"})
+    gate(attack__reference_models=4, attack__lira={"variance": "global"})
+
+
+def test_the_schema_states_the_minimum_for_per_row_variance() -> None:
+    variance = SCHEMA["properties"]["attack"]["properties"]["lira"]["properties"]["variance"]
+    assert f"{PER_ROW_MIN_REFERENCES} references" in variance["description"]
 
 
 def test_a_reference_attack_in_the_figures_passes_with_references_where_shown() -> None:

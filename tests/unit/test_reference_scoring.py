@@ -118,7 +118,13 @@ def test_auto_variance_switches_to_per_row_at_64_references() -> None:
     settings = ReferenceAttackSettings()
     assert settings.lira_variance(16) == "global"
     assert settings.lira_variance(64) == "per_row"
-    assert ReferenceAttackSettings(variance="per_row").lira_variance(4) == "per_row"
+    assert ReferenceAttackSettings(variance="per_row").lira_variance(16) == "per_row"
+
+
+def test_per_row_variance_below_its_minimum_is_refused_by_the_attack_too() -> None:
+    """The gate refuses the config; a caller outside the pipeline gets the same refusal."""
+    with pytest.raises(ValueError, match=r"attack\.lira\.variance.*per_row.*16"):
+        ReferenceAttackSettings(variance="per_row").lira_variance(14)
 
 
 def _outputs_file(path, logits, flipped, labels, member) -> None:

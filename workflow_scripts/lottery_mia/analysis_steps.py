@@ -179,8 +179,8 @@ def run_reference_attacks(
     """Stage 5c: the attacks that read the K reference models, on one target model and n.
 
     LiRA and RMIA score every row no attack trains on (their scores do not depend on n), from the
-    target's ``reference_statistics``; shadow_mlp trains on n rows of reference 0 and is scored
-    on the fixed evaluation rows. Each writes its scores and metrics to ``attack_dir`` with the
+    target's ``reference_statistics``; shadow_mlp trains on n rows pooled from the K references
+    and is scored on the fixed evaluation rows. Each writes its scores and metrics to ``attack_dir`` with the
     writer of ``run_attacks``.
     """
     target = read_outputs(outputs_path)
@@ -206,24 +206,52 @@ def run_reference_attacks(
         for name, (score, predicted) in results.scores.items():
             scored[name] = score_frame(target.iloc[rows], score, predicted)
     if SHADOW_ATTACK in attack_names:
-        scored[SHADOW_ATTACK] = _shadow_scores(
-            target, reference_paths[0], keep[0], key["n_samples"], attack_settings
-        )
+        shadows = ReferenceShadows(reference_paths, keep, target)
+        scored[SHADOW_ATTACK] = _shadow_scores(target, shadows, key["n_samples"], attack_settings)
     scored_in_order = ((name, scored[name]) for name in attack_names)
     _write_results(scored_in_order, key, settings, read_json(record_path), attack_dir, extra)
 
 
+class ReferenceShadows(Sequence[ShadowOutputs]):
+    """The K references as Shokri's shadow models, each read only when asked for, so the shadow
+    attack holds one reference's outputs at a time. Each is checked to list the target's rows in
+    the target's order, with ``member`` equal to its keep column."""
+
+    def __init__(
+        self, reference_paths: Sequence[PathLike], keep: np.ndarray, target: pd.DataFrame
+    ) -> None:
+        if len(reference_paths) != keep.shape[0]:
+            raise ValueError(
+                f"{len(reference_paths)} reference outputs for a keep matrix of "
+                f"{keep.shape[0]} references"
+            )
+        self._paths, self._keep, self._target = list(reference_paths), keep, target
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, index: int) -> ShadowOutputs:  # type: ignore[override]
+        path, column = self._paths[index], self._keep[index]
+        rows = read_outputs(path, expected_member=column)
+        for name in ("sample_id", "pool", "label"):
+            if not np.array_equal(rows[name].to_numpy(), self._target[name].to_numpy()):
+                raise ValueError(
+                    f"{path}: column {name!r} differs from the target's; every model must be "
+                    "queried on the same rows in the same order"
+                )
+        return ShadowOutputs(rows, column)
+
+
 def _shadow_scores(
     target: pd.DataFrame,
-    reference_path: PathLike,
-    keep: np.ndarray,
+    shadows: Sequence[ShadowOutputs],
     n_samples: int,
     attack_settings: attacks.AttackSettings,
 ) -> pd.DataFrame:
-    """Shokri's attacker: the MLP trained on reference 0's own IN/OUT rows, applied unchanged to
-    the target's fixed evaluation rows (those of every per-model attack)."""
-    shadow = ShadowOutputs(read_outputs(reference_path, expected_member=keep), keep)
+    """Shokri's attacker: the MLP trained on n rows pooled from the K references, each labelled by
+    its own keep column, applied unchanged to the target's fixed evaluation rows (those of every
+    per-model attack)."""
     is_eval = target["attack_eval"].to_numpy(dtype=bool)
-    fitted = fit_shadow_attack([shadow], n_samples, attack_settings, exclude=is_eval)
+    fitted = fit_shadow_attack(shadows, n_samples, attack_settings, exclude=is_eval)
     eval_rows = target[is_eval]
     return score_frame(eval_rows, fitted.membership_score(eval_rows), fitted.predict(eval_rows))

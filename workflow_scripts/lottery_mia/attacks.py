@@ -1,13 +1,14 @@
 """Membership-inference attacks on a model's outputs (the paper's attack classifiers + a baseline).
 
 The paper's attack: take each sample's confidence vector P(y|x), label it member / non-member,
-and train a scikit-learn classifier on equal numbers of both (MLP, SVM, random forest). We add a
-global loss-threshold attack (Yeom et al. 2018) as the metric baseline the field expects.
+and train a scikit-learn classifier on equal numbers of both (MLP, SVM, random forest). The
+threshold attacks (``metric_attacks``: the loss threshold of Yeom et al. 2018, the baseline the
+field expects, and Song & Mittal's signals) build on this module's conventions.
 
 Conventions: member is the positive class, encoded 1 for scikit-learn; every attack returns a
 score where higher means "more likely member". This module imports no torch, so attack jobs
-start fast. It stays one module (a little over 300 lines) because its settings, row split,
-features and four attacks all rest on that convention.
+start fast. It stays one module because its settings, row split, features and classifiers all
+rest on that convention.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from lottery_mia.membership_signals import logit_scaled_features
 from lottery_mia.outputs_table import logits_matrix
 
 #: Attacks trained on one model's own outputs: the paper's classifiers, then threshold attacks
-#: on one signal, global or per class (``metric_attacks``; the loss threshold lives here).
+#: on one signal, global or per class (``metric_attacks``, the loss threshold included).
 ATTACK_NAMES: tuple[str, ...] = (
     "mlp", "svm", "random_forest", "loss_threshold", "loss_threshold_per_class",
     "confidence", "confidence_per_class", "entropy", "entropy_per_class",
@@ -238,26 +239,6 @@ class ClassifierAttack(FittedAttack):
         return self.pipeline.predict(attack_features(rows, self.settings)) == MEMBER_LABEL
 
 
-@dataclass(frozen=True)
-class LossThresholdAttack(FittedAttack):
-    """Global loss threshold: a row is a member when its loss is below ``max_member_loss``."""
-
-    max_member_loss: float
-
-    def membership_score(self, rows: pd.DataFrame) -> np.ndarray:
-        return -_finite_losses(rows)
-
-    def predict(self, rows: pd.DataFrame) -> np.ndarray:
-        return _finite_losses(rows) < self.max_member_loss
-
-
-def _finite_losses(rows: pd.DataFrame) -> np.ndarray:
-    losses = rows["loss"].to_numpy(dtype=np.float64)
-    if not np.isfinite(losses).all():
-        raise ValueError(f"{int((~np.isfinite(losses)).sum())} row(s) have a non-finite loss")
-    return losses
-
-
 def best_loss_threshold(losses: np.ndarray, member: np.ndarray) -> float:
     """The loss cut-off that maximises training accuracy of "member iff loss < cut-off".
 
@@ -324,9 +305,9 @@ def fit_attack(name: str, train_rows: pd.DataFrame, settings: AttackSettings) ->
             f"attack training rows hold {int(labels.sum())} members and "
             f"{int(labels.size - labels.sum())} non-members; expected both"
         )
-    if name == "loss_threshold":
-        return LossThresholdAttack(best_loss_threshold(_finite_losses(train_rows), labels == 1))
     if name not in CLASSIFIER_NAMES:
+        # The loss threshold too: its signal is -CE in float64 from the logits, like every other
+        # signal, never the stored float32 loss (which rounds an overfit model's losses together).
         # Imported here: metric_attacks builds on this module's FittedAttack and threshold search.
         from lottery_mia.metric_attacks import fit_metric_attack
 

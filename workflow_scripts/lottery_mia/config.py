@@ -20,7 +20,7 @@ import yaml
 
 from lottery_mia.architectures import prunable_layer_names
 from lottery_mia.pruning_plan import check_exclude_patterns, imp_round, rewind_epoch
-from lottery_mia.reference_keep import REFERENCE_ATTACKS
+from lottery_mia.reference_keep import REFERENCE_ATTACKS, per_row_variance_problem
 from lottery_mia.selection import max_sample_count, samples_per_pool
 
 #: Keys of a ``datasets.<name>`` entry that configure the pipeline rather than the data loader.
@@ -264,6 +264,9 @@ def _reference_problems(config: Mapping[str, Any]) -> list[str]:
             f"config key 'attack.reference_models': {count}; expected 0 (none) or an even number "
             ">= 4 (every row IN for half of them; LiRA needs 2 IN and 2 OUT per row)"
         )
+    variance_problem = per_row_variance_problem(attack["lira"]["variance"], count)
+    if count and variance_problem:
+        problems.append(variance_problem)
     wanted = [name for name in grid["attacks"] if name in REFERENCE_ATTACKS]
     if wanted and not count:
         problems.append(

@@ -38,6 +38,10 @@ REFERENCE_SETTING_KEYS: tuple[str, ...] = (
     "reference_models", "reference_seed", "reference_sparsities", "reference_archs",
     "decision_level", "lira", "rmia",
 )  # fmt: skip
+#: Fewest references (IN + OUT) for LiRA's per-row variance: 8 values a side per row. Carlini et
+#: al. use a per-row sigma only with many shadows (64+); from 2 values a side (K = 4) it is so
+#: noisy that LiRA's AUC drops, and a variance pooled over rows is their advice for few references.
+PER_ROW_MIN_REFERENCES = 16
 #: Training seed of reference k is REFERENCE_SEED_BASE + k; target seeds stay below it.
 REFERENCE_SEED_BASE = 1_000_000
 RUN_PATTERN = r"seed\d+|ref\d+"
@@ -79,6 +83,18 @@ def _check_count(n_references: int) -> None:
             f"attack.reference_models is {n_references}, expected an even number >= 2 "
             "(every row is IN for exactly half of the references)"
         )
+
+
+def per_row_variance_problem(variance: str, n_references: int) -> str | None:
+    """Why ``attack.lira.variance`` cannot be ``variance`` with K references (None if it can)."""
+    if variance != "per_row" or n_references >= PER_ROW_MIN_REFERENCES:
+        return None
+    return (
+        f"config key 'attack.lira.variance': 'per_row' needs attack.reference_models >= "
+        f"{PER_ROW_MIN_REFERENCES} ({PER_ROW_MIN_REFERENCES // 2} IN and "
+        f"{PER_ROW_MIN_REFERENCES // 2} OUT references per row); got {n_references}. Expected "
+        "global or auto (a variance pooled over rows) with fewer references"
+    )
 
 
 def reference_column(reference: str | int) -> str:

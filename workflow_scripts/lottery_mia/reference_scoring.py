@@ -28,7 +28,12 @@ from lottery_mia.lira import offline_decision as lira_offline_decision
 from lottery_mia.lira import online_decision as lira_online_decision
 from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
 from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix
-from lottery_mia.reference_keep import KEEP_ID_COLUMNS, SCORE_REFERENCE_ATTACKS, keep_from_frame
+from lottery_mia.reference_keep import (
+    KEEP_ID_COLUMNS,
+    SCORE_REFERENCE_ATTACKS,
+    keep_from_frame,
+    per_row_variance_problem,
+)
 from lottery_mia.reference_outputs import reference_statistic_matrices
 from lottery_mia.rmia import rmia_decision, rmia_scores, tune_offline_a
 
@@ -41,8 +46,10 @@ GLOBAL_VARIANCE_BELOW = 64
 class ReferenceAttackSettings:
     """Settings of the reference-model attacks (the config's ``attack.lira`` / ``attack.rmia``).
 
-    ``variance``: ``auto`` = global below 64 references, per-row from 64 on. ``a``: a number in
-    [0, 1] or ``auto`` (tuned on the references, reference 0 as the pseudo-target).
+    ``variance``: ``auto`` = global below 64 references, per-row from 64 on; ``per_row`` needs
+    ``PER_ROW_MIN_REFERENCES``. ``a``: a number in
+    [0, 1] or ``auto`` (tuned on the references, reference 0 as the pseudo-target, its complement
+    left out: ``rmia.tuning_references``).
     ``decision_level``: the p-value below which the offline LiRA and RMIA say "member".
     """
 
@@ -83,6 +90,9 @@ class ReferenceAttackSettings:
         )
 
     def lira_variance(self, n_references: int) -> Variance:
+        problem = per_row_variance_problem(self.variance, n_references)
+        if problem:
+            raise ValueError(problem)
         if self.variance != "auto":
             return self.variance  # type: ignore[return-value]
         return "global" if n_references < GLOBAL_VARIANCE_BELOW else "per_row"

@@ -15,8 +15,11 @@ Pr(z) is computed exactly like Pr(x) (same mode, same a), from the references' o
 Everything is in log space (log p_y from the logits), so probabilities that underflow in float32
 never produce 0 / 0. The population rows z must be rows the target did not train on, and never
 the rows being scored (checked). ``a`` can be tuned on the references themselves
-(``tune_offline_a``): one reference plays the target, the others are its references, and the a
-with the best AUC against that reference's own keep column wins, as the paper suggests.
+(``tune_offline_a``): one reference plays the target, the others except its complement are its
+references, and the a with the best AUC against that reference's own keep column wins, as the
+paper suggests. The complement (the reference trained on exactly the pseudo-target's OUT half)
+is left out because it is OUT for every row the pseudo-target trained on and IN for every other:
+with it, a row's OUT count would reveal the label being predicted.
 
 Natural decision: Score_MIA(x) counts the population rows that x beats; with non-member z it is
 one minus an empirical p-value of "x is a non-member". We decide member iff that p-value is below
@@ -125,6 +128,24 @@ def rmia_decision(scores: np.ndarray, level: float = 0.5) -> np.ndarray:
     return np.asarray(scores) > 1.0 - level
 
 
+def tuning_references(keep: np.ndarray, pseudo_target: int) -> np.ndarray:
+    """Indices of the references that serve reference ``pseudo_target`` when it plays the target:
+    every other one except its complement (a keep column equal to the pseudo-target's negation).
+    """
+    keep_values = np.asarray(keep)
+    n_references = keep_values.shape[0]
+    if not 0 <= pseudo_target < n_references:
+        raise ValueError(f"pseudo-target {pseudo_target} is not one of {n_references} references")
+    complement = (keep_values == ~keep_values[pseudo_target]).all(axis=1)
+    chosen = ~complement & (np.arange(n_references) != pseudo_target)
+    if not chosen.any():
+        raise ValueError(
+            f"tuning a needs references besides the pseudo-target and its complement; got "
+            f"{n_references} (expected >= 4)"
+        )
+    return np.flatnonzero(chosen)
+
+
 def tune_offline_a(
     reference_log_p: np.ndarray,
     keep: np.ndarray,
@@ -136,19 +157,14 @@ def tune_offline_a(
 ) -> float:
     """The offline ``a`` with the best AUC when reference ``pseudo_target`` plays the target.
 
-    The other references are its references; its own keep column is the truth on the scored
-    rows, and its population rows are those of ``population_rows`` it did not train on. Ties go
-    to the smallest a. Needs no target outputs, so the target's membership is never used.
+    Its references are ``tuning_references`` (not its complement, so every row has as many OUT
+    references whatever its label); its own keep column is the truth on the scored rows, and its
+    population rows are those of ``population_rows`` it did not train on. Ties go to the
+    smallest a. Needs no target outputs, so the target's membership is never used.
     """
     references = np.asarray(reference_log_p, dtype=np.float64)
     keep_values = np.asarray(keep)
-    n_references = references.shape[0]
-    if not 0 <= pseudo_target < n_references or n_references < 3:
-        raise ValueError(
-            f"tuning a needs a pseudo-target among >= 3 references; got index {pseudo_target} "
-            f"of {n_references}"
-        )
-    others = np.arange(n_references) != pseudo_target
+    others = tuning_references(keep_values, pseudo_target)
     truth = keep_values[pseudo_target]
     scored = np.asarray(scored_rows)
     population = np.asarray(population_rows)

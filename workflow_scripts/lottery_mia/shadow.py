@@ -8,10 +8,12 @@ unchanged to the target's outputs. This contrasts with the paper we reproduce (B
 whose attacker trains on the *target's* outputs with the target's true membership labels: a
 supervised upper bound rather than a realistic threat.
 
-Rows: from each shadow model, the first n/2 IN and the first n/2 OUT rows (in file order) outside
-``exclude`` (the target's evaluation rows), so a larger n contains every smaller one, as for the
-supervised attacks. With several shadow models the rows are pooled. Features and classifier are
-exactly the supervised MLP's (``attacks.attack_features``, ``attacks.fit_attack("mlp", ...)``).
+Rows: like the paper, which trains the attack on many shadow models, we pool every reference
+model. The n training rows (the sample count, as for the supervised attacks) are split evenly
+over the K shadows (``shadow_quotas``); shadow k gives its first n_k/2 IN and first n_k/2 OUT
+rows (in file order) outside ``exclude`` (the target's evaluation rows), labelled by its own keep
+column, so a larger n contains every smaller one. Features and classifier are exactly the
+supervised MLP's (``attacks.attack_features``, ``attacks.fit_attack("mlp", ...)``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lottery_mia.attacks import AttackSettings, ClassifierAttack, fit_attack
+from lottery_mia.outputs_table import logits_matrix
 
 SHADOW_ATTACK = "shadow_mlp"
 
@@ -63,7 +66,25 @@ def shadow_training_rows(
     chosen = (inside & (np.cumsum(inside) <= half)) | (outside & (np.cumsum(outside) <= half))
     rows = shadow.rows[chosen].copy()
     rows["member"] = shadow.trained_on[chosen]
+    # Own copies of the chosen logits: rows read from parquet are views of the whole file's
+    # buffer, which would stay alive for every shadow pooled.
+    rows["logits"] = list(logits_matrix(rows))
     return rows
+
+
+def shadow_quotas(n_samples: int, n_shadows: int) -> list[int]:
+    """Each shadow's share of the n training rows: even counts, as equal as can be, summing to n
+    (half IN, half OUT within each share)."""
+    if n_samples <= 0 or n_samples % 2:
+        raise ValueError(f"n_samples is {n_samples}, expected a positive even number")
+    half = n_samples // 2
+    if not 1 <= n_shadows <= half:
+        raise ValueError(
+            f"n_samples = {n_samples} cannot give each of {n_shadows} shadow models an IN and an "
+            "OUT row; expected 1 <= shadows <= n_samples / 2"
+        )
+    base, extra = divmod(half, n_shadows)
+    return [2 * (base + (k < extra)) for k in range(n_shadows)]
 
 
 def fit_shadow_attack(
@@ -72,14 +93,20 @@ def fit_shadow_attack(
     settings: AttackSettings,
     exclude: np.ndarray | None = None,
 ) -> ClassifierAttack:
-    """The paper's MLP trained on shadow models' outputs with their own IN/OUT labels.
+    """The paper's MLP trained on n rows pooled from every shadow model's outputs, each labelled
+    by that model's own IN/OUT column.
 
+    ``shadows`` is read once, in order, so a lazy sequence holds one model's outputs at a time.
     The returned attack scores any model's rows, in particular the target's, unchanged.
     """
-    if not shadows:
+    if not len(shadows):
         raise ValueError("the shadow attack needs at least one reference model")
+    quotas = shadow_quotas(n_samples, len(shadows))
     train_rows = pd.concat(
-        [shadow_training_rows(shadow, n_samples, exclude) for shadow in shadows],
+        [
+            shadow_training_rows(shadow, quota, exclude)
+            for shadow, quota in zip(shadows, quotas, strict=True)
+        ],
         ignore_index=True,
     )
     fitted = fit_attack("mlp", train_rows, settings)

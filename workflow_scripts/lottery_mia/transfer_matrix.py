@@ -263,13 +263,6 @@ def read_rows(
     return frame
 
 
-def attack_columns(name: str) -> list[str]:
-    """Columns an attack reads and scores (the row identity): the loss threshold needs no logits."""
-    if name == "loss_threshold":
-        return ["sample_id", "pool", "member", "label", "loss", "attack_eval"]
-    return list(OUTPUT_SCHEMA.names)  # never the mirror-image logits, which only LiRA reads
-
-
 def frame_bytes(frame: pd.DataFrame) -> int:
     """Memory of a frame of outputs rows, counting the logits arrays' buffers (which pandas'
     deep count misses when they are views into Arrow's)."""
@@ -324,7 +317,7 @@ def transfer_matrix_from_files(
     train, evaluation = split_attack_rows(reference, n_samples, settings.eval_size)
     train_positions, eval_positions = train.index.to_numpy(), evaluation.index.to_numpy()
     del reference, train, evaluation
-    columns = attack_columns(name)
+    columns = list(OUTPUT_SCHEMA.names)  # never the mirror-image logits, which only LiRA reads
     paths = [path for _, path in models]
     return _matrix(
         keys,
