@@ -161,3 +161,9 @@ def test_read_pilot_takes_the_half_width_rows_and_seed_differences(tmp_path):
     assert row.seed_differences == pytest.approx((0.03, -0.01))
     with pytest.raises(PilotError, match="finished run"):
         read_pilot(tmp_path / "missing", "magnitude")
+
+
+def test_a_pilot_row_without_an_interval_is_said_to_be_undefined_not_too_small():
+    forecast = forecast_row(one_seed_row(float("nan")), CONFIG, 0.02, eval_size=400, seeds=1)
+    assert forecast.min_eval_size is None
+    assert "undefined" in forecast.note and "pool" not in forecast.note

@@ -125,7 +125,7 @@ def powered(noise: Noise, rows: float, seeds: int, margin: float) -> bool | None
 def noise_of(row: PilotRow) -> Noise:
     """The pilot row's noise per row and per seed, inverting Table 1's interval."""
     z = _quantile(1 - ALPHA, math.inf)
-    if row.n_seeds < 2:
+    if row.n_seeds < 2 or len(row.seed_differences) < 2:
         return Noise((row.half_width / z) ** 2 * row.n_rows, None)
     seed_variance = float(np.var(row.seed_differences, ddof=1))
     training = seed_variance / row.n_seeds
@@ -234,6 +234,8 @@ def _note(
     min_seeds: int | None,
 ) -> str:
     """Plain words for a row that cannot get there, or cannot be predicted."""
+    if math.isnan(noise.row_variance_times_rows):
+        return "the pilot's interval is undefined (NaN): nothing to scale"
     if seeds > 1 and noise.seed_variance is None:
         return "the pilot has one seed: the seeds' spread, and so this interval, is unknown"
     if min_eval is None:
