@@ -116,6 +116,18 @@ def test_the_pool_bounds_the_eval_size_and_the_plan_says_when_it_is_too_small():
     assert "pool is too small" in forecast.note
 
 
+def test_lira_and_rmia_rows_do_not_scale_with_the_eval_size():
+    """They score every exported row outside the largest n's training rows: 2 x 898 - 1200."""
+    lira = PilotRow(("lira_online", "digits", "resnet18", 1200), 1, 596, 596, 0.04, (0.0,))
+    forecast = forecast_row(lira, CONFIG, margin=0.02, eval_size=400, seeds=1)
+    assert forecast.rows == 596
+    assert forecast.half_width == pytest.approx(0.04)
+    assert forecast.min_eval_size is None
+    assert "whatever eval_size" in forecast.note
+    mlp = PilotRow(("mlp", "digits", "resnet18", 1200), 1, 200, 200, 0.04, (0.0,))
+    assert forecast_row(mlp, CONFIG, margin=0.02, eval_size=400, seeds=1).rows == 400
+
+
 def pilot(keys, tickets=("0.8",)) -> Pilot:
     rows = tuple(PilotRow(key, 1, 200, 200, 0.03, (0.0,)) for key in keys)
     return Pilot(Path("pilot/results"), rows, frozenset(tickets))
@@ -157,7 +169,7 @@ def test_read_pilot_takes_the_half_width_rows_and_seed_differences(tmp_path):
     summary.to_parquet(tmp_path / "summary.parquet")
     (row,) = read_pilot(tmp_path, "magnitude").rows
     assert row.half_width == pytest.approx(0.04)
-    assert (row.n_seeds, row.n_rows, row.eval_size) == (2, 200, 200)
+    assert (row.n_seeds, row.n_rows, row.scored_rows) == (2, 200, 200)
     assert row.seed_differences == pytest.approx((0.03, -0.01))
     with pytest.raises(PilotError, match="finished run"):
         read_pilot(tmp_path / "missing", "magnitude")

@@ -7,8 +7,10 @@ noise make it (``over_seeds``):
 - rows: the paired bootstrap's variance of the difference, ``V_row``, which scales as 1 / rows
   (each row is one independent draw of the evaluation set). One seed's interval is the
   percentile bootstrap, about ``z_0.95 * sqrt(V_row)``: so ``V_row = (h_p / z_0.95)^2`` and at r
-  rows ``h = h_p * sqrt(r_p / r)``. Rows scale with ``attack.eval_size``: r = r_p * eval / eval_p
-  (reference attacks score the rows their references allow, a fixed share of the set).
+  rows ``h = h_p * sqrt(r_p / r)``. The rows are those each model is scored on (``scored_rows``):
+  the ``attack.eval_size`` evaluation rows, or for LiRA and RMIA every exported row outside the
+  largest sample count's attack-training rows, whatever ``eval_size`` (their paired rows are a
+  fixed share of them: rows both models were scored on).
 - seeds: the spread s^2 of the seeds' differences (from the pilot's summary), which the seed mean
   divides by S. With S >= 2 seeds Table 1's interval is ``t_0.95(df) * sqrt(s^2 / S + V_row)``,
   df from Welch-Satterthwaite (``over_seeds.SeedMean``). A pilot of several seeds gives s^2,
@@ -27,7 +29,8 @@ m / SE - q_0.95 >= q_0.90, that is when
 lower). The smallest ``eval_size`` at the config's seeds and the smallest seed count at the
 config's ``eval_size`` that meet it are reported; ``eval_size`` is bounded by the pool: the
 exported rows per pool must leave room for the largest sample count
-(``selection.max_sample_count``). Rows noise is shared by every seed (all are scored on the same
+(``selection.max_sample_count``); LiRA's and RMIA's rows do not change with it, only with the
+pool and the largest sample count. Row noise is shared by every seed (all are scored on the same
 rows), so seeds never bring V_row down: when the largest allowed ``eval_size`` leaves SE above the
 bound, no seed count helps.
 """
@@ -46,6 +49,8 @@ from scipy import stats
 
 from lottery_mia.config import canonical_sparsity, sample_counts
 from lottery_mia.over_seeds import SeedMean
+from lottery_mia.plan_disk import exported_rows
+from lottery_mia.reference_keep import SCORE_REFERENCE_ATTACKS
 from lottery_mia.resources import DATASETS
 from lottery_mia.selection import samples_per_pool
 
@@ -68,8 +73,8 @@ class PilotRow:
 
     key: RowKey
     n_seeds: int
-    n_rows: int
-    eval_size: int
+    n_rows: int  # paired rows of the table
+    scored_rows: int  # rows the attack scored on each model (the summary's n_eval)
     half_width: float  # of the 90% interval of the AUC difference
     seed_differences: tuple[float, ...]  # each seed's ticket - dense AUC (summary)
 
@@ -143,6 +148,15 @@ def noise_of(row: PilotRow) -> Noise:
     return Noise((low + high) / 2 * row.n_rows, seed_variance)
 
 
+def scored_rows(config: Mapping[str, Any], dataset: str, attack: str, eval_size: int) -> int:
+    """Rows one model is scored on: the evaluation rows, or for LiRA and RMIA every exported row
+    outside the largest sample count's attack-training rows
+    (``reference_scoring.reference_attack_rows``), which ``eval_size`` does not change."""
+    if attack in SCORE_REFERENCE_ATTACKS:
+        return exported_rows(config, dataset) - max(sample_counts(config, dataset))
+    return eval_size
+
+
 def largest_eval_size(config: Mapping[str, Any], dataset: str) -> int:
     """The largest even ``eval_size`` that leaves the exported rows room for the dataset's
     largest sample count (official pool sizes): 2 * (per_pool - eval / 2) >= n_max."""
@@ -177,13 +191,15 @@ def forecast_row(
     row: PilotRow, config: Mapping[str, Any], margin: float, eval_size: int, seeds: int
 ) -> RowForecast:
     noise = noise_of(row)
-    share = row.n_rows / row.eval_size  # paired rows per evaluation row
+    attack, dataset = row.key[0], row.key[1]
+    share = row.n_rows / row.scored_rows  # paired rows per scored row
 
     def rows_at(size: int) -> float:
-        return share * size
+        return share * scored_rows(config, dataset, attack, size)
 
-    largest = largest_eval_size(config, row.key[1])
-    min_eval = _smallest_eval_size(noise, rows_at, seeds, margin, largest)
+    largest = largest_eval_size(config, dataset)
+    fixed_rows = attack in SCORE_REFERENCE_ATTACKS
+    min_eval = None if fixed_rows else _smallest_eval_size(noise, rows_at, seeds, margin, largest)
     min_seeds = _smallest_seed_count(noise, rows_at(eval_size), margin)
     return RowForecast(
         *row.key,
@@ -197,7 +213,7 @@ def forecast_row(
         min_eval_size=min_eval,
         largest_eval_size=largest,
         min_seeds=min_seeds,
-        note=_note(noise, rows_at, seeds, margin, largest, min_eval, min_seeds),
+        note=_note(noise, rows_at, seeds, margin, largest, min_eval, min_seeds, fixed_rows),
     )
 
 
@@ -232,12 +248,23 @@ def _note(
     largest: int,
     min_eval: int | None,
     min_seeds: int | None,
+    fixed_rows: bool,
 ) -> str:
     """Plain words for a row that cannot get there, or cannot be predicted."""
     if math.isnan(noise.row_variance_times_rows):
         return "the pilot's interval is undefined (NaN): nothing to scale"
     if seeds > 1 and noise.seed_variance is None:
         return "the pilot has one seed: the seeds' spread, and so this interval, is unknown"
+    if fixed_rows:
+        if powered(noise, rows_at(largest), seeds, margin):
+            return ""
+        rows = round(rows_at(largest))
+        return (
+            f"scored on the {rows} exported rows outside the largest sample count's training "
+            f"rows whatever eval_size, SE {math.sqrt(noise.row_variance_times_rows / rows):.4f} "
+            f"> {needed_standard_error(margin):.4f}: the pool is too small for this attack "
+            "(more rows need a larger pool or a smaller largest sample count)"
+        )
     if min_eval is None:
         row_only = math.sqrt(noise.row_variance_times_rows / rows_at(largest)) if largest else 0
         return (
@@ -273,15 +300,12 @@ def read_pilot(folder: Path, method: str) -> Pilot:
         )
     table = pd.read_csv(table_path)
     summary = pd.read_parquet(summary_path)
-    eval_sizes = summary.groupby("dataset")["n_eval"].max()
-    rows = tuple(_pilot_row(r, summary, eval_sizes, method) for r in table.to_dict("records"))
+    rows = tuple(_pilot_row(r, summary, method) for r in table.to_dict("records"))
     tickets = frozenset(canonical_sparsity(p) for p in table["ticket_sparsity"].unique())
     return Pilot(folder, rows, tickets)
 
 
-def _pilot_row(
-    record: Mapping[str, Any], summary: pd.DataFrame, eval_sizes: pd.Series, method: str
-) -> PilotRow:
+def _pilot_row(record: Mapping[str, Any], summary: pd.DataFrame, method: str) -> PilotRow:
     key: RowKey = (
         str(record["attack"]),
         str(record["dataset"]),
@@ -293,22 +317,27 @@ def _pilot_row(
         key=key,
         n_seeds=int(record["n_seeds"]),
         n_rows=int(record["n_paired_rows"]),
-        eval_size=int(eval_sizes[key[1]]),
+        scored_rows=int(_rows_of(summary, key)["n_eval"].max()),
         half_width=float(high - low) / 2,
         seed_differences=_seed_differences(summary, key, float(record["ticket_sparsity"]), method),
     )
 
 
-def _seed_differences(
-    summary: pd.DataFrame, key: RowKey, ticket_sparsity: float, method: str
-) -> tuple[float, ...]:
+def _rows_of(summary: pd.DataFrame, key: RowKey) -> pd.DataFrame:
+    """The summary's rows of one Table 1 row's attack, dataset, arch and sample count."""
     attack, dataset, arch, n_samples = key
-    rows = summary[
+    return summary[
         (summary["attack"] == attack)
         & (summary["dataset"] == dataset)
         & (summary["arch"] == arch)
         & (summary["n_samples"] == n_samples)
     ]
+
+
+def _seed_differences(
+    summary: pd.DataFrame, key: RowKey, ticket_sparsity: float, method: str
+) -> tuple[float, ...]:
+    rows = _rows_of(summary, key)
     dense = rows[rows["method"] == "dense"].set_index("seed")["auc"]
     ticket_rows = rows[(rows["method"] == method) & np.isclose(rows["sparsity"], ticket_sparsity)]
     ticket = ticket_rows.set_index("seed")["auc"]
