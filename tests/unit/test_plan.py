@@ -154,3 +154,13 @@ def test_cost_plan_lists_the_login_node_rules(demo_config):
     assert plan.local_rules == ("table1",)
     assert plan.total_jobs == 2
     assert plan.as_dict()["jobs_per_rule"] == {"table1": 1, "train_dense": 1}
+
+
+def test_lira_and_rmia_scores_hold_every_row_outside_the_largest_ns_training_rows(demo_config):
+    from lottery_mia import plan_disk
+
+    reference = job("reference_attacks", run="seed0", arch="resnet18", model="sparsity0", n="400")
+    per_file = plan_disk.SCORE_FILE_BYTES + plan_disk.RECORD_BYTES
+    # shadow_mlp on the 400 evaluation rows; LiRA and RMIA (4) on 2 x 898 - 1200 = 596 rows.
+    rows = 400 + 4 * 596
+    assert job_bytes(reference, demo_config) == rows * plan_disk.SCORE_ROW_BYTES + 5 * per_file

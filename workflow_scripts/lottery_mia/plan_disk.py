@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lottery_mia.architectures import LAYOUTS
-from lottery_mia.config import export_queries
+from lottery_mia.config import export_queries, sample_counts
 from lottery_mia.plan_dag import PlannedJob
 from lottery_mia.pruning_plan import METHODS
+from lottery_mia.reference_keep import REFERENCE_ATTACKS, SCORE_REFERENCE_ATTACKS
 from lottery_mia.resources import DATASETS
 from lottery_mia.selection import samples_per_pool
 
@@ -30,8 +31,13 @@ FILE_OVERHEAD_BYTES = 4_000
 #: One exported row besides its logits: sample_id, label, loss, member, pool, correct and
 #: attack_eval after parquet's encoding (about 30 bytes in the demo's outputs.parquet files).
 OUTPUT_ROW_BYTES = 30
-#: One scored evaluation row of an attack (keys, member, label, score, prediction).
-SCORE_ROW_BYTES = 40
+#: One scored row of an attack (keys, member, label, score, prediction) after parquet's encoding,
+#: and a scores file's footer (about 20 and 2,000 bytes in the demo's files).
+SCORE_ROW_BYTES = 20
+SCORE_FILE_BYTES = 2_000
+#: One metrics JSON record, and one cell of a transfer matrix with its intervals (the demo's).
+RECORD_BYTES = 1_600
+TRANSFER_CELL_BYTES = 200
 
 
 @dataclass(frozen=True)
@@ -144,22 +150,34 @@ def _reference_keep(job: PlannedJob, config: Mapping[str, Any], dataset: str) ->
 
 
 def _reference_statistics(job: PlannedJob, config: Mapping[str, Any], dataset: str) -> int:
-    """reference_statistics.npz: float64 phi (per query) and log p of the target and its K
-    references on every exported row, and the K x rows keep matrix."""
+    """reference_statistics.npz on every exported row: the target's phi (per query) and log p in
+    float64, the K references' in float32, and the K x rows keep matrix."""
     references = config["attack"]["reference_models"]
-    per_model = 8 * (export_queries(config, dataset) + 1)
-    rows = exported_rows(config, dataset)
-    return rows * ((references + 1) * per_model + references) + FILE_OVERHEAD_BYTES
+    values = export_queries(config, dataset) + 1
+    per_row = 8 * values + references * (4 * values + 1)
+    return exported_rows(config, dataset) * per_row + FILE_OVERHEAD_BYTES
+
+
+def scored_rows(config: Mapping[str, Any], dataset: str, attack: str, eval_size: int) -> int:
+    """Rows one model is scored on: the evaluation rows, or for LiRA and RMIA every exported row
+    outside the largest sample count's attack-training rows
+    (``reference_scoring.reference_attack_rows``), which ``eval_size`` does not change."""
+    if attack in SCORE_REFERENCE_ATTACKS:
+        return exported_rows(config, dataset) - max(sample_counts(config, dataset))
+    return eval_size
 
 
 def _attack_folder(job: PlannedJob, config: Mapping[str, Any], dataset: str) -> int:
     """One scores parquet and one metrics JSON per attack the job runs."""
-    from lottery_mia.reference_keep import REFERENCE_ATTACKS
-
     reference = job.rule == "reference_attacks"
     attacks = [a for a in config["grid"]["attacks"] if (a in REFERENCE_ATTACKS) == reference]
-    scores = config["attack"]["eval_size"] * SCORE_ROW_BYTES
-    return len(attacks) * (scores + 2 * FILE_OVERHEAD_BYTES)
+    eval_size = config["attack"]["eval_size"]
+    return sum(
+        scored_rows(config, dataset, attack, eval_size) * SCORE_ROW_BYTES
+        + SCORE_FILE_BYTES
+        + RECORD_BYTES
+        for attack in attacks
+    )
 
 
 def _transfer(job: PlannedJob, config: Mapping[str, Any], dataset: str) -> int:
@@ -167,7 +185,7 @@ def _transfer(job: PlannedJob, config: Mapping[str, Any], dataset: str) -> int:
     grid = config["grid"]
     variants = 1 + len(grid["pruning_methods"]) * (len(grid["sparsities"]) - 1)
     models = len(grid["archs"]) * len(grid["seeds"]) * variants
-    return models * models * 64 + FILE_OVERHEAD_BYTES
+    return models * models * TRANSFER_CELL_BYTES + FILE_OVERHEAD_BYTES
 
 
 _RULE_BYTES = {

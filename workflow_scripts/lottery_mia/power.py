@@ -49,7 +49,7 @@ from scipy import stats
 
 from lottery_mia.config import canonical_sparsity, sample_counts
 from lottery_mia.over_seeds import SeedMean
-from lottery_mia.plan_disk import exported_rows
+from lottery_mia.plan_disk import scored_rows
 from lottery_mia.reference_keep import SCORE_REFERENCE_ATTACKS
 from lottery_mia.resources import DATASETS
 from lottery_mia.selection import samples_per_pool
@@ -146,15 +146,6 @@ def noise_of(row: PilotRow) -> Noise:
         middle = (low + high) / 2
         low, high = (middle, high) if pilot_half_width(middle) < row.half_width else (low, middle)
     return Noise((low + high) / 2 * row.n_rows, seed_variance)
-
-
-def scored_rows(config: Mapping[str, Any], dataset: str, attack: str, eval_size: int) -> int:
-    """Rows one model is scored on: the evaluation rows, or for LiRA and RMIA every exported row
-    outside the largest sample count's attack-training rows
-    (``reference_scoring.reference_attack_rows``), which ``eval_size`` does not change."""
-    if attack in SCORE_REFERENCE_ATTACKS:
-        return exported_rows(config, dataset) - max(sample_counts(config, dataset))
-    return eval_size
 
 
 def largest_eval_size(config: Mapping[str, Any], dataset: str) -> int:
