@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, TINY_CONFIG, planned_jobs, run_snakemake, write_config
+from lottery_mia import resources
 
 pytestmark = pytest.mark.workflow
 
 PLAN = REPO / "workflow_scripts" / "plan.py"
+ARCHS = ("resnet18", "resnet50")
 
 
 def run_plan(tmp_path: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,6 +74,13 @@ def test_the_paper_grid_is_planned_before_its_data_is_on_disk(tmp_path):
     assert "skipped checks" in result.stdout
     kinds = {rate["kind"] for rate in plan["rates"]}
     assert "estimated" in kinds and "*" in result.stdout
+    # Training is sized for the cluster's GPU even on a machine without one (160 CIFAR epochs:
+    # about 30 minutes each at the GPU rates, days at the CPU rates).
+    (cifar_dense,) = [
+        r for r in plan["hours"] if (r["dataset"], r["stage"]) == ("cifar10", "dense")
+    ]
+    minutes = [resources.train_minutes("cuda", "cifar10", a, 64, 160) for a in ARCHS]
+    assert cifar_dense["gpu_hours_requested"] == pytest.approx(sum(minutes) / 60)
 
 
 def write_pilot(folder: Path, dataset: str, attacks: list[str]) -> Path:
