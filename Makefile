@@ -6,8 +6,11 @@ BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 CORES ?= all
+# `make plan`: the config to plan and, optionally, a finished pilot run's results/ folder.
+CONFIG ?= config.yaml
+PILOT ?=
 
-.PHONY: demo report test lint format dry-run clean-results
+.PHONY: demo report test lint format dry-run plan clean-results
 
 $(INSTALLED): requirements.txt
 	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
@@ -32,6 +35,9 @@ format: $(INSTALLED)  ## Rewrite code in the project's style
 
 dry-run: $(INSTALLED)  ## What `make demo` would run now, per rule
 	$(VENV)/bin/snakemake -n --quiet rules
+
+plan: $(INSTALLED)  ## What CONFIG costs before any job runs (PILOT=results/: what its Table 1 can conclude)
+	$(PYTHON) workflow_scripts/plan.py --config $(CONFIG) $(if $(PILOT),--pilot $(PILOT)) --output results/plan.json
 
 clean-results:  ## Remove results/ and Snakemake's metadata (keeps .venv)
 	rm -rf results .snakemake

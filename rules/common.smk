@@ -31,7 +31,7 @@ from lottery_mia.reference_keep import (
     parse_run,
     reference_training_seed,
 )
-from lottery_mia.resources import local_gpu_present
+from lottery_mia.resources import local_gpu_present, official_pool_sizes, planning
 
 # The one gate: schema (keys, types, ranges, defaults), then the checks a schema cannot express.
 # Rules and the library trust the result. Canonical form (sorted keys, numbers as the schema types
@@ -42,8 +42,11 @@ config.clear()
 config.update(_validated)
 # The data checks count every dataset's samples, which only the main process needs: a cluster
 # job parses this file again and would count again. The count is kept while the data is unchanged.
-POOL_SIZES = cached_pool_sizes(
-    pool_sizes, Path(".snakemake/lottery_mia/pool_sizes.json")
+# Planning (`make plan`) reads no data: the official pool sizes stand in (resources.planning).
+POOL_SIZES = (
+    official_pool_sizes
+    if planning()
+    else cached_pool_sizes(pool_sizes, Path(".snakemake/lottery_mia/pool_sizes.json"))
 )
 check_config(config, SCHEMA, POOL_SIZES if workflow.is_main_process else None)
 
@@ -326,11 +329,13 @@ def gpu_request(wildcards):
     """1 for training, ticket and export jobs that will use a GPU: on a cluster whenever the
     device is not `cpu`; locally only when the machine shows a GPU (its device files, read
     without importing torch), so that a CPU-only laptop still runs several trainings side by
-    side under the default profile's `gpu: 1` limit."""
+    side under the default profile's `gpu: 1` limit. A plan (`make plan`) is for the
+    cluster: its dry run executes locally, but its jobs are sized as SLURM would get them.
+    """
     device = training_settings(config, wildcards.dataset)["device"]
     if device == "cpu":
         return 0
-    if device == "auto" and workflow.local_exec:
+    if device == "auto" and workflow.local_exec and not planning():
         return LOCAL_GPU
     return 1
 

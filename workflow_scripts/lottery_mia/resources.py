@@ -43,10 +43,16 @@ class PoolShape:
     test: int
     classes: int
     pixels: int  # channels x height x width of one stored image
+    channels: int = 3
+
+    @property
+    def side(self) -> int:
+        """Height (= width) of one image in pixels."""
+        return math.isqrt(self.pixels // self.channels)
 
 
 DATASETS: dict[str, PoolShape] = {
-    "digits": PoolShape(898, 899, 10, 1 * 8 * 8),
+    "digits": PoolShape(898, 899, 10, 1 * 8 * 8, channels=1),
     "cifar10": PoolShape(50_000, 10_000, 10, 3 * 32 * 32),
     "cifar100": PoolShape(50_000, 10_000, 100, 3 * 32 * 32),
     "imagenet": PoolShape(1_281_167, 50_000, 1_000, 3 * 224 * 224),
@@ -61,6 +67,11 @@ class Rate:
     infer: float  # eval mode, inference_mode: export and evaluation
     width: int
     source: str  # "measured: ...", "published: ..." or "estimated: ..."
+
+    @property
+    def kind(self) -> str:
+        """``measured``, ``published`` or ``estimated``: the first word of ``source``."""
+        return self.source.split(":", 1)[0]
 
 
 _A100 = (
@@ -117,6 +128,50 @@ def _minutes(seconds: float, attempt: int) -> int:
     return math.ceil(STARTUP_MINUTES + SAFETY * seconds / 60) * max(1, attempt)
 
 
+#: Set to 1 by ``make plan``: the Snakefile's config gate then reads no data (``planning``).
+PLANNING_ENV = "LOTTERY_MIA_PLANNING"
+
+
+def planning(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether the workflow is parsed to plan a config (``PLANNING_ENV`` is 1): pool sizes are then
+    ``official_pool_sizes`` and the data on disk is neither read nor checked."""
+    return environ.get(PLANNING_ENV) == "1"
+
+
+def official_pool_sizes(name: str, settings: Mapping[str, object] | None = None) -> tuple[int, int]:
+    """(train, test) pool sizes of ``name`` from ``DATASETS``, for planning before the data is on
+    disk (``make plan``); ``settings`` are ignored: nothing is read."""
+    pools = DATASETS[name]
+    return pools.train, pools.test
+
+
+def train_seconds(
+    device: str,
+    dataset: str,
+    arch: str,
+    width: int,
+    epochs: int,
+    metrics_max_samples: int | None = None,
+    workers: int = 0,
+) -> float:
+    """Compute time of a dense or ticket training at the table's rate, without ``SAFETY`` or
+    start-up: every epoch trains on the member pool and evaluates the non-member pool; the end
+    evaluates the member pool once more."""
+    pools, speed = DATASETS[dataset], rate(device, dataset, arch, width, workers)
+    cap = metrics_max_samples or math.inf
+    evaluated = epochs * min(pools.test, cap) + min(pools.train, cap)
+    return epochs * pools.train / speed.train + evaluated / speed.infer
+
+
+def export_seconds(
+    device: str, dataset: str, arch: str, width: int, workers: int = 0, queries: int = 1
+) -> float:
+    """Compute time of an export at the table's rate: inference on min(members, non-members)
+    rows of each pool, ``queries`` times (2 with the mirror images)."""
+    pools, speed = DATASETS[dataset], rate(device, dataset, arch, width, workers)
+    return queries * 2 * min(pools.train, pools.test) / speed.infer
+
+
 def train_minutes(
     device: str,
     dataset: str,
@@ -127,12 +182,8 @@ def train_minutes(
     workers: int = 0,
     attempt: int = 1,
 ) -> int:
-    """``runtime`` of a dense or ticket training job: every epoch trains on the member pool and
-    evaluates the non-member pool; the end evaluates the member pool once more."""
-    pools, speed = DATASETS[dataset], rate(device, dataset, arch, width, workers)
-    cap = metrics_max_samples or math.inf
-    evaluated = epochs * min(pools.test, cap) + min(pools.train, cap)
-    seconds = epochs * pools.train / speed.train + evaluated / speed.infer
+    """``runtime`` of a dense or ticket training job: ``train_seconds`` with margin and start-up."""
+    seconds = train_seconds(device, dataset, arch, width, epochs, metrics_max_samples, workers)
     return _minutes(seconds, attempt)
 
 
@@ -145,10 +196,9 @@ def export_minutes(
     attempt: int = 1,
     queries: int = 1,
 ) -> int:
-    """``runtime`` of an export job: inference on min(members, non-members) rows of each pool,
-    ``queries`` times (2 with the mirror images)."""
-    pools, speed = DATASETS[dataset], rate(device, dataset, arch, width, workers)
-    return _minutes(queries * 2 * min(pools.train, pools.test) / speed.infer, attempt)
+    """``runtime`` of an export job: ``export_seconds`` with margin and start-up."""
+    seconds = export_seconds(device, dataset, arch, width, workers, queries)
+    return _minutes(seconds, attempt)
 
 
 def train_mem_mb(dataset: str, workers: int = 0, attempt: int = 1) -> int:

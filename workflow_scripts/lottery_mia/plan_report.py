@@ -1,0 +1,193 @@
+"""``make plan``'s printed tables and ``results/plan.json``, from a ``CostPlan`` and a
+``PowerPlan``; formatting only, every number comes from ``plan`` and ``power``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lottery_mia.plan import CostPlan, RateUse, StageHours
+from lottery_mia.power import PowerPlan, RowForecast
+
+ESTIMATE_MARK = "*"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """Columns padded to their widest cell; text left, numbers right."""
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    numeric = [all(_is_number(row[i]) for row in cells[1:]) for i in range(len(header))]
+    return [
+        "  ".join(
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(row, widths, numeric, strict=True)
+        ).rstrip()
+        for row in cells
+    ]
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(".", "", 1).replace(ESTIMATE_MARK, "").replace(",", "").isdigit()
+
+
+def _hours(value: float) -> str:
+    if value >= 10:
+        return f"{value:,.1f}"
+    return f"{value:.2f}" if value >= 0.1 or value == 0 else f"{value:.2g}"
+
+
+def _bytes(value: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def _gpu_cell(row: StageHours, value: float) -> str:
+    return _hours(value) + (ESTIMATE_MARK if row.estimated and row.gpu_jobs else "")
+
+
+def cost_lines(cost: CostPlan, config_name: str) -> list[str]:
+    return [
+        f"Plan of {config_name}: {cost.total_jobs} jobs (Snakemake's DAG under "
+        "profiles/slurm, every job counted as if nothing had run)",
+        "",
+        *_rule_lines(cost),
+        "",
+        *_hours_lines(cost),
+        "",
+        *_disk_lines(cost),
+        "",
+        *_rate_lines(cost),
+        "",
+        "Planned before the data is on disk; skipped checks:",
+        *[f"  - {check}" for check in cost.skipped_checks],
+    ]
+
+
+def _rule_lines(cost: CostPlan) -> list[str]:
+    rows = [
+        [rule, n, "login node" if rule in cost.local_rules else "SLURM", cost.peak_mem_mb[rule]]
+        for rule, n in cost.jobs_per_rule.items()
+    ]
+    return [
+        "Jobs and peak memory request per rule (first attempt; login-node jobs request nothing)",
+        *_table(["rule", "jobs", "runs on", "peak mem_mb"], rows),
+    ]
+
+
+def _hours_row(row: StageHours) -> list[Any]:
+    return [
+        row.dataset,
+        row.stage,
+        row.jobs,
+        row.gpu_jobs,
+        _gpu_cell(row, row.gpu_hours_requested),
+        _gpu_cell(row, row.gpu_hours_at_table_rates),
+        _hours(row.cpu_hours_requested),
+        ", ".join(row.rate_kinds) or "-",
+    ]
+
+
+def _hours_lines(cost: CostPlan) -> list[str]:
+    header = [
+        "dataset", "stage", "jobs", "GPU jobs", "GPU-h requested", "GPU-h at table rates",
+        "CPU-h requested", "rate sources",
+    ]  # fmt: skip
+    total = [
+        "total",
+        "",
+        cost.total_jobs,
+        sum(row.gpu_jobs for row in cost.hours),
+        _hours(cost.total("gpu_hours_requested")),
+        _hours(cost.total("gpu_hours_at_table_rates")),
+        _hours(cost.total("cpu_hours_requested")),
+        "",
+    ]
+    return [
+        "Hours per dataset and stage. GPU-h requested: the GPU jobs' runtime requests; at table "
+        "rates: their compute time alone (no safety margin, no start-up). CPU-h: runtime x "
+        "threads of the CPU jobs SLURM runs.",
+        *_table(header, [*[_hours_row(row) for row in cost.hours], total]),
+        f"{ESTIMATE_MARK} rests on an estimated rate (or on the JPEG-decoding cap): replace it "
+        "with benchmarks/gpu_check.sh's measurement on the cluster's GPU",
+    ]
+
+
+def _disk_lines(cost: CostPlan) -> list[str]:
+    rows = [[kind, _bytes(size)] for kind, size in cost.disk_bytes.items()]
+    return [
+        "Disk of the results, from shapes (epoch checkpoints while training, logs and figures "
+        "not counted)",
+        *_table(["kind", "size"], [*rows, ["total", _bytes(sum(cost.disk_bytes.values()))]]),
+    ]
+
+
+def _rate_row(rate: RateUse) -> list[Any]:
+    capped = "; capped by JPEG decoding" if rate.capped_by_jpeg_decoding else ""
+    return [
+        rate.device,
+        rate.dataset,
+        rate.arch,
+        f"{rate.train_images_per_second:,.0f}",
+        f"{rate.infer_images_per_second:,.0f}",
+        rate.kind,
+        rate.source + capped,
+    ]
+
+
+def _rate_lines(cost: CostPlan) -> list[str]:
+    header = ["device", "dataset", "arch", "train", "infer", "kind", "source"]
+    return [
+        "Rates (images/s) behind the training and export jobs",
+        *_table(header, [_rate_row(rate) for rate in cost.rates]),
+    ]
+
+
+def _maybe(value: float | int | None, spec: str = "") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _forecast_cells(row: RowForecast) -> list[Any]:
+    powered = {True: "yes", False: "no", None: "?"}[row.powered]
+    return [
+        row.attack, row.dataset, row.arch, row.n_samples,
+        f"{row.pilot_rows}/{row.pilot_seeds}", f"{row.pilot_half_width:.4f}",
+        f"{row.rows}/{row.seeds}", _maybe(row.half_width, ".4f"), powered,
+        _maybe(row.min_eval_size), row.largest_eval_size, _maybe(row.min_seeds),
+    ]  # fmt: skip
+
+
+def power_lines(power: PowerPlan, pilot_name: str) -> list[str]:
+    header = [
+        "attack", "dataset", "arch", "n", "pilot rows/seeds", "pilot half-width",
+        "rows/seeds", "predicted half-width", "80% power", "min eval_size", "pool max",
+        "min seeds",
+    ]  # fmt: skip
+    notes = [
+        f"  {row.attack} {row.dataset} {row.arch} n={row.n_samples}: {row.note}"
+        for row in power.rows
+        if row.note
+    ]
+    return [
+        f"Power, from the pilot {pilot_name}: Table 1's 90% half-width of the AUC difference "
+        f"ticket - dense at eval_size {power.eval_size} and {power.seeds} seed(s); "
+        f"`equivalent` within ±{power.margin:g} with 80% power at a true difference of 0 needs "
+        f"SE <= {power.needed_standard_error:.4f} (one seed; t quantiles for several).",
+        *_table(header, [_forecast_cells(row) for row in power.rows]),
+        "min eval_size: at the config's seeds; min seeds: at the config's eval_size; "
+        "pool max: the largest eval_size the pool allows with the largest sample count.",
+        *(["Rows that cannot get there:", *notes] if notes else []),
+    ]
+
+
+def plan_document(
+    config_name: str, cost: CostPlan, power: PowerPlan | None, pilot_name: str | None
+) -> dict[str, Any]:
+    """results/plan.json: the same numbers as the printed tables."""
+    return {
+        "config": config_name,
+        **cost.as_dict(),
+        "power": None if power is None else {"pilot": pilot_name, **power.as_dict()},
+    }
