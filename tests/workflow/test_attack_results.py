@@ -44,8 +44,9 @@ def test_scores_cover_exactly_the_evaluation_rows_with_the_intervals_around_them
             assert np.array_equal(scores[column], evaluation[column]), column
         assert record["n_eval"] == len(scores) == 200
         assert record["min_resolvable_fpr"] == pytest.approx(1 / 100)
-        # 100 non-members resolve a 1% false-positive rate, but not 0.1%.
-        assert not math.isnan(record["tpr_at_1pct_fpr"])
+        # The bounds are strict (FPR < 1%): one false alarm in 100 non-members is already 1%,
+        # so neither bound admits a false positive and both rates are unresolvable.
+        assert math.isnan(record["tpr_at_1pct_fpr"])
         assert math.isnan(record["tpr_at_0.1pct_fpr"])
         assert record["auc_ci_low"] <= record["auc"] <= record["auc_ci_high"]
         assert record["auc_ci_high"] - record["auc_ci_low"] > 0.05  # 200 rows: never tight

@@ -320,6 +320,7 @@ def test_tiny_cifar_run_writes_every_file(cifar_run):
     expected = {
         "results/cifar10/resnet18/seed0/init.pt",
         "results/cifar10/transfer/mlp_n200.parquet",
+        "results/cifar10/transfer/mlp_n200.cells.parquet",
         "results/summary.parquet",
         f"{TINY_MODELS[1]}/mask.pt",
     }
