@@ -19,7 +19,9 @@ demo's files into docs/demo/; after a new demo, the test names each block whose 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
+import shutil
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -290,3 +292,76 @@ def test_the_readme_quotes_the_demo_through_markers():
         block.source for block in quoted_blocks("README.md", (REPO / "README.md").read_text())
     }
     assert "docs/demo/table1.md" in sources
+
+
+# --- The pasted excerpts: words as well as numbers -------------------------------------------
+
+
+def demo_docs():
+    """tools/demo_docs.py as a module (``make docs``)."""
+    spec = importlib.util.spec_from_file_location("demo_docs", REPO / "tools" / "demo_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def block_after(document: str, source: str) -> str:
+    text = (REPO / document).read_text()
+    blocks = [block for block in quoted_blocks(document, text) if block.source == source]
+    assert len(blocks) == 1, f"{document}: expected one block quoted from {source}"
+    return blocks[0].text
+
+
+def test_the_excerpts_are_what_make_docs_writes_from_the_demo_files():
+    tool = demo_docs()
+    demo = REPO / "docs" / "demo"
+    table = pd.read_csv(demo / "table1.csv")
+    assert (demo / "table1_readme.md").read_text() == tool.table1_excerpt(table)
+    summary = pd.read_parquet(demo / "summary.parquet")
+    assert (demo / "reference_attacks.md").read_text() == tool.reference_excerpt(summary)
+
+
+def test_the_readme_table1_is_the_pasted_excerpt_verdicts_included():
+    excerpt = (REPO / "docs" / "demo" / "table1_readme.md").read_text()
+    assert block_after("README.md", "docs/demo/table1.md") == excerpt.strip()
+
+
+def test_the_reference_attack_table_is_the_pasted_excerpt():
+    excerpt = (REPO / "docs" / "demo" / "reference_attacks.md").read_text()
+    table = excerpt.split("\n\n", 1)[1].strip()
+    quoted = [
+        block.text
+        for block in quoted_blocks(
+            "docs/reference_models.md", (REPO / "docs" / "reference_models.md").read_text()
+        )
+        if block.text.startswith("|")
+    ]
+    assert quoted == [table]
+
+
+def test_make_docs_copies_the_demo_files_and_removes_stale_ones(tmp_path):
+    results, out = tmp_path / "results", tmp_path / "docs" / "demo"
+    (results / "tables").mkdir(parents=True)
+    (results / "figures").mkdir()
+    shutil.copy(REPO / "docs" / "demo" / "summary.parquet", results / "summary.parquet")
+    for name in ("table1.csv", "table1.md"):
+        shutil.copy(REPO / "docs" / "demo" / name, results / "tables" / name)
+    (results / "figures" / "fig1_test_accuracy.png").write_bytes(b"png")
+    (results / "figures" / "fig1_test_accuracy.pdf").write_bytes(b"pdf")
+    out.mkdir(parents=True)
+    (out / "README.md").write_text("kept")
+    (out / "fig_gone.png").write_bytes(b"stale")
+    demo_docs().copy_demo(results, out)
+    assert sorted(path.name for path in out.iterdir()) == [
+        "README.md",
+        "fig1_test_accuracy.png",
+        "reference_attacks.md",
+        "summary.csv",
+        "summary.parquet",
+        "table1.csv",
+        "table1.md",
+        "table1_readme.md",
+    ]
+    assert len(pd.read_csv(out / "summary.csv")) == len(
+        pd.read_parquet(results / "summary.parquet")
+    )
