@@ -60,8 +60,11 @@ def p_value(value: float) -> str:
 def table1_excerpt(table: pd.DataFrame) -> str:
     """Table 1's AUC comparison in README.md's layout (numbers rounded as table1.md rounds)."""
     several = table["dataset"].nunique() > 1
+    # Table 1 may hold one block of rows per attack (a column added on another branch).
+    attacks = "attack" in table.columns and table["attack"].nunique() > 1
     sparsities = sorted({f"{p:.0%}" for p in table["ticket_sparsity"]})
     header = [
+        *(["attack"] if attacks else []),
         *(["dataset"] if several else []),
         "arch",
         "n",
@@ -77,6 +80,7 @@ def table1_excerpt(table: pd.DataFrame) -> str:
     ]
     for row in table.itertuples(index=False):
         cells = [
+            *([f"`{row.attack}`"] if attacks else []),
             *([row.dataset] if several else []),
             arch_label(row.arch),
             f"{row.n_samples:,}",

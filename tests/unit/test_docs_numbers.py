@@ -365,3 +365,13 @@ def test_make_docs_copies_the_demo_files_and_removes_stale_ones(tmp_path):
     assert len(pd.read_csv(out / "summary.csv")) == len(
         pd.read_parquet(results / "summary.parquet")
     )
+
+
+def test_the_table1_excerpt_names_the_attack_when_the_table_holds_several():
+    table = pd.read_csv(REPO / "docs" / "demo" / "table1.csv")
+    both = pd.concat([table.assign(attack="mlp"), table.assign(attack="lira_online")])
+    lines = demo_docs().table1_excerpt(both).splitlines()
+    assert lines[0].startswith("| attack | arch | n |")
+    assert len(lines) == 2 + 2 * len(table)
+    assert lines[-1].startswith("| `lira_online` | ")
+    assert "attack" not in demo_docs().table1_excerpt(table.assign(attack="mlp")).splitlines()[0]
