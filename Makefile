@@ -1,5 +1,7 @@
 # Two commands on a fresh machine: `make demo` (the study on the embedded digits data) and
 # `make test`. Both create .venv with the pinned requirements first if it is missing or stale.
+# After `make demo`: `make report` (one HTML page) and `make docs` (the demo's summary, tables and
+# figures copied into docs/demo/, where README.md and docs/*.md quote them).
 SHELL := /bin/bash
 VENV ?= .venv
 BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -10,7 +12,7 @@ CORES ?= all
 CONFIG ?= config.yaml
 PILOT ?=
 
-.PHONY: demo report test lint format dry-run plan clean-results
+.PHONY: demo report docs test lint format dry-run plan clean-results
 
 $(INSTALLED): requirements.txt
 	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
@@ -23,6 +25,9 @@ demo: $(INSTALLED)  ## Run the whole study on config.yaml (digits) and draw ever
 
 report: $(INSTALLED)  ## After `make demo`: every figure and table with its caption in results/report.html
 	$(VENV)/bin/snakemake --cores $(CORES) --report results/report.html
+
+docs: $(INSTALLED)  ## After `make demo`: summary, Table 1, per-class table and figures into docs/demo/
+	$(PYTHON) tools/demo_docs.py --results results --out docs/demo
 
 test: $(INSTALLED)  ## Unit, workflow and (where root and apt allow) SLURM tests, plus style checks
 	$(PYTHON) -m pytest --durations=10
