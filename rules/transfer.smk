@@ -10,6 +10,8 @@ rule transfer:
         matrix_path=f"{RESULTS}/{{dataset}}/transfer/{{attack}}_n{{n}}.parquet",
     log:
         f"{LOGS}/transfer/{{dataset}}_{{attack}}_n{{n}}.log",
+    benchmark:
+        f"{BENCHMARKS}/transfer/{{dataset}}_{{attack}}_n{{n}}.tsv"
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
