@@ -26,12 +26,13 @@ _spec.loader.exec_module(job_fixed_cost)
 
 SCRIPTS = REPO / "workflow_scripts"
 WATCHED = ("torch", "torchvision", "torch._dynamo", "pandas", "pyarrow", "sklearn", "scipy")
-#: Model jobs need torch only; the export also writes Parquet; attack jobs never touch torch.
+#: Model jobs need torch only; the export also writes Parquet (pyarrow); attack jobs never
+#: touch torch.
 NOT_NEEDED = {
     "initialise": {"torchvision", "torch._dynamo", "pandas", "pyarrow", "sklearn", "scipy"},
     "prune": {"torchvision", "torch._dynamo", "pandas", "pyarrow", "sklearn", "scipy"},
     "train_ticket": {"torchvision", "torch._dynamo", "pandas", "pyarrow", "sklearn", "scipy"},
-    "export_outputs": {"torchvision", "torch._dynamo", "sklearn", "scipy"},
+    "export_outputs": {"torchvision", "torch._dynamo", "pandas", "sklearn", "scipy"},
     "run_attacks": {"torch", "torchvision"},
 }
 
