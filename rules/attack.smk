@@ -10,6 +10,8 @@ rule run_attacks:
         attack_dir=directory(ATTACK_DIR),
     log:
         f"{LOGS}/run_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.log",
+    benchmark:
+        f"{BENCHMARKS}/run_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.tsv"
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
@@ -30,6 +32,8 @@ rule summarize:
         summary_path=f"{RESULTS}/summary.parquet",
     log:
         f"{LOGS}/summarize.log",
+    benchmark:
+        f"{BENCHMARKS}/summarize.tsv"
     conda:
         "../envs/attack.yaml"
     params:

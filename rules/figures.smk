@@ -28,6 +28,8 @@ rule fig_test_accuracy:
         pdf=f"{FIGURES}/fig1_test_accuracy.pdf",
     log:
         f"{LOGS}/figures/fig1_test_accuracy.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/fig1_test_accuracy.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -49,6 +51,8 @@ rule fig_attack_vs_sparsity:
         pdf=f"{FIGURES}/fig2_attack_vs_sparsity.pdf",
     log:
         f"{LOGS}/figures/fig2_attack_vs_sparsity.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/fig2_attack_vs_sparsity.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -72,6 +76,8 @@ rule fig_attack_vs_samples:
         pdf=f"{FIGURES}/fig3_attack_vs_samples.pdf",
     log:
         f"{LOGS}/figures/fig3_attack_vs_samples.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/fig3_attack_vs_samples.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -99,6 +105,8 @@ rule fig_transfer:
         pdf=f"{FIGURES}/fig4_transfer_{{dataset}}.pdf",
     log:
         f"{LOGS}/figures/fig4_transfer_{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/fig4_transfer_{{dataset}}.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -120,6 +128,8 @@ rule table1:
         md=f"{TABLES}/table1.md",
     log:
         f"{LOGS}/figures/table1.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/table1.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -166,6 +176,8 @@ rule fig_roc_curves:
         pdf=f"{FIGURES}/fig5_roc_curves.pdf",
     log:
         f"{LOGS}/figures/fig5_roc_curves.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/fig5_roc_curves.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -189,6 +201,8 @@ rule fig_gap_vs_auc:
         pdf=f"{FIGURES}/fig6_gap_vs_auc.pdf",
     log:
         f"{LOGS}/figures/fig6_gap_vs_auc.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/fig6_gap_vs_auc.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -218,6 +232,8 @@ rule per_class:
         pdf=f"{FIGURES}/fig7_per_class.pdf",
     log:
         f"{LOGS}/figures/per_class.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/per_class.tsv"
     conda:
         "../envs/plot.yaml"
     params:
@@ -242,6 +258,8 @@ rule fig_methods:
         pdf=f"{FIGURES}/fig_methods.pdf",
     log:
         f"{LOGS}/figures/fig_methods.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/fig_methods.tsv"
     conda:
         "../envs/plot.yaml"
     params:

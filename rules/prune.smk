@@ -8,6 +8,8 @@ rule initialise:
         init_path=INIT,
     log:
         f"{LOGS}/initialise/{{dataset}}_{{arch}}_{{run}}.log",
+    benchmark:
+        f"{BENCHMARKS}/initialise/{{dataset}}_{{arch}}_{{run}}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -25,6 +27,8 @@ rule prune:
         mask_path=f"{TICKET_DIR}/mask.pt",
     log:
         f"{LOGS}/prune/{{dataset}}_{{arch}}_{{run}}_{{method}}_sparsity{{sparsity}}.log",
+    benchmark:
+        f"{BENCHMARKS}/prune/{{dataset}}_{{arch}}_{{run}}_{{method}}_sparsity{{sparsity}}.tsv"
     wildcard_constraints:
         sparsity=NONZERO_SPARSITY_PATTERN,
     conda:

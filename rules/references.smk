@@ -7,6 +7,8 @@ rule reference_keep:
         keep_path=REFERENCE_KEEP,
     log:
         f"{LOGS}/reference_keep/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/reference_keep/{{dataset}}.tsv"
     conda:
         "../envs/attack.yaml"
     params:
@@ -30,6 +32,8 @@ rule reference_statistics:
         statistics_path=REFERENCE_STATISTICS,
     log:
         f"{LOGS}/reference_statistics/{{dataset}}/{{arch}}/{{run}}/{{model}}.log",
+    benchmark:
+        f"{BENCHMARKS}/reference_statistics/{{dataset}}/{{arch}}/{{run}}/{{model}}.tsv"
     wildcard_constraints:
         run=r"seed\d+",
     conda:
@@ -54,6 +58,8 @@ rule reference_attacks:
         attack_dir=directory(REFERENCE_ATTACK_DIR),
     log:
         f"{LOGS}/reference_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.log",
+    benchmark:
+        f"{BENCHMARKS}/reference_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.tsv"
     wildcard_constraints:
         run=r"seed\d+",
     conda:

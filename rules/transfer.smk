@@ -12,6 +12,8 @@ rule transfer:
         cells_path=f"{RESULTS}/{{dataset}}/transfer/{{attack}}_n{{n}}.cells.parquet",
     log:
         f"{LOGS}/transfer/{{dataset}}_{{attack}}_n{{n}}.log",
+    benchmark:
+        f"{BENCHMARKS}/transfer/{{dataset}}_{{attack}}_n{{n}}.tsv"
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]

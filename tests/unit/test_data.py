@@ -30,6 +30,7 @@ from lottery_mia.data import (
     load_dataset,
     pool_sizes,
 )
+from lottery_mia.data.digits import stratified_split
 from lottery_mia.data.image_folder_pool import random_resized_crop_box
 from lottery_mia.data.tensor_pool import random_crop_flip
 
@@ -70,14 +71,14 @@ import lottery_mia.config
 from lottery_mia.data import pool_sizes
 settings = json.loads(sys.argv[1])
 sizes = {name: pool_sizes(name, entry) for name, entry in settings.items()}
-heavy = sorted(m for m in ("torch", "torchvision") if m in sys.modules)
+heavy = sorted(m for m in ("torch", "torchvision", "sklearn", "pandas") if m in sys.modules)
 print(json.dumps({"sizes": sizes, "heavy": heavy}))
 """
 
 
 def test_config_validation_never_imports_torch(tmp_path):
     """Every Snakefile parse (each dry run, each cluster job) imports the config and data modules
-    and calls ``pool_sizes``: torch and torchvision would add seconds to each."""
+    and calls ``pool_sizes``: torch, torchvision, scikit-learn or pandas would add seconds to each."""
     cifar = write_cifar(tmp_path / "cifar", "cifar10", train_size=20, test_size=10)
     folder = write_image_folder(tmp_path / "imagenet", train_per_class=2, val_per_class=1)
     settings = {
@@ -120,6 +121,32 @@ def test_digits_split_is_deterministic_stratified_disjoint_and_complete():
     test_counts = np.bincount(labels[test], minlength=10)
     assert np.abs(train_counts - test_counts).max() <= 1  # stratified: each class split in half
     assert images.dtype == np.uint8 and images.max() == 255 and images.min() == 0
+
+
+def test_digits_are_scikit_learns_images_and_split_without_importing_it():
+    """digits.py reads scikit-learn's file and splits it with a copy of ``train_test_split``'s
+    stratified algorithm (importing scikit-learn costs every job a second): both must give exactly
+    scikit-learn's result, or a rerun would train and attack on other pools."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    images, labels = digits_arrays()
+    reference = load_digits()
+    assert np.array_equal(images[:, 0], np.rint(reference.images * (255 / 16)).astype(np.uint8))
+    assert np.array_equal(labels, reference.target) and labels.dtype == np.int64
+    rows = np.arange(len(labels))
+    for fraction in (0.1, 0.25, 0.3, 0.5, 0.77, 0.9):
+        for seed in range(10):
+            expected = train_test_split(
+                rows, test_size=fraction, random_state=seed, stratify=labels
+            )
+            actual = stratified_split(labels, fraction, seed)
+            assert all(map(np.array_equal, actual, expected)), (fraction, seed)
+
+
+def test_digits_split_too_small_for_the_classes_names_the_fraction():
+    with pytest.raises(ValueError, match=r"test_fraction = 0.003 leaves a pool with fewer samples"):
+        digits_split(0.003, 0)
 
 
 def test_digits_pools_hold_the_split_samples_with_train_statistics():

@@ -11,12 +11,20 @@ from lottery_mia.models import ModelSpec, build_model, load_state_dict, save_sta
     ("arch", "reference"),
     [("resnet18", torchvision.models.resnet18), ("resnet50", torchvision.models.resnet50)],
 )
-def test_full_width_imagenet_model_matches_torchvision_layout(arch, reference):
-    ours = build_model(ModelSpec(arch, num_classes=1000, in_channels=3, image_size=224, width=64))
-    theirs = reference()
-    assert {k: v.shape for k, v in ours.state_dict().items()} == {
-        k: v.shape for k, v in theirs.state_dict().items()
-    }
+def test_full_width_imagenet_model_is_torchvisions_bit_for_bit(arch, reference):
+    """Our copy of torchvision's ResNet (models.py does not import torchvision) builds the same
+    modules in the same order: same names, the same weights from the same seed, same outputs."""
+    spec = ModelSpec(arch, num_classes=1000, in_channels=3, image_size=224, width=64)
+    ours = build_model(spec, seed=7)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(7)
+        theirs = reference(zero_init_residual=True)
+    ours_state, theirs_state = ours.state_dict(), theirs.state_dict()
+    assert list(ours_state) == list(theirs_state)
+    assert all(torch.equal(ours_state[name], theirs_state[name]) for name in ours_state)
+    images = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    for mode in (True, False):  # training mode (batch statistics) and eval mode
+        assert torch.equal(ours.train(mode)(images), theirs.train(mode)(images)), mode
 
 
 @pytest.mark.parametrize("arch", ["resnet18", "resnet50"])

@@ -1,11 +1,13 @@
-"""`snakemake --profile profiles/slurm` on a real single-node SLURM cluster.
+"""`snakemake --profile slurm` on a real single-node SLURM cluster.
 
 tests/slurm/start-local-slurm.sh brings up munged, slurmctld and slurmd on 127.0.0.1 (installing
 Debian's packages when missing) with two partitions for this test, ``cpu`` and ``gpu``, besides
-the default ``debug``, and fake GPUs. The tiny grid then runs in a copy of the workflow through
-the project's profile plus tests/slurm/profile-overlay, exactly as a user starts it from the
-repository root. The checks read what SLURM itself recorded (``scontrol show job``) and what each
-training job saw in its own environment, not what Snakemake meant to submit.
+the default ``debug``, and fake GPUs. The tiny grid then runs in a copy of what a fresh clone
+holds, through the command users are told to type, ``snakemake --profile slurm`` (the top-level
+``slurm`` links to profiles/slurm), plus tests/slurm/profile-overlay. The checks read what
+SLURM itself recorded (``scontrol show job``) and what each training job saw in its own
+environment, not what Snakemake meant to submit. A dry run, without the cluster, checks that
+``--profile slurm`` and ``--profile profiles/slurm`` plan the same jobs.
 """
 
 from __future__ import annotations
@@ -40,18 +42,8 @@ DAEMON_PID_FILES = {
     "slurmctld": "run/slurmctld.pid",
     "slurmd": "run/slurmd.pid",
 }
-#: What a user's checkout holds that a run needs; copied so results land in the test's tmp_path.
-WORKFLOW_PATHS = (
-    "Snakefile",
-    "config.yaml",
-    "rules",
-    "workflow_scripts",
-    "configs",
-    "envs",
-    "profiles",
-    "tests/configs",
-    "tests/slurm/profile-overlay",
-)
+#: The profile as users name it (the top-level link) and as its path in the repository.
+PROFILE_NAME, PROFILE_PATH = "slurm", "profiles/slurm"
 GPU_RULES = {"train_dense", "train_ticket", "export_outputs"}
 TRAINING_RULES = {"train_dense", "train_ticket"}
 #: Rules whose every job must run on the cluster (run_attacks only inside group jobs).
@@ -61,26 +53,34 @@ RUN_TIMEOUT_S = 1800
 SIGINT_GRACE_S = 90
 
 
+def user_environment(config_home: Path) -> dict[str, str]:
+    """A user's shell after the README's set-up: the venv's ``snakemake`` first on PATH (as after
+    ``source .venv/bin/activate``), the test partitions, and no profile of the user's own:
+    ``config_home`` stands for an empty ~/.config, so only the repository can resolve a name."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("LMIA_SLURM_") and key != "SNAKEMAKE_PROFILE"
+    }
+    environment.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        XDG_CONFIG_HOME=str(config_home),
+        LMIA_SLURM_PARTITION=CPU_PARTITION,
+        LMIA_SLURM_GPU_PARTITION=GPU_PARTITION,
+        PYTHONHASHSEED="0",
+    )
+    return environment
+
+
 @dataclass(frozen=True)
 class LocalSlurm:
     """A running loopback cluster and the environment that reaches it."""
 
     slurm_conf: Path
 
-    def environment(self) -> dict[str, str]:
-        """The caller's environment with this cluster, the test partitions and no user overrides."""
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("LMIA_SLURM_") and key != "SNAKEMAKE_PROFILE"
-        }
-        environment.update(
-            SLURM_CONF=str(self.slurm_conf),
-            LMIA_SLURM_PARTITION=CPU_PARTITION,
-            LMIA_SLURM_GPU_PARTITION=GPU_PARTITION,
-            PYTHONHASHSEED="0",
-        )
-        return environment
+    def environment(self, config_home: Path) -> dict[str, str]:
+        """A user's environment (``user_environment``) pointed at this cluster."""
+        return {**user_environment(config_home), "SLURM_CONF": str(self.slurm_conf)}
 
 
 def _process_alive(pid_file: Path, name: str) -> bool:
@@ -134,17 +134,21 @@ def local_slurm() -> Iterator[LocalSlurm]:
             subprocess.run(["bash", str(STOP_SCRIPT)], env=environment, timeout=300, check=False)
 
 
-def copy_workflow(destination: Path) -> Path:
-    """The files a user's checkout holds, without caches, so the run cannot touch the repository."""
-    ignore = shutil.ignore_patterns("__pycache__", ".snakemake", "results")
-    for relative in WORKFLOW_PATHS:
+def copy_fresh_clone(destination: Path) -> Path:
+    """What a clone of this checkout holds once committed: tracked files and new files git does
+    not ignore, symlinks kept as symlinks (as git stores them), no caches, venv or results. The
+    run happens there, so it cannot touch the repository."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    for relative in filter(None, listed.split("\0")):
         source = REPO / relative
+        if not source.is_symlink() and not source.exists():
+            continue  # deleted in the working tree, not yet committed
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=ignore)
-        else:
-            shutil.copy2(source, target)
+        shutil.copy2(source, target, follow_symlinks=False)
     return destination
 
 
@@ -256,11 +260,12 @@ def scontrol_job(slurm_id: str, environment: dict[str, str]) -> dict[str, str]:
 def test_tiny_grid_runs_through_the_slurm_profile(
     local_slurm: LocalSlurm, tiny_run: Path, tmp_path: Path
 ) -> None:
-    workdir = copy_workflow(tmp_path / "checkout")
-    environment = local_slurm.environment()
+    workdir = copy_fresh_clone(tmp_path / "clone")
+    environment = local_slurm.environment(config_home=tmp_path / "config")
+    # The documented command, typed in the clone's root; the overlay only adapts it to this cluster.
     command = [
-        sys.executable, "-m", "snakemake",
-        "--profile", "profiles/slurm",
+        "snakemake",
+        "--profile", PROFILE_NAME,
         "--profile", "tests/slurm/profile-overlay",
         "--configfile", str(TINY_CONFIG.relative_to(REPO)),
     ]  # fmt: skip
@@ -318,6 +323,61 @@ def test_tiny_grid_runs_through_the_slurm_profile(
 
     # The same files as the local run of the same configuration, logs and benchmarks included.
     assert relative_files(workdir, skip=()) == relative_files(tiny_run, skip=())
+
+
+SETTING_KEYS = ("wildcards", "threads", "resources")
+JOB_SETTING = re.compile(rf"^\s+(?P<key>{'|'.join(SETTING_KEYS)}): (?P<value>.*)$")
+
+
+def planned_job_settings(log: str) -> list[tuple[str, ...]]:
+    """Rule, group, wildcards, threads and resources of every job a dry run printed, sorted (the
+    order of independent jobs is not part of the plan)."""
+    settings: dict[str, dict[str, str]] = {}
+    for line in log.splitlines():
+        if match := JOB_ID.match(line):
+            settings[match["jobid"]] = {}
+        elif (match := JOB_SETTING.match(line)) and settings:
+            settings[next(reversed(settings))][match["key"]] = match["value"]
+    jobs = {job.jobid: job for job in parse_planned_jobs(log)}
+    return sorted(
+        (jobs[jobid].rule, jobs[jobid].group or "", *(found.get(key, "") for key in SETTING_KEYS))
+        for jobid, found in settings.items()
+    )
+
+
+@pytest.mark.workflow
+def test_profile_name_slurm_plans_what_the_path_profiles_slurm_plans(tmp_path: Path) -> None:
+    """From a fresh clone's root, ``--profile slurm`` resolves to the repository's profile and
+    plans the same jobs, groups, threads and SLURM resources as ``--profile profiles/slurm``."""
+    workdir = copy_fresh_clone(tmp_path / "clone")
+    environment = user_environment(config_home=tmp_path / "config")
+    plans = {}
+    for profile in (PROFILE_NAME, PROFILE_PATH):
+        command = [
+            "snakemake",
+            "-n",
+            "--profile",
+            profile,
+            "--configfile",
+            "tests/configs/tiny.yaml",
+        ]
+        result = subprocess.run(
+            command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300
+        )
+        log = result.stdout + result.stderr
+        assert result.returncode == 0, f"{' '.join(command)} failed:\n{log[-4000:]}"
+        assert f"Using profiles {profile} and workflow specific profile profiles/default" in log
+        plans[profile] = planned_job_settings(log)
+    assert plans[PROFILE_NAME] == plans[PROFILE_PATH]
+    # The plan is the SLURM profile's: its partitions, GPU requests and attack groups.
+    rules = {rule: resources for rule, _, _, _, resources in plans[PROFILE_NAME]}
+    assert set(rules) >= CLUSTER_RULES, "the tiny grid lost a stage"
+    for rule in CLUSTER_RULES:
+        partition = GPU_PARTITION if rule in GPU_RULES else CPU_PARTITION
+        assert f"slurm_partition={partition}" in rules[rule], (rule, rules[rule])
+        assert ("cpus_per_gpu=4" in rules[rule]) == (rule in GPU_RULES), (rule, rules[rule])
+    groups = {group for rule, group, *_ in plans[PROFILE_NAME] if rule == "run_attacks"}
+    assert groups == {ATTACK_GROUP}
 
 
 # The parsers above decide what the SLURM test checks; these excerpts are real log lines.

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: every job imports this module, few write Parquet
     import pandas as pd
-import pyarrow as pa
+    import pyarrow as pa
 
 #: Any path a step accepts: a string or a path-like object.
 PathLike = str | os.PathLike[str]

@@ -1,8 +1,13 @@
-"""ResNet-18 and ResNet-50 built on torchvision's ResNet, with a configurable base width and stem.
+"""ResNet-18 and ResNet-50 as torchvision builds them, with a configurable base width and stem.
 
 torchvision's ``ResNet`` hard-codes 64 base channels and its ``BasicBlock`` refuses other group widths,
-so ``ScalableResNet`` sets the attributes ``ResNet._make_layer`` reads and builds the stages itself.
-Everything else (blocks, ``_make_layer``, ``forward``) is torchvision's own code.
+so ``ScalableResNet`` builds the stages itself. The blocks, ``_make_layer`` and ``forward`` are
+torchvision's own code (torchvision/models/resnet.py, BSD-3-Clause), copied with the options we never
+use (groups, dilation, other norm layers) left out: importing ``torchvision`` pulls in
+``torch._dynamo`` and sympy, about as much start-up time again as ``import torch`` itself, which every
+initialise, prune, training and export job paid for one class each. Modules are created and
+registered in torchvision's order, so a seed gives the same weights bit for bit
+(tests/unit/test_models.py compares with torchvision).
 """
 
 from __future__ import annotations
@@ -11,10 +16,71 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from lottery_mia.architectures import LAYOUTS
 from lottery_mia.atomic import PathLike, atomic_path
+
+
+def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    """torchvision's ``BasicBlock`` (two 3x3 convolutions) with groups=1 and no dilation."""
+
+    expansion: int = 1
+
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None
+    ) -> None:
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    """torchvision's ``Bottleneck`` (ResNet v1.5: the stride sits on the 3x3 convolution)."""
+
+    expansion: int = 4
+
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None
+    ) -> None:
+        super().__init__()
+        self.conv1 = conv1x1(inplanes, planes)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, planes * self.expansion)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        out += identity
+        return self.relu(out)
+
 
 _BLOCKS: dict[str, type[BasicBlock | Bottleneck]] = {"basic": BasicBlock, "bottleneck": Bottleneck}
 ARCHITECTURES: dict[str, tuple[type[BasicBlock | Bottleneck], list[int]]] = {
@@ -46,18 +112,13 @@ class ModelSpec:
             )
 
 
-class ScalableResNet(ResNet):
-    """torchvision ResNet whose stage widths are ``width * (1, 2, 4, 8)`` and whose stem fits the input size."""
+class ScalableResNet(nn.Module):
+    """torchvision's ResNet whose stage widths are ``width * (1, 2, 4, 8)`` and whose stem fits the input size."""
 
     def __init__(self, spec: ModelSpec) -> None:
-        nn.Module.__init__(self)
+        super().__init__()
         block, layers = ARCHITECTURES[spec.arch]
-        # Attributes read by ResNet._make_layer; groups/base_width stay at torchvision's defaults.
-        self._norm_layer = nn.BatchNorm2d
-        self.inplanes = spec.width
-        self.dilation = 1
-        self.groups = 1
-        self.base_width = 64
+        self.inplanes = spec.width  # input channels of the next block, advanced by _make_layer
         if spec.image_size <= SMALL_IMAGE_MAX_SIZE:
             self.conv1 = nn.Conv2d(spec.in_channels, spec.width, 3, stride=1, padding=1, bias=False)
             self.maxpool = nn.Identity()
@@ -89,6 +150,27 @@ class ScalableResNet(ResNet):
                     nn.init.zeros_(module.bn3.weight)
                 elif isinstance(module, BasicBlock):
                     nn.init.zeros_(module.bn2.weight)
+
+    def _make_layer(
+        self, block: type[BasicBlock | Bottleneck], planes: int, blocks: int, stride: int = 1
+    ) -> nn.Sequential:
+        """One stage, as torchvision's ``ResNet._make_layer``: a projection shortcut (created
+        before the first block, as there) where the shape changes, then ``blocks`` blocks."""
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                conv1x1(self.inplanes, planes * block.expansion, stride),
+                nn.BatchNorm2d(planes * block.expansion),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        layers += [block(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
 def build_model(spec: ModelSpec, seed: int | None = None) -> ScalableResNet:

@@ -9,13 +9,17 @@ LiRA's second query; only the attacks that use it read it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lottery_mia.atomic import PathLike
+
+if TYPE_CHECKING:  # annotations only: the export job writes with pyarrow and needs no pandas
+    import pandas as pd
 
 OUTPUT_SCHEMA = pa.schema(
     [

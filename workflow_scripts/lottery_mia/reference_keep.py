@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lottery_mia.selection import exported_ids
+
+if TYPE_CHECKING:  # config.py imports this module: every job and Snakefile parse would pay pandas
+    import pandas as pd
 
 KEEP_ID_COLUMNS: tuple[str, ...] = ("sample_id", "pool")
 #: Attacks that read reference models (LiRA, RMIA: the scores; shadow_mlp: its training data).
@@ -128,6 +130,8 @@ def reference_keep_frame(
 
     Rows are the population in the order given (the outputs' row order).
     """
+    import pandas as pd  # here, not at the top: see the TYPE_CHECKING import
+
     ids = np.asarray(sample_ids, dtype=np.int64)
     pool_values = np.asarray(pools, dtype=object)
     if ids.shape != pool_values.shape or ids.ndim != 1:

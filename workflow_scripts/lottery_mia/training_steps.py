@@ -14,7 +14,6 @@ from typing import Any
 
 from torch import nn
 
-from lottery_mia import outputs
 from lottery_mia.atomic import PathLike, read_json, write_json
 from lottery_mia.config import queries_flipped
 from lottery_mia.data import Dataset, DatasetInfo, load_dataset, with_defaults
@@ -249,6 +248,9 @@ def export_outputs(
     outputs_path: PathLike,
 ) -> None:
     """Stage 4: the model's logits, loss and correctness on the fixed attack samples, in eval mode."""
+    # Imported here: it writes Parquet (pandas, pyarrow), which no other step of this module needs.
+    from lottery_mia import outputs
+
     dataset = load_dataset(key["dataset"], settings["data"])
     model = build_model(_spec_from_record(record_path))
     load_weights(model, model_path)
