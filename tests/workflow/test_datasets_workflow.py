@@ -46,11 +46,13 @@ from lottery_mia.config import (
 from lottery_mia.data import load_dataset, pool_sizes
 from lottery_mia.models import ModelSpec, build_model, load_weights
 from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix, read_outputs
+from lottery_mia.resources import DATASETS
 from lottery_mia.training import TrainSettings, learning_rate
 
 pytestmark = pytest.mark.workflow
 
 PAPER_CONFIG = REPO / "configs" / "paper.yaml"
+BUDGET_CONFIG = REPO / "configs" / "paper_budget.yaml"
 SMALL_CIFAR10_CONFIG = REPO / "configs" / "cifar10_small.yaml"
 SCHEMA = load_schema(REPO / "rules" / "schemas" / "config.schema.yaml")
 OFFICIAL_POOLS = {"cifar10": (50_000, 10_000), "cifar100": (50_000, 10_000)}
@@ -128,6 +130,27 @@ def test_paper_sample_counts_are_the_largest_the_official_pools_allow():
             check_config(one_more, SCHEMA, official_pool_sizes)
         assert f"config key '{key}' (dataset {dataset})" in str(refusal.value)
         assert f"the largest allowed sample count is {largest}" in str(refusal.value)
+
+
+def test_budget_config_is_the_papers_grid_with_imagenet_at_64_px():
+    paper = validate_config(load_yaml(PAPER_CONFIG), SCHEMA)
+    budget = validate_config(load_yaml(BUDGET_CONFIG), SCHEMA)
+    assert list(budget["datasets"]) == ["cifar10", "cifar100", "imagenet64"]
+    for section in ("grid", "model", "outputs", "transfer", "figures", "pruning"):
+        assert budget[section] == paper[section], section
+    for name in ("cifar10", "cifar100"):
+        assert budget["datasets"][name] == paper["datasets"][name]
+    imagenet64 = budget["datasets"]["imagenet64"]
+    assert imagenet64["sample_counts"] == paper["datasets"]["imagenet"]["sample_counts"]
+    assert (imagenet64["augmentation"], imagenet64["crop_padding"]) == ("flip_crop", 8)
+    assert imagenet64["training"]["epochs"] < paper["datasets"]["imagenet"]["training"]["epochs"]
+    # Fewer references, for the same models: the dense model and Table 1's ticket.
+    attack = budget["attack"]
+    assert attack["reference_models"] == 4 < paper["attack"]["reference_models"]
+    assert attack["reference_sparsities"] == [0, budget["figures"]["sparsity"]]
+    assert attack["reference_archs"] is None
+    official = {name: (pools.train, pools.test) for name, pools in DATASETS.items()}
+    check_config(budget, SCHEMA, lambda name, settings: official[name])  # accepted as written
 
 
 def test_unedited_paper_config_names_every_placeholder_root():
