@@ -9,8 +9,8 @@ extract to ``Imagenet{S}_train/`` and ``Imagenet{S}_val/`` (``..._npz/`` for the
 
 Pickles go through the restricted unpickler CIFAR uses (``safe_pickle``); npz files are read with
 ``allow_pickle=False``. Labels become 0-indexed. A split is read batch by batch into one
-preallocated uint8 array, so loading peaks at the split plus one batch (ImageNet64x64's training
-split: 15.7 GB plus 1.6 GB), and the split is held as uint8 by ``tensor_pool`` with CIFAR's
+preallocated uint8 array, so loading peaks at the split plus one or two batches (ImageNet64x64's
+training split: 15.2 GB plus 1.5 GB each; ``resources.LOADING_BATCHES``), and the split is held as uint8 by ``tensor_pool`` with CIFAR's
 augmentation (padded random crop and horizontal flip).
 
 Counting the pools (the config gate) reads only the labels and array headers of npz files; pickles
@@ -226,7 +226,8 @@ def count_batch(layout: DownsampledLayout, path: Path) -> int:
 
 def _row_capacity(layout: DownsampledLayout, path: Path) -> int:
     """An upper bound of the rows in a batch file without reading it: the npz header's count, or
-    the pickle's size over the row length (a pickle stores every pixel in at least one byte)."""
+    the pickle's size over the row length (a pickle stores every pixel in at least one byte; up
+    to two in protocol 2, whose surplus rows are allocated but never written, so never resident)."""
     if path.name.endswith(NPZ_SUFFIX):
         try:
             return _npz_data_header(path)[0][0]
