@@ -454,8 +454,8 @@ def test_downsampled_imagenet_augmentation_is_cifars_crop_and_flip(tmp_path):
 
 @pytest.mark.parametrize("side", [32, 64])
 def test_downsampled_imagenet_models_get_the_cifar_stem(tmp_path, side):
-    """3x3 stride-1 stem, no max-pool (models.SMALL_IMAGE_MAX_SIZE): the last stage sees
-    side / 8 pixels a side, where ImageNet's stem (stride 4 before stage 1) would leave side / 32."""
+    """3x3 stride-1 stem, no max-pool (models.SMALL_IMAGE_MAX_SIZE): the last stage sees side / 8
+    pixels a side, where ImageNet's stem (stride 4 before stage 1) would leave side / 32."""
     from lottery_mia.models import build_model
     from lottery_mia.training_steps import _model_spec
 

@@ -13,7 +13,8 @@ every key). One module per dataset provides ``load`` and ``pool_sizes``:
               (``image_folders.py``) and decoded by DataLoader workers (``image_folder_pool.py``).
 
 Mean and std: digits' from its train pool (the non-members must not inform the preprocessing of
-the model they attack); the standard published values for CIFAR and ImageNet (also for its downsampled variants).
+the model they attack); the standard published values for CIFAR and ImageNet (ImageNet's also for
+its downsampled variants).
 Relative roots are resolved against the working directory (Snakemake's ``--directory``).
 Missing or broken data raise ``FileNotFoundError``/``ValueError`` with one message naming the
 dataset, the path, the files expected and the fix; the config gate calls ``pool_sizes`` so that

@@ -140,7 +140,7 @@ def download_cifar(layout: CifarLayout, root: Path) -> Path:
 
 
 def _load_pickle(layout: CifarLayout, path: Path) -> dict[bytes, Any]:
-    """Unpickle one CIFAR file (restricted: numpy arrays only), naming a corrupt or truncated file."""
+    """Unpickle one CIFAR file (numpy arrays only), naming a corrupt or truncated file."""
     return load_pickled_dict(
         layout.name,
         layout.title,

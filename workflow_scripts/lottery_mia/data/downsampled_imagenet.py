@@ -10,8 +10,8 @@ extract to ``Imagenet{S}_train/`` and ``Imagenet{S}_val/`` (``..._npz/`` for the
 Pickles go through the restricted unpickler CIFAR uses (``safe_pickle``); npz files are read with
 ``allow_pickle=False``. Labels become 0-indexed. A split is read batch by batch into one
 preallocated uint8 array, so loading peaks at the split plus one or two batches (ImageNet64x64's
-training split: 15.2 GB plus 1.5 GB each; ``resources.LOADING_BATCHES``), and the split is held as uint8 by ``tensor_pool`` with CIFAR's
-augmentation (padded random crop and horizontal flip).
+training split: 15.7 GB plus 1.6 GB a batch; ``resources.LOADING_BATCHES``), and the split is held
+as uint8 by ``tensor_pool`` with CIFAR's augmentation (padded random crop and horizontal flip).
 
 Counting the pools (the config gate) reads only the labels and array headers of npz files; pickles
 are unpickled one batch at a time (the counts are then cached, ``pool_cache``).
@@ -173,8 +173,8 @@ def _check_data(layout: DownsampledLayout, path: Path, dtype: Any, shape: tuple,
             if o != layout and len(shape) == 2 and shape[1] == o.row_length
         ]
         raise ValueError(
-            f"{layout.name}: {path}: 'data' is {np.dtype(dtype)} with shape {shape}; expected uint8 "
-            f"with shape (N, {layout.row_length}) (channel-major rows of {layout.side}x"
+            f"{layout.name}: {path}: 'data' is {np.dtype(dtype)} with shape {shape}; expected "
+            f"uint8 with shape (N, {layout.row_length}) (channel-major rows of {layout.side}x"
             f"{layout.side} RGB images){''.join(other)}"
         )
     if shape[0] != rows:
