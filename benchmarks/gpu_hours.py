@@ -95,18 +95,24 @@ def unpadded_minutes(config: dict[str, Any], rule: str, wildcards: dict[str, str
         resources.SAFETY, resources.STARTUP_MINUTES = saved
 
 
+def gpu_hours(config_path: Path) -> tuple[dict[tuple[str, str], list[float]], float]:
+    """Requested GPU-hours of each GPU job by (dataset, rule), and the unpadded total."""
+    config, jobs = dry_run_jobs(config_path)
+    hours: dict[tuple[str, str], list[float]] = {}
+    unpadded = 0.0
+    for rule, wildcards, values in jobs:
+        if values.get("gpu") != "1":
+            continue
+        hours.setdefault((wildcards["dataset"], rule), []).append(int(values["runtime"]) / 60)
+        unpadded += unpadded_minutes(config, rule, wildcards) / 60
+    return hours, unpadded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="+", type=Path)
     for config_path in parser.parse_args().configs:
-        config, jobs = dry_run_jobs(config_path)
-        hours: dict[tuple[str, str], list[float]] = {}
-        unpadded = 0.0
-        for rule, wildcards, values in jobs:
-            if values.get("gpu") != "1":
-                continue
-            hours.setdefault((wildcards["dataset"], rule), []).append(int(values["runtime"]) / 60)
-            unpadded += unpadded_minutes(config, rule, wildcards) / 60
+        hours, unpadded = gpu_hours(config_path)
         print(f"{config_path}")
         for (dataset, rule), each in sorted(hours.items()):
             print(f"  {dataset:11s} {rule:15s} {len(each):4d} jobs {sum(each):9.1f} GPU-hours")

@@ -153,6 +153,20 @@ def test_budget_config_is_the_papers_grid_with_imagenet_at_64_px():
     check_config(budget, SCHEMA, lambda name, settings: official[name])  # accepted as written
 
 
+def test_budget_config_costs_at_most_a_tenth_of_the_papers_gpu_hours(monkeypatch):
+    """By the rate table, over the GPU jobs of ``snakemake -n`` (benchmarks/gpu_hours.py)."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from gpu_hours import gpu_hours
+
+    totals = {}
+    for path in (PAPER_CONFIG, BUDGET_CONFIG):
+        hours, unpadded = gpu_hours(path)
+        totals[path.name] = (sum(sum(each) for each in hours.values()), unpadded)
+    budget, paper = totals["paper_budget.yaml"], totals["paper.yaml"]
+    assert budget[0] <= 0.1 * paper[0] and budget[1] <= 0.1 * paper[1], totals
+    assert budget[0] > 0.05 * paper[0], totals  # and spends most of it
+
+
 def test_unedited_paper_config_names_every_placeholder_root():
     config = load_yaml(PAPER_CONFIG)
     with pytest.raises(ConfigError) as refusal:
