@@ -143,8 +143,8 @@ def _labels(layout: DownsampledLayout, path: Path, record: Mapping[str, Any]) ->
     """0-indexed int64 labels of one batch, checked to be 1..1000 in the file."""
     if "labels" not in record:
         raise ValueError(
-            f"{layout.name}: {path} has no 'labels' entry (keys: {sorted(record)}); expected a "
-            f"{layout.title} batch"
+            f"{layout.name}: {path} has no 'labels' entry (keys: {sorted(map(str, record))}); "
+            f"expected a {layout.title} batch"
         )
     try:
         labels = np.asarray(record["labels"], dtype=np.int64)
