@@ -494,7 +494,7 @@ def test_downsampled_imagenet_crafted_file_cannot_run_code(tmp_path, file_format
     path = written.files[2]  # train_data_batch_3
     if file_format == "pickle":
         path.write_bytes(pickle.dumps({"data": _Shell(marker), "labels": [1]}, protocol=2))
-        expected = r"is not a ImageNet32x32 file: it references posix\.system"
+        expected = r"is not an ImageNet32x32 file: it references posix\.system"
     else:  # np.savez pickles object arrays; the reader never unpickles
         np.savez(path, data=np.array([_Shell(marker)], dtype=object), labels=np.array([1]))
         expected = "holds pickled objects"

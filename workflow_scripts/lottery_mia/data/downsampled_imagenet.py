@@ -144,7 +144,7 @@ def _labels(layout: DownsampledLayout, path: Path, record: Mapping[str, Any]) ->
     if "labels" not in record:
         raise ValueError(
             f"{layout.name}: {path} has no 'labels' entry (keys: {sorted(map(str, record))}); "
-            f"expected a {layout.title} batch"
+            f"expected an {layout.title} batch"
         )
     try:
         labels = np.asarray(record["labels"], dtype=np.int64)
@@ -189,7 +189,7 @@ def read_batch(layout: DownsampledLayout, path: Path) -> tuple[np.ndarray, np.nd
     if not isinstance(data, np.ndarray):
         raise ValueError(
             f"{layout.name}: {path} has no 'data' array (found {type(data).__name__}); "
-            f"expected a {layout.title} batch"
+            f"expected an {layout.title} batch"
         )
     _check_data(layout, path, data.dtype, data.shape, labels.size)
     return data, labels

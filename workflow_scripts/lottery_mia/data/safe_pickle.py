@@ -53,12 +53,13 @@ def load_pickled_dict(
     was expected; ``fix`` (a sentence) follows, and ``truncated_fix`` (a clause) after it when the
     file is corrupt or truncated. Python 2 strings come back as bytes (``encoding="bytes"``).
     """
+    a_title = f"{'an' if title[:1].lower() in 'aeiou' else 'a'} {title}"
     try:
         with path.open("rb") as handle:
             record = ArrayOnlyUnpickler(handle, encoding="bytes").load()
     except ForbiddenGlobalError as err:
         raise ValueError(
-            f"{dataset}: {path} is not a {title} file: it references {err}, and only numpy "
+            f"{dataset}: {path} is not {a_title} file: it references {err}, and only numpy "
             f"arrays are unpickled (anything else could run code). {fix}."
         ) from err
     except Exception as err:  # any failure of a truncated/corrupt pickle: report the file
@@ -68,7 +69,7 @@ def load_pickled_dict(
         ) from err
     if not isinstance(record, dict):
         raise ValueError(
-            f"{dataset}: {path} is not a {title} file: expected a pickled dict, "
+            f"{dataset}: {path} is not {a_title} file: expected a pickled dict, "
             f"found {type(record).__name__}"
         )
     return record
