@@ -8,6 +8,10 @@
   JPEGs whose red channel encodes the class and green channel the split (both constant over the
   image), so tests can tell from pixels where an image came from; blue is a left-to-right ramp, so
   crops and flips change pixels.
+- Downsampled ImageNet (imagenet32/imagenet64): ``train_data_batch_1..10`` and ``val_data``, each
+  a pickled dict with str keys (``"data"`` uint8 N x 3*S*S channel-major rows, ``"labels"`` a list
+  of ints 1..1000, ``"mean"`` in the training batches) like the official files, or the same keys
+  in ``.npz`` files; optionally inside the archives' ``Imagenet{S}_train/``/``Imagenet{S}_val/``.
 """
 
 from __future__ import annotations
@@ -160,3 +164,64 @@ def write_image_folder(
                     folder / f"{wnid}_{i:04d}.JPEG", "JPEG", quality=95, subsampling=0
                 )
     return FabricatedImageFolder(root, classes, train_per_class, val_per_class)
+
+
+DOWNSAMPLED_TRAIN_FILES = tuple(f"train_data_batch_{i}" for i in range(1, 11))
+DOWNSAMPLED_VAL_FILE = "val_data"
+
+
+@dataclass(frozen=True)
+class FabricatedDownsampled:
+    root: Path  # what `root` points at
+    train_images: np.ndarray  # (N, 3, S, S) uint8, in file order
+    train_labels: np.ndarray  # (N,) int64, 0-indexed (the files hold label + 1)
+    test_images: np.ndarray  # val_data
+    test_labels: np.ndarray
+    files: tuple[Path, ...]  # train_data_batch_1..10, then val_data
+
+
+def write_downsampled_imagenet(
+    root: Path,
+    side: int = 32,
+    train_size: int = 40,
+    val_size: int = 20,
+    file_format: str = "pickle",
+    official_folders: bool = False,
+    seed: int = 0,
+) -> FabricatedDownsampled:
+    """Write Downsampled ImageNet batches under ``root`` (in ``Imagenet{side}_train/`` and
+    ``Imagenet{side}_val/`` with ``official_folders``), as pickles (protocol 2, as the official
+    files) or ``.npz`` files. The train split is spread over the ten batches; labels are random in
+    0..999 with 0 and 999 always present (written as 1 and 1000); pixels are random."""
+    assert file_format in ("pickle", "npz")
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    suffix = ".npz" if file_format == "npz" else ""
+    splits, files = {}, []
+    for split, size, names in (
+        ("train", train_size, DOWNSAMPLED_TRAIN_FILES),
+        ("val", val_size, (DOWNSAMPLED_VAL_FILE,)),
+    ):
+        folder = (
+            root / f"Imagenet{side}_{split}{'_npz' if suffix else ''}" if official_folders else root
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        labels = rng.integers(0, 1000, size).astype(np.int64)
+        labels[:2] = (0, 999)
+        images = rng.integers(0, 256, (size, 3, side, side), dtype=np.uint8)
+        splits[split] = (images, labels)
+        bounds = np.linspace(0, size, len(names) + 1).round().astype(int)
+        for name, start, stop in zip(names, bounds[:-1], bounds[1:], strict=True):
+            record = {
+                "data": images[start:stop].reshape(stop - start, 3 * side * side),
+                "labels": [int(label) + 1 for label in labels[start:stop]],
+            }
+            if split == "train":
+                record["mean"] = images.reshape(size, -1).mean(axis=0)
+            path = folder / f"{name}{suffix}"
+            if suffix:
+                np.savez(path, **{key: np.asarray(value) for key, value in record.items()})
+            else:
+                _write_pickle(path, record)
+            files.append(path)
+    return FabricatedDownsampled(root, *splits["train"], *splits["val"], tuple(files))

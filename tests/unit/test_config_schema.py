@@ -54,6 +54,8 @@ def test_the_datasets_of_the_schema_are_the_registered_loaders():
         ("digits", MEMORY_AUGMENTATIONS),
         ("cifar10", MEMORY_AUGMENTATIONS),
         ("cifar100", MEMORY_AUGMENTATIONS),
+        ("imagenet32", MEMORY_AUGMENTATIONS),
+        ("imagenet64", MEMORY_AUGMENTATIONS),
         ("imagenet", FOLDER_AUGMENTATIONS),
     ],
 )

@@ -18,6 +18,7 @@ from fabricate import (
     FabricatedCifar,
     class_red,
     write_cifar,
+    write_downsampled_imagenet,
     write_image_folder,
 )
 from lottery_mia import data
@@ -81,9 +82,13 @@ def test_config_validation_never_imports_torch(tmp_path):
     and calls ``pool_sizes``: torch, torchvision, scikit-learn or pandas would add seconds to each."""
     cifar = write_cifar(tmp_path / "cifar", "cifar10", train_size=20, test_size=10)
     folder = write_image_folder(tmp_path / "imagenet", train_per_class=2, val_per_class=1)
+    small = write_downsampled_imagenet(tmp_path / "i32", 32, 12, 5, "npz")
+    large = write_downsampled_imagenet(tmp_path / "i64", 64, 13, 6, "pickle")
     settings = {
         "digits": {"test_fraction": 0.5},
         "cifar10": {"root": str(cifar.folder)},
+        "imagenet32": {"root": str(small.root)},
+        "imagenet64": {"root": str(large.root)},
         "imagenet": {"root": str(folder.root)},
     }
     scripts = Path(data.__file__).resolve().parents[2]  # data/__init__.py -> workflow_scripts
@@ -101,6 +106,8 @@ def test_config_validation_never_imports_torch(tmp_path):
     assert report["sizes"] == {
         "digits": list(pool_sizes("digits", settings["digits"])),
         "cifar10": [20, 10],
+        "imagenet32": [12, 5],
+        "imagenet64": [13, 6],
         "imagenet": [2 * classes, classes],
     }
 
@@ -403,6 +410,179 @@ def test_download_fetches_into_root_then_reads_with_our_reader(tmp_path, monkeyp
     assert sorted(p.name for p in root.parent.iterdir()) == ["cifar-10-batches-py"]  # no temp left
     load_dataset("cifar10", settings)
     assert len(calls) == 1  # files present: no second download
+
+
+# ---- Downsampled ImageNet (imagenet32, imagenet64) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("side", "file_format", "official_folders"),
+    [(32, "pickle", False), (32, "npz", True), (64, "pickle", True), (64, "npz", False)],
+)
+def test_downsampled_imagenet_pools_are_the_files_on_disk(
+    tmp_path, side, file_format, official_folders
+):
+    written = write_downsampled_imagenet(tmp_path, side, 47, 19, file_format, official_folders)
+    if official_folders:  # the archives' folders under root, as they extract
+        assert written.files[0].parent.name.startswith(f"Imagenet{side}_train")
+    name = f"imagenet{side}"
+    settings = {"root": str(written.root)}
+    assert pool_sizes(name, settings) == (47, 19)
+    dataset = load_dataset(name, settings)
+    info = dataset.info
+    assert (info.name, info.num_classes, info.in_channels, info.image_size) == (name, 1000, 3, side)
+    assert (info.mean, info.std) == ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    assert dataset.train.images.shape == (47, 3, side, side)
+    assert dataset.train.images.dtype == torch.uint8  # held as uint8, never float
+    assert np.array_equal(dataset.train.images.numpy(), written.train_images)
+    assert np.array_equal(dataset.test.images.numpy(), written.test_images)
+    # The files hold 1..1000; the pools 0..999 (0 and 999 are always among the fabricated labels).
+    assert np.array_equal(dataset.train.labels, written.train_labels)
+    assert np.array_equal(dataset.test.labels, written.test_labels)
+    assert (dataset.train.labels.min(), dataset.train.labels.max()) == (0, 999)
+    # CIFAR's augmentation choices, with the side's padding default.
+    assert (dataset.train.augmentation, dataset.train.crop_padding) == ("flip_crop", side // 8)
+
+
+def test_downsampled_imagenet_rows_are_channel_major(tmp_path):
+    """A row is all red values, then all green, then all blue, each plane row by row."""
+    written = write_downsampled_imagenet(tmp_path, 32, 10, 4, "pickle")
+    path = written.files[0]  # train_data_batch_1 holds training images 0 (and 1)
+    record = pickle.loads(path.read_bytes())
+    ramp = np.arange(32 * 32) % 251
+    record["data"][0] = np.concatenate([np.full(1024, 200), np.full(1024, 100), ramp])
+    path.write_bytes(pickle.dumps(record, protocol=2))
+    dataset = load_dataset("imagenet32", {"root": str(written.root)})
+    image = dataset.train.images[0].numpy()
+    assert (image[0] == 200).all() and (image[1] == 100).all()
+    assert np.array_equal(image[2], ramp.reshape(32, 32))  # row-major within a plane
+    pixels, _ = collect(dataset.train, [0])
+    assert np.allclose(unnormalise(pixels, dataset)[0], image, atol=1e-3)
+
+
+def test_downsampled_imagenet_augmentation_is_cifars_crop_and_flip(tmp_path):
+    written = write_downsampled_imagenet(tmp_path, 64, 12, 4, "npz")
+    dataset = load_dataset("imagenet64", {"root": str(written.root)})
+    indices = np.arange(12)
+    plain, _ = collect(dataset.train, indices)
+    first, _ = collect(dataset.train, indices, augment=True, generator=seeded(1))
+    second, _ = collect(dataset.train, indices, augment=True, generator=seeded(1))
+    assert torch.equal(first, second) and not torch.equal(first, plain)
+    padded = torch.nn.functional.pad(dataset.train.images, (8,) * 4)
+    augmented = torch.from_numpy(np.rint(unnormalise(first, dataset)).astype(np.uint8))
+    for sample, result in zip(padded, augmented, strict=True):  # a window of the padded image
+        assert any(
+            torch.equal(result, window(sample, top, left, 64, 64, mirrored))
+            for top in range(17)
+            for left in range(17)
+            for mirrored in (False, True)
+        )
+
+
+@pytest.mark.parametrize("side", [32, 64])
+def test_downsampled_imagenet_models_get_the_cifar_stem(tmp_path, side):
+    """3x3 stride-1 stem, no max-pool (models.SMALL_IMAGE_MAX_SIZE): the last stage sees side / 8
+    pixels a side, where ImageNet's stem (stride 4 before stage 1) would leave side / 32."""
+    from lottery_mia.models import build_model
+    from lottery_mia.training_steps import _model_spec
+
+    written = write_downsampled_imagenet(tmp_path, side, 10, 4, "npz")
+    dataset = load_dataset(f"imagenet{side}", {"root": str(written.root)})
+    model = build_model(
+        _model_spec("resnet18", dataset.info, {"width": 4, "zero_init_residual": True})
+    ).eval()
+    assert (model.conv1.kernel_size, model.conv1.stride) == ((3, 3), (1, 1))
+    assert isinstance(model.maxpool, torch.nn.Identity)
+    seen = {}
+    model.layer4.register_forward_hook(lambda module, args, out: seen.update(shape=out.shape))
+    images, _ = collect(dataset.train, [0, 1], batch_size=2)
+    with torch.inference_mode():
+        logits = model(images)
+    assert logits.shape == (2, 1000)
+    assert tuple(seen["shape"][2:]) == (side // 8, side // 8)
+
+
+class _Shell:
+    """A pickle payload that would run a shell command if the loader executed arbitrary globals."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("file_format", ["pickle", "npz"])
+def test_downsampled_imagenet_crafted_file_cannot_run_code(tmp_path, file_format):
+    written = write_downsampled_imagenet(tmp_path / "data", 32, 20, 5, file_format)
+    marker = tmp_path / "executed"
+    path = written.files[2]  # train_data_batch_3
+    if file_format == "pickle":
+        path.write_bytes(pickle.dumps({"data": _Shell(marker), "labels": [1]}, protocol=2))
+        expected = r"is not an ImageNet32x32 file: it references posix\.system"
+    else:  # np.savez pickles object arrays; the reader never unpickles
+        np.savez(path, data=np.array([_Shell(marker)], dtype=object), labels=np.array([1]))
+        expected = "holds pickled objects"
+    for call in (load_dataset, pool_sizes):
+        with pytest.raises(ValueError, match=expected) as err:
+            call("imagenet32", {"root": str(written.root)})
+        assert str(err.value).startswith("imagenet32: ") and str(path) in str(err.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("file_format", ["pickle", "npz"])
+def test_downsampled_imagenet_truncated_batch_is_named(tmp_path, file_format):
+    written = write_downsampled_imagenet(tmp_path, 64, 30, 5, file_format)
+    path = written.files[6]  # train_data_batch_7
+    content = path.read_bytes()
+    path.write_bytes(content[: len(content) // 2])
+    for call in (load_dataset, pool_sizes):
+        with pytest.raises(ValueError, match="corrupt or truncated") as err:
+            call("imagenet64", {"root": str(written.root)})
+        message = str(err.value)
+        assert message.startswith("imagenet64: cannot read ") and str(path) in message
+        assert "Replace it with the original ImageNet64x64 file" in message
+
+
+def test_downsampled_imagenet_missing_files_are_listed_with_the_fix(tmp_path):
+    root = tmp_path / "nowhere"
+    for call in (load_dataset, pool_sizes):
+        with pytest.raises(FileNotFoundError) as err:
+            call("imagenet64", {"root": str(root)})
+        message = str(err.value)
+        for expected in (
+            "imagenet64: ImageNet64x64 batches not found",
+            f"{root} does not exist",
+            "train_data_batch_1, train_data_batch_2",
+            "train_data_batch_10, val_data",
+            "N x 12288",
+            "labels' (1..1000)",
+            "Fix: set datasets.imagenet64.root",
+            "Imagenet64_train/ and Imagenet64_val/",
+        ):
+            assert expected in message, message
+    written = write_downsampled_imagenet(tmp_path / "data", 32, 20, 5, "pickle")
+    written.files[-1].unlink()  # val_data
+    with pytest.raises(FileNotFoundError, match=r"no val_data \(nor \.npz\) in "):
+        pool_sizes("imagenet32", {"root": str(written.root)})
+
+
+def test_downsampled_imagenet_wrong_labels_or_rows_are_reported(tmp_path):
+    written = write_downsampled_imagenet(tmp_path, 32, 20, 5, "pickle")
+    path = written.files[-1]  # val_data
+    record = pickle.loads(path.read_bytes())
+    record["labels"] = [label - 1 for label in record["labels"]]  # 0-indexed: not the official
+    path.write_bytes(pickle.dumps(record, protocol=2))
+    with pytest.raises(ValueError, match=r"labels from 0 to 999; expected 1\.\.1000") as err:
+        pool_sizes("imagenet32", {"root": str(written.root)})
+    assert str(path) in str(err.value)
+    # imagenet32 files where imagenet64 is configured: the row length gives it away
+    with pytest.raises(
+        ValueError, match=r"shape \(2, 3072\); expected uint8 with shape \(N, 12288\)"
+    ):
+        load_dataset("imagenet64", {"root": str(written.root)})
 
 
 # ---- ImageNet -----------------------------------------------------------------------------------

@@ -77,6 +77,29 @@ def test_export_and_memory_scale_with_the_data():
     assert attack_fit_mem_mb("imagenet", 100_000) > attack_fit_mem_mb("cifar10", 100_000)
 
 
+def test_downsampled_imagenet_rates_are_cifars_scaled_by_pixels():
+    for device in ("cuda", "cpu"):
+        for arch in ("resnet18", "resnet50"):
+            cifar = RATES[(device, "cifar10", arch)]
+            for name, scale in (("imagenet32", 1.0), ("imagenet64", 0.25)):
+                entry = RATES[(device, name, arch)]
+                assert (entry.train, entry.infer) == (cifar.train * scale, cifar.infer * scale)
+                assert entry.source.startswith("estimated: CIFAR-10's rate")
+    # In memory: no JPEG decoding caps it, however few workers.
+    assert rate("cuda", "imagenet64", "resnet18", 64).train == 2250
+
+
+def test_downsampled_imagenet_memory_holds_the_uint8_pools_once_plus_two_batches():
+    """imagenet64: 1,331,167 images x 12,288 bytes = 15.2 GiB, and two tenths of the training
+    split while loading (a batch unpickled and copied); never float (4 bytes a pixel: 61 GiB)."""
+    pools_mb = (1_281_167 + 50_000) * 12_288 / 2**20  # 15,600
+    batch_mb = 2 * 1_281_167 / 10 * 12_288 / 2**20  # 3,003
+    data_mb = train_mem_mb("imagenet64") - resources.BASE_MB
+    assert pools_mb + batch_mb <= data_mb < pools_mb + batch_mb + 1
+    small = train_mem_mb("imagenet32") - resources.BASE_MB
+    assert small == pytest.approx((train_mem_mb("imagenet64") - resources.BASE_MB) / 4, abs=1)
+
+
 def test_unknown_device_is_refused_naming_it():
     with pytest.raises(KeyError, match="tpu"):
         rate("tpu", "cifar10", "resnet18", 64)

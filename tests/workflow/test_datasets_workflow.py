@@ -4,6 +4,8 @@
   ImageNet tree with the official pool sizes, and its sample counts are the ones the pools allow;
 - a tiny run on fabricated CIFAR-10 exports, for every model, the outputs of the train-file samples
   as members and of the test-file samples as non-members;
+- ``snakemake -n`` plans an imagenet32 grid on tiny fabricated Downsampled ImageNet batches, and
+  absent batches stop it naming the files expected;
 - broken data stops ``snakemake -n`` at parse time with one message naming the dataset, the path,
   the files expected and the fix, and leaves no results/.
 """
@@ -26,7 +28,13 @@ import torch
 import yaml
 
 from conftest import REPO, planned_jobs, relative_files, run_snakemake
-from fabricate import CIFAR_FILES, FabricatedCifar, write_cifar, write_image_folder
+from fabricate import (
+    CIFAR_FILES,
+    FabricatedCifar,
+    write_cifar,
+    write_downsampled_imagenet,
+    write_image_folder,
+)
 from lottery_mia.atomic import read_json
 from lottery_mia.config import (
     ConfigError,
@@ -38,11 +46,13 @@ from lottery_mia.config import (
 from lottery_mia.data import load_dataset, pool_sizes
 from lottery_mia.models import ModelSpec, build_model, load_weights
 from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix, read_outputs
+from lottery_mia.resources import DATASETS
 from lottery_mia.training import TrainSettings, learning_rate
 
 pytestmark = pytest.mark.workflow
 
 PAPER_CONFIG = REPO / "configs" / "paper.yaml"
+BUDGET_CONFIG = REPO / "configs" / "paper_budget.yaml"
 SMALL_CIFAR10_CONFIG = REPO / "configs" / "cifar10_small.yaml"
 SCHEMA = load_schema(REPO / "rules" / "schemas" / "config.schema.yaml")
 OFFICIAL_POOLS = {"cifar10": (50_000, 10_000), "cifar100": (50_000, 10_000)}
@@ -120,6 +130,41 @@ def test_paper_sample_counts_are_the_largest_the_official_pools_allow():
             check_config(one_more, SCHEMA, official_pool_sizes)
         assert f"config key '{key}' (dataset {dataset})" in str(refusal.value)
         assert f"the largest allowed sample count is {largest}" in str(refusal.value)
+
+
+def test_budget_config_is_the_papers_grid_with_imagenet_at_64_px():
+    paper = validate_config(load_yaml(PAPER_CONFIG), SCHEMA)
+    budget = validate_config(load_yaml(BUDGET_CONFIG), SCHEMA)
+    assert list(budget["datasets"]) == ["cifar10", "cifar100", "imagenet64"]
+    for section in ("grid", "model", "outputs", "transfer", "figures", "pruning"):
+        assert budget[section] == paper[section], section
+    for name in ("cifar10", "cifar100"):
+        assert budget["datasets"][name] == paper["datasets"][name]
+    imagenet64 = budget["datasets"]["imagenet64"]
+    assert imagenet64["sample_counts"] == paper["datasets"]["imagenet"]["sample_counts"]
+    assert (imagenet64["augmentation"], imagenet64["crop_padding"]) == ("flip_crop", 8)
+    assert imagenet64["training"]["epochs"] < paper["datasets"]["imagenet"]["training"]["epochs"]
+    # Fewer references, for the same models: the dense model and Table 1's ticket.
+    attack = budget["attack"]
+    assert attack["reference_models"] == 4 < paper["attack"]["reference_models"]
+    assert attack["reference_sparsities"] == [0, budget["figures"]["sparsity"]]
+    assert attack["reference_archs"] is None
+    official = {name: (pools.train, pools.test) for name, pools in DATASETS.items()}
+    check_config(budget, SCHEMA, lambda name, settings: official[name])  # accepted as written
+
+
+def test_budget_config_costs_at_most_a_tenth_of_the_papers_gpu_hours(monkeypatch):
+    """By the rate table, over the GPU jobs of ``snakemake -n`` (benchmarks/gpu_hours.py)."""
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    from gpu_hours import gpu_hours
+
+    totals = {}
+    for path in (PAPER_CONFIG, BUDGET_CONFIG):
+        hours, unpadded = gpu_hours(path)
+        totals[path.name] = (sum(sum(each) for each in hours.values()), unpadded)
+    budget, paper = totals["paper_budget.yaml"], totals["paper.yaml"]
+    assert budget[0] <= 0.1 * paper[0] and budget[1] <= 0.1 * paper[1], totals
+    assert budget[0] > 0.05 * paper[0], totals  # and spends most of it
 
 
 def test_unedited_paper_config_names_every_placeholder_root():
@@ -470,3 +515,42 @@ def test_imagenet_sample_count_beyond_the_val_pool_is_refused_at_parse_time(tmp_
     assert "sample count(s) [22]" in message
     assert "18 training (member) and 12 test (non-member) samples" in message
     assert "the largest allowed sample count is 20" in message  # 2 x (12 - 4 / 2)
+
+
+# ---- Downsampled ImageNet -----------------------------------------------------------------------
+
+
+def test_imagenet32_dry_run_builds_the_dag_on_fabricated_batches(tmp_path):
+    written = write_downsampled_imagenet(tmp_path / "data", 32, 300, 300, "npz", True)
+    datasets = {"imagenet32": {"root": str(written.root), "augmentation": "flip_crop"}}
+    config = write_yaml(tmp_path / "config.yaml", tiny_config(datasets, [200]))
+    workdir = tmp_path / "run"
+    jobs = planned_jobs(workdir, config)
+    # One arch and seed: the dense model and its 50% ticket, each exported and attacked at n=200.
+    assert {rule: jobs.get(rule) for rule in ("initialise", "train_dense", "prune")} == {
+        "initialise": 1,
+        "train_dense": 1,
+        "prune": 1,
+    }
+    assert (jobs["train_ticket"], jobs["export_outputs"], jobs["run_attacks"]) == (1, 2, 2)
+    assert jobs["summarize"] == 1
+    # The gate counted the batches once and keeps the count for the next parse.
+    cache = read_json(workdir / ".snakemake" / "lottery_mia" / "pool_sizes.json")
+    assert cache["imagenet32"]["sizes"] == [300, 300]
+    assert not (workdir / "results").exists()
+
+
+def test_absent_imagenet64_batches_stop_the_gate_naming_the_files(tmp_path):
+    root = tmp_path / "Imagenet64"
+    config = tiny_config({"imagenet64": {"root": str(root)}}, [200])
+    with pytest.raises(ConfigError) as refusal:
+        parse_time_checks(config)
+    message = str(refusal.value)
+    assert "config key 'datasets.imagenet64.root': imagenet64: ImageNet64x64 batches not found" in (
+        message
+    )
+    assert f"{root} does not exist" in message
+    assert "Expected files: train_data_batch_1, train_data_batch_2" in message
+    assert "train_data_batch_10, val_data (pickled, or the same names ending in .npz)" in message
+    written = write_downsampled_imagenet(root, 64, 300, 300, "pickle")  # the control
+    parse_time_checks(tiny_config({"imagenet64": {"root": str(written.root)}}, [200]))

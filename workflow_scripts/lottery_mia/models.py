@@ -86,7 +86,9 @@ _BLOCKS: dict[str, type[BasicBlock | Bottleneck]] = {"basic": BasicBlock, "bottl
 ARCHITECTURES: dict[str, tuple[type[BasicBlock | Bottleneck], list[int]]] = {
     name: (_BLOCKS[kind], list(stages)) for name, (kind, stages) in LAYOUTS.items()
 }
-#: Inputs up to this many pixels get the CIFAR-style stem (3x3 conv, stride 1, no max-pool).
+#: Inputs up to this many pixels get the CIFAR-style stem (3x3 conv, stride 1, no max-pool): digits,
+#: CIFAR and Downsampled ImageNet (32 and 64 px). ImageNet's stem (7x7 stride 2, then max-pool)
+#: divides the side by 4 before the first stage, leaving 1x1 (32 px) or 2x2 (64 px) in the last.
 SMALL_IMAGE_MAX_SIZE = 64
 
 

@@ -7,11 +7,14 @@ every key). One module per dataset provides ``load`` and ``pool_sizes``:
 ``digits``    scikit-learn's 8x8 handwritten digits, one stratified seeded split (``digits.py``).
 ``cifar10``, ``cifar100``  the "python version" pickle batches, read by ``cifar_files.py``
               and held in memory (``tensor_pool.py``).
+``imagenet32``, ``imagenet64``  Downsampled ImageNet (Chrabaszcz et al. 2017): pickled or npz
+              batches, read by ``downsampled_imagenet.py`` and held in memory (``tensor_pool.py``).
 ``imagenet``  ``root/train/<wnid>/*.JPEG`` and ``root/val/<wnid>/*.JPEG``, listed without torch
               (``image_folders.py``) and decoded by DataLoader workers (``image_folder_pool.py``).
 
 Mean and std: digits' from its train pool (the non-members must not inform the preprocessing of
-the model they attack); the standard published values for CIFAR and ImageNet.
+the model they attack); the standard published values for CIFAR and ImageNet (ImageNet's also for
+its downsampled variants).
 Relative roots are resolved against the working directory (Snakemake's ``--directory``).
 Missing or broken data raise ``FileNotFoundError``/``ValueError`` with one message naming the
 dataset, the path, the files expected and the fix; the config gate calls ``pool_sizes`` so that
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lottery_mia.config import PIPELINE_DATASET_KEYS, schema_defaults
-from lottery_mia.data import cifar, digits, imagenet
+from lottery_mia.data import cifar, digits, downsampled_imagenet, imagenet
 from lottery_mia.data.base import Dataset, DatasetInfo, SamplePool
 from lottery_mia.data.cifar import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD
 from lottery_mia.data.digits import digits_arrays, digits_split
@@ -67,6 +70,13 @@ _REGISTRY: dict[str, _Entry] = {
     "cifar100": _Entry(
         functools.partial(cifar.load, "cifar100"), functools.partial(cifar.pool_sizes, "cifar100")
     ),
+    **{
+        name: _Entry(
+            functools.partial(downsampled_imagenet.load, name),
+            functools.partial(downsampled_imagenet.pool_sizes, name),
+        )
+        for name in downsampled_imagenet.LAYOUTS
+    },
     "imagenet": _Entry(imagenet.load, imagenet.pool_sizes),
 }
 #: The datasets the pipeline can load (the schema's ``datasets`` keys, checked by a test).

@@ -5,20 +5,21 @@ refuse anything else ("Dataset not found or corrupted"), so a user's re-packed c
 tests write never load through them. We validate what matters instead (structure, shapes, dtypes,
 label ranges) and keep torchvision only to *download* the official archive.
 
-The pickles are loaded with a restricted unpickler that only rebuilds numpy arrays, so a tampered
-batch file cannot run code.
+The pickles are loaded with a restricted unpickler that only rebuilds numpy arrays
+(``safe_pickle``, shared with Downsampled ImageNet), so a tampered batch file cannot run code.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lottery_mia.data.safe_pickle import load_pickled_dict
 
 IMAGE_SHAPE = (3, 32, 32)
 ROW_LENGTH = 3 * 32 * 32
@@ -71,36 +72,6 @@ CIFAR_LAYOUTS = {
         official_sizes=(50_000, 10_000),
     ),
 }
-
-# Globals a CIFAR pickle may reference: numpy array reconstruction (numpy 1 and 2 module names,
-# pickle protocols 2 and 5) and ``_codecs.encode``, which Python 3 uses for bytes in protocol 2.
-_ALLOWED_GLOBALS = {
-    ("_codecs", "encode"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy._core.numeric", "_frombuffer"),
-}
-
-
-class ForbiddenGlobalError(pickle.UnpicklingError):
-    """A pickle asked for a global outside the allowed set: refuse rather than run its code."""
-
-
-class _ArrayOnlyUnpickler(pickle.Unpickler):
-    """Unpickler that rebuilds numpy arrays and plain containers, and nothing else."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise ForbiddenGlobalError(f"{module}.{name}")
-        # numpy 2 renamed numpy.core to numpy._core; map old pickles without a deprecation warning.
-        if module.startswith("numpy.core.") and int(np.__version__.split(".")[0]) >= 2:
-            module = "numpy._core." + module.removeprefix("numpy.core.")
-        return super().find_class(module, name)
 
 
 def _fix_hint(layout: CifarLayout) -> str:
@@ -169,28 +140,14 @@ def download_cifar(layout: CifarLayout, root: Path) -> Path:
 
 
 def _load_pickle(layout: CifarLayout, path: Path) -> dict[bytes, Any]:
-    """Unpickle one CIFAR file, reporting a corrupt or truncated file by its name."""
-    try:
-        with path.open("rb") as handle:
-            record = _ArrayOnlyUnpickler(handle, encoding="bytes").load()
-    except ForbiddenGlobalError as err:
-        raise ValueError(
-            f"{layout.name}: {path} is not a {layout.title} file: it references {err}, and only "
-            f"numpy arrays are unpickled (anything else could run code). Replace it with the "
-            f"original {layout.title} file (from {CIFAR_URL})."
-        ) from err
-    except Exception as err:  # any failure of a truncated/corrupt pickle: report the file
-        raise ValueError(
-            f"{layout.name}: cannot read {path}: the file is corrupt or truncated "
-            f"({type(err).__name__}: {err}). Replace it with the original {layout.title} file "
-            f"(from {CIFAR_URL}), or delete the folder and set datasets.{layout.name}.download: true."
-        ) from err
-    if not isinstance(record, dict):
-        raise ValueError(
-            f"{layout.name}: {path} is not a {layout.title} file: expected a pickled dict, "
-            f"found {type(record).__name__}"
-        )
-    return record
+    """Unpickle one CIFAR file (numpy arrays only), naming a corrupt or truncated file."""
+    return load_pickled_dict(
+        layout.name,
+        layout.title,
+        path,
+        f"Replace it with the original {layout.title} file (from {CIFAR_URL})",
+        f", or delete the folder and set datasets.{layout.name}.download: true",
+    )
 
 
 def read_labels(layout: CifarLayout, path: Path, record: dict[bytes, Any]) -> np.ndarray:
