@@ -39,6 +39,8 @@ include: "rules/outputs.smk"
 include: "rules/attack.smk"
 include: "rules/references.smk"
 include: "rules/transfer.smk"
+include: "rules/exposure_inputs.smk"
+include: "rules/exposure.smk"
 include: "rules/figures.smk"
 
 

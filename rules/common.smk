@@ -282,8 +282,11 @@ def final_targets():
         *figure_paths("fig5_roc_curves"),
         *figure_paths("fig6_gap_vs_auc"),
         *figure_paths("fig7_per_class"),
+        *figure_paths("fig7_per_class_frequency"),
         f"{TABLES}/per_class.csv",
         f"{TABLES}/per_class.md",
+        # Per-example exposure (rules/exposure.smk), per dataset.
+        *[path for dataset in config["datasets"] for path in exposure_files(dataset)],
         # Every pruning method side by side, when the grid has several.
         *(
             figure_paths("fig_methods")

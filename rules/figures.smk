@@ -217,6 +217,7 @@ rule fig_gap_vs_auc:
 rule per_class:
     input:
         scored_dirs(scored_models([config["figures"]["attack"]])),
+        counts=[CLASS_COUNTS.format(dataset=d) for d in config["datasets"]],
     output:
         csv=report(
             f"{TABLES}/per_class.csv",
@@ -230,6 +231,12 @@ rule per_class:
             category="Figures",
         ),
         pdf=f"{FIGURES}/fig7_per_class.pdf",
+        frequency_png=report(
+            f"{FIGURES}/fig7_per_class_frequency.png",
+            caption="../report/per_class_frequency.rst",
+            category="Figures",
+        ),
+        frequency_pdf=f"{FIGURES}/fig7_per_class_frequency.pdf",
     log:
         f"{LOGS}/figures/per_class.log",
     benchmark:
@@ -242,6 +249,7 @@ rule per_class:
         scores=[m["path"] for m in scored_models([config["figures"]["attack"]])],
         score_keys=[m["key"] for m in scored_models([config["figures"]["attack"]])],
         bootstrap=bootstrap_settings(),
+        count_datasets=list(config["datasets"]),
     script:
         "../workflow_scripts/per_class.py"
 

@@ -28,10 +28,12 @@ FIGURE_JOBS = {
     "fig_roc_curves": 1,
     "fig_gap_vs_auc": 1,
     "per_class": 1,
+    "exposure": 1,
+    "fig_exposure": 1,
     "all": 1,
 }
 #: The figure jobs that read scores files at the figures' sample count (not the summary).
-SCORE_FIGURE_JOBS = ("fig_roc_curves", "per_class")
+SCORE_FIGURE_JOBS = ("fig_roc_curves", "per_class", "exposure", "fig_exposure")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,17 +1,32 @@
 """Rule per_class: attack AUC per class label, dense vs ticket (table and figure)."""
 
+import pandas as pd
+
 from lottery_mia import figures
 from lottery_mia.figures.comparison import read_score_files
 from lottery_mia.logs import log_to_file
 
 with log_to_file(snakemake.log[0]):
+    class_counts = {
+        dataset: pd.read_parquet(path).set_index("label")["class_frequency"].to_dict()
+        for dataset, path in zip(
+            snakemake.params.count_datasets, snakemake.input.counts, strict=True
+        )
+    }
     table = figures.per_class_table(
         read_score_files(snakemake.params.score_keys, snakemake.params.scores),
         ticket_sparsity=snakemake.params.ticket_sparsity,
         n_resamples=snakemake.params.bootstrap["resamples"],
         bootstrap_seed=snakemake.params.bootstrap["seed"],
+        class_counts=class_counts,
     )
     figures.write_table(table, snakemake.output.csv, snakemake.output.md)
     figures.plot_per_class(
         table, snakemake.output.png, snakemake.output.pdf, snakemake.params.style
+    )
+    figures.plot_per_class_frequency(
+        table,
+        snakemake.output.frequency_png,
+        snakemake.output.frequency_pdf,
+        snakemake.params.style,
     )

@@ -291,6 +291,9 @@ def test_paper_grid_resolves_the_whole_dag_on_full_size_data(tmp_path, fast_tmp)
         "per_class": 1,
         "table1": 1,
         "fig_forest": 1,
+        "class_counts": datasets,
+        "exposure": datasets,
+        "fig_exposure": datasets,
         "all": 1,
     }
     assert not (tmp_path / "run" / "results").exists()

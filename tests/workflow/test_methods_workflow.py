@@ -81,5 +81,8 @@ def test_adding_methods_trains_nothing_of_the_other_methods_or_the_dense_model(t
         "transfer": 1,
         "summarize": 1,
         "fig_methods": 1,
+        # The exposure table compares every method's tickets with the dense model.
+        "exposure": 1,
+        "fig_exposure": 1,
         **summary_figures,
     }

@@ -202,5 +202,14 @@ def test_a_new_sample_count_adds_only_attacks_and_aggregates(finished, tmp_path)
 
 def test_a_figure_style_key_reruns_only_figures(finished, tmp_path):
     plan = dry_run(finished, edited(tmp_path, figures={"dpi": 72}))
-    # Table 1 has no style: it depends only on figures.attack and figures.sparsity.
-    assert plan.counts == {rule: n for rule, n in FIGURE_JOBS.items() if rule != "table1"}
+    # Table 1 and the exposure table have no style: only their figures are redrawn.
+    restyled = {rule: n for rule, n in FIGURE_JOBS.items() if rule not in ("table1", "exposure")}
+    assert plan.counts == restyled
+
+
+def test_the_exposure_fraction_reruns_only_the_exposure_jobs(finished, tmp_path):
+    # Everything the exposure table reads (outputs, scores) is already on disk: a change of what
+    # it computes reruns it and its figures, and nothing upstream.
+    plan = dry_run(finished, edited(tmp_path, figures={"exposure_top_fraction": 0.05}))
+    assert plan.counts == {"exposure": 1, "fig_exposure": 1, "all": 1}
+    assert all(reason.startswith("Params have changed") for reason in plan.reasons("exposure"))

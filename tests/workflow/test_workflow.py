@@ -55,6 +55,7 @@ def test_default_config_schedules_the_whole_study(tmp_path):
         "reference_attacks": 2 * 2,
         "transfer": 2,
         "summarize": 1,
+        "class_counts": 1,
         **FIGURE_JOBS,
     }
 
@@ -63,6 +64,12 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
     expected = {"results/summary.parquet"}
     expected |= {
         f"results/tables/{t}.{ext}" for t in ("table1", "per_class") for ext in ("csv", "md")
+    }
+    expected |= {
+        "results/digits/class_counts.parquet",
+        "results/tables/exposure_digits.parquet",
+        "results/tables/exposure_digits.md",
+        "results/tables/exposure_agreement_digits.csv",
     }
     for arch in ("resnet18", "resnet50"):
         expected.add(f"results/digits/{arch}/seed0/init.pt")
@@ -87,6 +94,9 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
         "fig5_roc_curves",
         "fig6_gap_vs_auc",
         "fig7_per_class",
+        "fig7_per_class_frequency",
+        "fig8_exposure_digits",
+        "fig9_memorisation_digits",
         "fig_forest",
     ):
         expected |= {f"results/figures/{figure}.png", f"results/figures/{figure}.pdf"}

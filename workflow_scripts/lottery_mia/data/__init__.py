@@ -15,6 +15,9 @@ every key). One module per dataset provides ``load`` and ``pool_sizes``:
 Mean and std: digits' from its train pool (the non-members must not inform the preprocessing of
 the model they attack); the standard published values for CIFAR and ImageNet (ImageNet's also for
 its downsampled variants).
+``class_profile: long_tail`` keeps a long-tailed subset of the members (``class_profile.py``)
+before anything else uses the train pool: ``load_dataset`` returns that subset, addressed
+0 .. n-1, and ``pool_sizes`` counts it, so the config gate checks sample counts against it.
 Relative roots are resolved against the working directory (Snakemake's ``--directory``).
 Missing or broken data raise ``FileNotFoundError``/``ValueError`` with one message naming the
 dataset, the path, the files expected and the fix; the config gate calls ``pool_sizes`` so that
@@ -32,6 +35,7 @@ from lottery_mia.config import PIPELINE_DATASET_KEYS, schema_defaults
 from lottery_mia.data import cifar, digits, downsampled_imagenet, imagenet
 from lottery_mia.data.base import Dataset, DatasetInfo, SamplePool
 from lottery_mia.data.cifar import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD
+from lottery_mia.data.class_profile import profile_indices
 from lottery_mia.data.digits import digits_arrays, digits_split
 from lottery_mia.data.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
@@ -102,9 +106,24 @@ def with_defaults(name: str, settings: Mapping[str, Any] | None) -> dict[str, An
 
 def load_dataset(name: str, settings: Mapping[str, Any] | None = None) -> Dataset:
     """Load dataset ``name`` with its config entry ``settings`` (see the module docstring)."""
-    return _entry(name).load(with_defaults(name, settings))
+    resolved = with_defaults(name, settings)
+    dataset = _entry(name).load(resolved)
+    kept = profile_indices(dataset.train.labels, resolved)
+    if kept is None:
+        return dataset
+    from lottery_mia.data.reference_pool import MixedPool  # imports torch: loaders only
+
+    return Dataset(dataset.info, MixedPool([(dataset.train, kept)]), dataset.test)
 
 
 def pool_sizes(name: str, settings: Mapping[str, Any] | None = None) -> tuple[int, int]:
-    """(train, test) pool sizes without decoding images, and with the data checked to be there."""
-    return _entry(name).pool_sizes(with_defaults(name, settings))
+    """(train, test) pool sizes without decoding images, and with the data checked to be there.
+
+    A long-tail profile needs the train labels: the dataset is loaded (its labels only are read;
+    the count is cached by ``pool_cache`` for datasets on disk)."""
+    resolved = with_defaults(name, settings)
+    sizes = _entry(name).pool_sizes(resolved)
+    if resolved.get("class_profile", "balanced") == "balanced":
+        return sizes
+    kept = profile_indices(_entry(name).load(resolved).train.labels, resolved)
+    return len(kept), sizes[1]

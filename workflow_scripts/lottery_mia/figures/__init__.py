@@ -29,7 +29,11 @@ from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
 from lottery_mia.figures.forest import plot_forest
 from lottery_mia.figures.gap_vs_auc import plot_gap_vs_auc
 from lottery_mia.figures.methods import plot_methods
-from lottery_mia.figures.per_class import per_class_table, plot_per_class
+from lottery_mia.figures.per_class import (
+    per_class_table,
+    plot_per_class,
+    plot_per_class_frequency,
+)
 from lottery_mia.figures.roc_curves import plot_roc_curves
 from lottery_mia.figures.selection import (
     model_accuracies,
@@ -72,6 +76,7 @@ __all__ = [
     "plot_gap_vs_auc",
     "plot_methods",
     "plot_per_class",
+    "plot_per_class_frequency",
     "plot_roc_curves",
     "plot_test_accuracy",
     "plot_transfer_heatmap",

@@ -25,7 +25,7 @@ from lottery_mia.uncertainty import per_class_auc
 
 PER_CLASS_COLUMNS: tuple[str, ...] = (
     "dataset", "arch", "seed", "sparsity", "model", "attack", "n_samples",
-    "label", "n_members", "n_non_members", "auc", "auc_ci_low", "auc_ci_high",
+    "label", "class_frequency", "n_members", "n_non_members", "auc", "auc_ci_low", "auc_ci_high",
 )  # fmt: skip
 
 
@@ -34,9 +34,11 @@ def per_class_table(
     ticket_sparsity: float,
     n_resamples: int,
     bootstrap_seed: int,
+    class_counts: Mapping[str, Mapping[int, int]] | None = None,
 ) -> pd.DataFrame:
     """AUC per class label (with a bootstrap interval) of the dense model and of the ticket
-    nearest ``ticket_sparsity``, for every dataset, architecture, seed and attack scored."""
+    nearest ``ticket_sparsity``, for every dataset, architecture, seed and attack scored, with
+    the class's training frequency (``class_counts[dataset][label]``; NaN when not given)."""
     frames = []
     for key, scored in scores.items():
         attack, dataset, arch, seed, sparsity, n_samples = key
@@ -50,6 +52,8 @@ def per_class_table(
             n_resamples, bootstrap_seed,
         )  # fmt: skip
         model = "dense" if sparsity == 0.0 else f"ticket ({sparsity:.0%})"
+        counts = (class_counts or {}).get(dataset, {})
+        table["class_frequency"] = [counts.get(int(label)) for label in table["label"]]
         frames.append(table.assign(dataset=dataset, arch=arch, seed=seed, sparsity=sparsity,
                                    model=model, attack=attack, n_samples=n_samples))  # fmt: skip
     return pd.concat(frames, ignore_index=True)[list(PER_CLASS_COLUMNS)]
@@ -78,5 +82,46 @@ def plot_per_class(
             ax.set_ylabel("Attack AUC within a class")
             ax.set_xlabel("")
         fig.suptitle("Per-class vulnerability: attack AUC by class label, dense vs ticket")
+        save_figure(fig, png, pdf, look.dpi)
+    return fig
+
+
+def _frequency_panel(ax: Any, rows: pd.DataFrame, look: Any) -> None:
+    """AUC with its interval against the class's training frequency, one colour per model."""
+    colours = sns.color_palette(look.palette, n_colors=rows["model"].nunique())
+    spread = rows["class_frequency"].max() / max(rows["class_frequency"].min(), 1)
+    for i, (model, group) in enumerate(rows.groupby("model", sort=True)):
+        # dodge the two models apart by 2% of x so that their bars do not overlap
+        x = group["class_frequency"] * (1.02 if i else 0.98)
+        ax.errorbar(
+            x, group["auc"],
+            yerr=[group["auc"] - group["auc_ci_low"], group["auc_ci_high"] - group["auc"]],
+            fmt="o", ms=4, capsize=2, color=colours[i], label=model,
+        )  # fmt: skip
+    if spread >= 10:
+        ax.set_xscale("log")
+    chance_line(ax)
+    ax.set_xlabel("Training examples of the class")
+    ax.set_ylabel("Attack AUC within the class")
+
+
+def plot_per_class_frequency(
+    table: pd.DataFrame, png: PathLike, pdf: PathLike, style: Mapping[str, Any]
+) -> Figure:
+    """Per-class AUC (95% interval) against the class's training frequency, dense vs ticket, one
+    panel per dataset x architecture (first seed): does a rare class leak more?"""
+    look = figure_style(style)
+    panels = table.dropna(subset=["class_frequency"])
+    panels = panels[panels["seed"] == panels["seed"].min()]
+    keys = sorted({(d, a) for d, a in zip(panels["dataset"], panels["arch"], strict=True)})
+    with styled(look):
+        fig, axes = panel_grid(1, max(len(keys), 1), 4.0, 3.2)
+        for ax, (dataset, arch) in zip(axes[0], keys, strict=False):
+            rows = panels[(panels["dataset"] == dataset) & (panels["arch"] == arch)]
+            _frequency_panel(ax, rows, look)
+            attack = rows["attack"].iloc[0]
+            ax.set_title(f"{dataset_label(dataset)}, {arch_label(arch)} ({attack})")
+            ax.legend(fontsize="x-small")
+        fig.suptitle("Per-class vulnerability against class frequency in training, dense vs ticket")
         save_figure(fig, png, pdf, look.dpi)
     return fig

@@ -1,0 +1,210 @@
+"""Steps of the per-example exposure rules: class counts, the exposure tables and their summary."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from lottery_mia.atomic import PathLike, atomic_path, write_parquet
+from lottery_mia.exposure import NEEDS_TWO_SEEDS, memorisation_resolution
+from lottery_mia.exposure_table import (
+    agreement_rows,
+    evaluated_rows,
+    exposure_table,
+    read_inputs,
+    reference_memorisations,
+)
+
+log = logging.getLogger(__name__)
+TICKET_FOLDER_SEPARATOR = "/sparsity"
+
+
+def class_counts(dataset: str, data: Mapping[str, Any], counts_path: PathLike) -> None:
+    """Training rows per class of the train pool as the models see it (after its class profile)."""
+    from lottery_mia.data import load_dataset
+    from lottery_mia.data.class_profile import class_frequencies
+
+    loaded = load_dataset(dataset, data)
+    counts = class_frequencies(loaded.train.labels, loaded.info.num_classes)
+    log.info("%s: %d members, per class %s", dataset, counts.sum(), counts.tolist())
+    frame = pd.DataFrame({"label": np.arange(counts.size), "class_frequency": counts})
+    write_parquet(frame, counts_path)
+
+
+def _method_and_sparsity(model: str) -> tuple[str, float]:
+    method, _, sparsity = model.partition(TICKET_FOLDER_SEPARATOR)
+    return method, float(sparsity)
+
+
+def exposure(
+    outputs: Sequence[str],
+    output_keys: Sequence[Mapping[str, Any]],
+    scores: Sequence[str],
+    score_keys: Sequence[Mapping[str, Any]],
+    reference_outputs: Sequence[str],
+    reference_keys: Sequence[Mapping[str, Any]],
+    counts_path: PathLike,
+    dataset: str,
+    n_references: int,
+    bootstrap: Mapping[str, int],
+    top_fraction: float,
+    reference_attack: str | None,
+    table_path: PathLike,
+    agreement_path: PathLike,
+    summary_path: PathLike,
+    keep_path: PathLike | None = None,
+) -> None:
+    """``exposure_{dataset}.parquet`` (one row per evaluated example), the agreement CSV and the
+    markdown summary."""
+    model_frames, score_frames = read_inputs(outputs, output_keys, scores, score_keys)
+    rows = evaluated_rows(list(score_frames.values()))
+    keep_frame = None if keep_path is None else pd.read_parquet(keep_path)
+    memorised = reference_memorisations(reference_outputs, reference_keys, keep_frame, rows)
+    counts = pd.read_parquet(counts_path).set_index("label")["class_frequency"].to_dict()
+    table = exposure_table(model_frames, score_frames, memorised, rows, counts)
+    agreement = pd.DataFrame(
+        agreement_rows(score_frames, bootstrap["resamples"], bootstrap["seed"], top_fraction)
+    )
+    if not agreement.empty:
+        method_sparsity = [_method_and_sparsity(m) for m in agreement["model"]]
+        agreement.insert(0, "dataset", dataset)
+        agreement.insert(3, "method", [m for m, _ in method_sparsity])
+        agreement.insert(4, "sparsity", [p for _, p in method_sparsity])
+    log.info("%d evaluated rows, %d agreement rows", len(table), len(agreement))
+    write_parquet(table, table_path)
+    with atomic_path(agreement_path) as tmp:
+        agreement.to_csv(tmp, index=False)
+    with atomic_path(summary_path) as tmp:
+        Path(tmp).write_text(
+            summary_markdown(dataset, table, agreement, n_references, reference_attack)
+        )
+
+
+# --- the markdown summary ------------------------------------------------------------------------
+
+
+def _interval(row: Mapping[str, Any], name: str) -> str:
+    value = row[name]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    low, high = row[f"{name}_ci_low"], row[f"{name}_ci_high"]
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _agreement_lines(agreement: pd.DataFrame) -> list[str]:
+    if agreement.empty:
+        return ["No ticket has scores beside its dense model.", ""]
+    lines = [
+        "| arch | ticket | attack | members (top k) | Spearman | dense vs dense | verdict "
+        "| top-k Jaccard | dense vs dense | verdict |",
+        "|:---|:---|:---|---:|---:|---:|:---|---:|---:|:---|",
+    ]
+    for row in agreement.to_dict("records"):
+        lines.append(
+            f"| {row['arch']} | {row['model']} | {row['attack']} | {row['n_members']} "
+            f"({row['top_k']}) | {_interval(row, 'spearman')} "
+            f"| {_interval(row, 'spearman_dense_dense')} | {row['spearman_verdict']} "
+            f"| {_interval(row, 'jaccard')} | {_interval(row, 'jaccard_dense_dense')} "
+            f"| {row['jaccard_verdict']} |"
+        )
+    if (agreement["n_dense_pairs"] == 0).any():
+        lines += ["", f"Dense vs dense n/a: {NEEDS_TWO_SEEDS} (the grid has one seed)."]
+    return [*lines, ""]
+
+
+def _memorisation_lines(
+    table: pd.DataFrame, n_references: int, reference_attack: str | None
+) -> list[str]:
+    columns = [c for c in table.columns if c.endswith("/memorisation")]
+    if not columns:
+        return ["No reference models: no memorisation estimate.", ""]
+    step = memorisation_resolution(n_references)
+    lines = [
+        f"Memorisation P(correct | IN) - P(correct | OUT) over K = {n_references} references: "
+        f"each row is IN for {n_references // 2}, so the estimate moves in steps of {step:g} "
+        "(a coarse ranking at small K; zero means 'not resolved', not 'not memorised').",
+        "",
+        f"| model | members | mean | share >= 0.5 | Spearman with its {reference_attack} score |",
+        "|:---|---:|---:|---:|---:|",
+    ]
+    members = table[table["member"]]
+    for name in columns:
+        arch, model = name.removesuffix("/memorisation").split("/", 1)
+        estimate = members[name]
+        exposure = _reference_score(members, arch, model, reference_attack)
+        rho = spearmanr(estimate, exposure).statistic if exposure is not None else float("nan")
+        lines.append(
+            f"| {arch}/{model} | {len(members)} | {estimate.mean():.3f} "
+            f"| {(estimate >= 0.5).mean():.3f} | {rho:.3f} |"
+        )
+    return [*lines, ""]
+
+
+def _reference_score(
+    frame: pd.DataFrame, arch: str, model: str, attack: str | None
+) -> pd.Series | None:
+    """The lowest seed's score of ``attack`` for the model (None: no such score)."""
+    if attack is None:
+        return None
+    found = sorted(
+        c
+        for c in frame.columns
+        if c.startswith(f"{arch}/seed") and c.endswith(f"/{model}/score_{attack}")
+    )
+    return frame[found[0]] if found else None
+
+
+def _exemplar_lines(table: pd.DataFrame) -> list[str]:
+    columns = [c for c in table.columns if c.endswith("/pie")]
+    if not columns:
+        return []
+    lines = [
+        "Pruning-identified exemplars (dense modal prediction right, ticket's wrong):",
+        "",
+        "| ticket | exemplars (members, non-members) | mean class frequency: exemplars, others |",
+        "|:---|---:|---:|",
+    ]
+    for name in columns:
+        pie = table[name].astype(bool)
+        frequency = table["class_frequency"]
+        lines.append(
+            f"| {name.removesuffix('/pie')} | {int(pie.sum())} ({int((pie & table['member']).sum())}, "
+            f"{int((pie & ~table['member']).sum())}) | {frequency[pie].mean():.1f}, "
+            f"{frequency[~pie].mean():.1f} |"
+        )
+    return [*lines, ""]
+
+
+def summary_markdown(
+    dataset: str,
+    table: pd.DataFrame,
+    agreement: pd.DataFrame,
+    n_references: int,
+    reference_attack: str | None,
+) -> str:
+    """What the exposure table says, for reading: agreement, memorisation, exemplars."""
+    n_members = int(table["member"].sum())
+    lines = [
+        f"# Per-example exposure: {dataset}",
+        "",
+        f"{len(table)} evaluated examples ({n_members} members). 95% intervals: bootstrap over "
+        "members, the same resamples for every pair of models.",
+        "",
+        "## Does the ticket expose the same members as its dense model?",
+        "",
+        *_agreement_lines(agreement),
+        "## Memorisation",
+        "",
+        *_memorisation_lines(table, n_references, reference_attack),
+        "## Pruning-identified exemplars",
+        "",
+        *_exemplar_lines(table),
+    ]
+    return "\n".join(lines)

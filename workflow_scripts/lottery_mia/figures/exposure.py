@@ -1,0 +1,164 @@
+"""Per-example exposure figures, drawn from the exposure table (``exposure_table.py``).
+
+Figure 8: each member's exposure under the dense model against under the ticket, as rank
+percentiles (Spearman's rho is a correlation of ranks, and the attacks' scores live on different
+scales), hexbinned, with the top-``fraction`` members of either model marked; the title carries
+rho and the top-k Jaccard with their intervals and the dense-vs-dense level.
+Figure 9: memorisation (from the reference models) against exposure under the model's
+strongest reference attack, members only, one box per memorisation level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from lottery_mia.atomic import PathLike
+from lottery_mia.exposure import top_count
+from lottery_mia.exposure_table import DENSE_MODEL, column
+from lottery_mia.figures.axes import panel_grid
+from lottery_mia.figures.style import arch_label, figure_style, save_figure, styled
+
+
+def _percentile_ranks(values: pd.Series) -> np.ndarray:
+    return values.rank(method="average", pct=True).to_numpy()
+
+
+def _stat(row: Mapping[str, Any], name: str) -> str:
+    value = row[name]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.2f} [{row[f'{name}_ci_low']:.2f}, {row[f'{name}_ci_high']:.2f}]"
+
+
+def _title(row: Mapping[str, Any]) -> str:
+    return (
+        f"{arch_label(row['arch'])} {row['model']}, {row['attack']}\n"
+        f"Spearman {_stat(row, 'spearman')} (dense-dense {_stat(row, 'spearman_dense_dense')})\n"
+        f"J@{row['top_k']} {_stat(row, 'jaccard')} (dense-dense {_stat(row, 'jaccard_dense_dense')})"
+    )
+
+
+def _exposure_panel(
+    ax: Axes, members: pd.DataFrame, row: Mapping[str, Any], seed: int, fraction: float
+) -> None:
+    arch, ticket, attack = row["arch"], row["model"], row["attack"]
+    pair = members[
+        [
+            column(arch, seed, DENSE_MODEL, f"score_{attack}"),
+            column(arch, seed, ticket, f"score_{attack}"),
+        ]
+    ].dropna()
+    dense, sparse = _percentile_ranks(pair.iloc[:, 0]), _percentile_ranks(pair.iloc[:, 1])
+    ax.hexbin(dense, sparse, gridsize=20, cmap="Greys", mincnt=1, linewidths=0)
+    k = top_count(len(pair), fraction)
+    top_dense = np.argsort(-pair.iloc[:, 0].to_numpy(), kind="stable")[:k]
+    top_ticket = np.argsort(-pair.iloc[:, 1].to_numpy(), kind="stable")[:k]
+    both = np.intersect1d(top_dense, top_ticket)
+    for chosen, marker, label in (
+        (np.setdiff1d(top_dense, both), "v", "top of dense only"),
+        (np.setdiff1d(top_ticket, both), "^", "top of ticket only"),
+        (both, "*", "top of both"),
+    ):
+        ax.scatter(dense[chosen], sparse[chosen], marker=marker, s=40, label=label, zorder=3)
+    ax.plot([0, 1], [0, 1], ls="--", lw=0.8, color="0.5")
+    ax.set(
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+        xlabel="Dense: exposure rank",
+        ylabel="Ticket: exposure rank",
+    )
+    ax.set_title(_title(row), fontsize="small")
+    ax.legend(fontsize="x-small", loc="lower right")
+
+
+def plot_exposure(
+    table: pd.DataFrame, agreement: pd.DataFrame, fraction: float, png: PathLike, pdf: PathLike,
+    look: Any,
+) -> Figure:  # fmt: skip
+    """Figure 8: one panel per architecture x ticket x attack of the agreement table."""
+    members = table[table["member"]]
+    rows = agreement.to_dict("records") or [None]
+    n_cols = min(len(rows), 3)
+    with styled(look):
+        fig, axes = panel_grid(math.ceil(len(rows) / n_cols), n_cols, 4.0, 4.2)
+        for ax, row in zip(axes.flat, rows, strict=False):
+            if row is None:
+                ax.text(0.5, 0.5, "no ticket beside a dense model", ha="center")
+                continue
+            _exposure_panel(ax, members, row, _lowest_seed(table, row["arch"]), fraction)
+        for ax in list(axes.flat)[len(rows) :]:
+            ax.set_visible(False)
+        fig.suptitle("Does the ticket expose the same members as its dense model? (members only)")
+        save_figure(fig, png, pdf, look.dpi)
+    return fig
+
+
+def _lowest_seed(table: pd.DataFrame, arch: str) -> int:
+    seeds = {
+        int(c.split("/")[1].removeprefix("seed"))
+        for c in table.columns
+        if c.startswith(f"{arch}/seed")
+    }
+    return min(seeds)
+
+
+def plot_memorisation(
+    table: pd.DataFrame, reference_attack: str | None, png: PathLike, pdf: PathLike, look: Any
+) -> Figure:
+    """Figure 9: exposure rank under the strongest reference attack by memorisation level."""
+    # Without a reference attack there is no exposure to set the estimate against.
+    estimates = [c for c in table.columns if c.endswith("/memorisation") and reference_attack]
+    members = table[table["member"]]
+    with styled(look):
+        fig, axes = panel_grid(1, max(len(estimates), 1), 4.0, 3.4)
+        if not estimates:
+            axes[0, 0].text(0.5, 0.5, "no reference models: no memorisation estimate", ha="center")
+            axes[0, 0].set_axis_off()
+        for ax, name in zip(axes[0], estimates, strict=False):
+            arch, model = name.removesuffix("/memorisation").split("/", 1)
+            score = column(arch, _lowest_seed(table, arch), model, f"score_{reference_attack}")
+            frame = pd.DataFrame(
+                {
+                    "memorisation": members[name].round(3),
+                    "exposure": _percentile_ranks(members[score]),
+                }
+            ).dropna()
+            sns.boxplot(frame, x="memorisation", y="exposure", ax=ax, color="0.8", fliersize=2)
+            counts = frame["memorisation"].value_counts().sort_index()
+            ax.set_xticks(range(len(counts)), [f"{v:g}\n(n={n})" for v, n in counts.items()])
+            ax.set(
+                xlabel="Memorisation P(correct|IN) - P(correct|OUT)",
+                ylabel=f"{reference_attack} exposure rank",
+            )
+            ax.set_title(f"{arch_label(arch)} {model}", fontsize="small")
+        fig.suptitle("Memorised members are the exposed ones (reference-model estimate)")
+        save_figure(fig, png, pdf, look.dpi)
+    return fig
+
+
+def plot_exposure_figures(
+    table: pd.DataFrame,
+    agreement: pd.DataFrame,
+    dataset: str,
+    top_fraction: float,
+    reference_attack: str | None,
+    style: Mapping[str, Any],
+    exposure_png: PathLike,
+    exposure_pdf: PathLike,
+    memorisation_png: PathLike,
+    memorisation_pdf: PathLike,
+) -> None:
+    """Figures 8 and 9 of one dataset: every attack of the agreement table, and memorisation
+    against the strongest reference attack."""
+    look = figure_style(style)
+    shown = agreement[agreement["dataset"] == dataset] if not agreement.empty else agreement
+    plot_exposure(table, shown, top_fraction, exposure_png, exposure_pdf, look)
+    plot_memorisation(table, reference_attack, memorisation_png, memorisation_pdf, look)
