@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from lottery_mia.atomic import PathLike
 from lottery_mia.figures.axes import panel_grid
@@ -126,6 +127,7 @@ def _draw_panel(ax: Any, rows: pd.DataFrame, margin: float) -> None:
     high = np.nanmax([rows["auc_difference_ci_high"].max(), margin])
     pad = 0.1 * (high - low)
     ax.set_xlim(low - pad, high + pad)  # the band and every interval stay on screen
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # narrow panels: few ticks
 
 
 def _marker(verdict: str) -> dict[str, Any]:
