@@ -138,3 +138,16 @@ def test_forest_plot_draws_one_row_per_attack_and_the_margin_band(planted_table,
         low < table["auc_difference_ci_low"].min() and high > table["auc_difference_ci_high"].max()
     )
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_an_attack_whose_scores_ignore_n_is_compared_once():
+    """LiRA's scores are the same at every n; the MLP's are not. Two rows of the same LiRA test
+    would make Holm's adjustment count it twice (and turn verdicts inconclusive)."""
+    scores = {}
+    for n in (400, 1200):
+        for attack, seed in (("mlp", n), ("lira_online", 2)):  # LiRA: the same scores twice
+            for key, frame in planted(attack, 300, 0.0, 0.3, seed=seed).items():
+                scores[(*key[:-1], n)] = frame
+    table = figures.table1(summary_of(scores), ["mlp", "lira_online"], 0.8, scores, MARGIN, 200)
+    assert table.loc[table["attack"] == "mlp", "n_samples"].tolist() == [400, 1200]
+    assert table.loc[table["attack"] == "lira_online", "n_samples"].tolist() == [1200]

@@ -26,18 +26,11 @@ import numpy as np
 import pandas as pd
 
 from lottery_mia.attacks import FittedAttack, best_loss_threshold
-from lottery_mia.membership_signals import Signal, membership_signal
+from lottery_mia.membership_signals import METRIC_SIGNALS, Signal, membership_signal
 from lottery_mia.outputs_table import logits_matrix
 
 LOGGER = logging.getLogger(__name__)
 
-#: Attack name → the signal it thresholds (higher = more likely member).
-METRIC_SIGNALS: Mapping[str, Signal] = {
-    "loss_threshold": "loss",
-    "confidence": "confidence",
-    "entropy": "entropy",
-    "modified_entropy": "modified_entropy",
-}
 PER_CLASS_SUFFIX = "_per_class"
 METRIC_ATTACK_NAMES: tuple[str, ...] = (
     *METRIC_SIGNALS,

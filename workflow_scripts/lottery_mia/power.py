@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lottery_mia.attack_kinds import compared_sample_counts
 from lottery_mia.config import canonical_sparsity, sample_counts
 from lottery_mia.over_seeds import SeedMean
 from lottery_mia.plan_disk import scored_rows
@@ -337,10 +338,17 @@ def _seed_differences(
 
 
 def planned_rows(table1_keys: Sequence[Mapping[str, Any]]) -> set[RowKey]:
-    """Table 1's rows of the config, from the table job's scores keys in the DAG."""
+    """Table 1's rows of the config, from the table job's scores keys in the DAG (one n only for
+    an attack whose scores do not depend on n, as ``table1`` compares)."""
+    counts: dict[tuple[str, str, str], set[int]] = {}
+    for k in table1_keys:
+        counts.setdefault((str(k["attack"]), str(k["dataset"]), str(k["arch"])), set()).add(
+            int(k["n_samples"])
+        )
     return {
-        (str(k["attack"]), str(k["dataset"]), str(k["arch"]), int(k["n_samples"]))
-        for k in table1_keys
+        (*setting, n)
+        for setting, ns in counts.items()
+        for n in compared_sample_counts(setting[0], sorted(ns))
     }
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lottery_mia.atomic import PathLike, atomic_path
+from lottery_mia.attack_kinds import compared_sample_counts
 from lottery_mia.figures.comparison import (
     ScoreKey,
     difference_columns,
@@ -85,7 +86,8 @@ def table1(
     and 90% intervals (``figures.comparison``; ``scores`` are the scores files by model); the AUC
     verdict at ``margin`` and its p-values, Holm-adjusted over the whole table.
 
-    One row per attack, dataset, architecture and sample count; values are means over seeds. The
+    One row per attack, dataset, architecture and sample count (only the largest for an attack
+    whose scores do not depend on n: ``attack_kinds``); values are means over seeds. The
     ticket is the non-zero sparsity nearest ``ticket_sparsity`` that the attack was run on for
     that dataset and architecture (``ticket_sparsity``). Baseline and ticket must come from the
     same seeds, because a ticket of seed s is pruned from the dense model of seed s. The first
@@ -145,7 +147,9 @@ def _rows_of(
     except ValueError as err:
         raise ValueError(f"{setting.where}: {err}") from err
     table_rows = []
-    for n_samples in sorted(int(n) for n in in_arch["n_samples"].unique()):
+    for n_samples in compared_sample_counts(
+        setting.attack, [int(n) for n in in_arch["n_samples"].unique()]
+    ):
         at_n = in_arch[in_arch["n_samples"] == n_samples]
         baseline = at_n[at_n["sparsity"] == 0.0]
         ticket = at_n[np.isclose(at_n["sparsity"], ticket_p, rtol=0, atol=1e-9)]
