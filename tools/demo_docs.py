@@ -9,6 +9,10 @@ them, so that refreshing a quoted block is a paste:
 - ``reference_attacks.md``: AUC and TPR at 1% FPR of the attacks on the models with reference
   models, at the largest sample count, as docs/reference_models.md shows them.
 
+With ``--plans``, it also sums up the ``make plan`` documents of that folder (``*.json``, written
+there by ``make docs`` for the paper configs) in ``plans.csv``: jobs, GPU-hours and disk per
+config, as README.md quotes them.
+
 Files of an earlier ``make docs`` that the demo no longer writes are removed. The test
 tests/unit/test_docs_numbers.py checks every quoted number against these files.
 """
@@ -16,6 +20,7 @@ tests/unit/test_docs_numbers.py checks every quoted number against these files.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -114,7 +119,7 @@ def reference_excerpt(summary: pd.DataFrame) -> str:
         ["dataset", "arch", "sparsity", "order"]
     )
     lines = [
-        "| arch | model | attack | AUC [95% CI] | TPR at 1% FPR [95% CI] | rows scored |",
+        "| arch | model | attack | AUC [95% CI] | TPR at FPR < 1% [95% CI] | rows scored |",
         "|---|---|---|---|---|---:|",
     ]
     for row in rows.to_dict("records"):
@@ -166,13 +171,39 @@ def copy_demo(results: Path, out: Path) -> list[Path]:
     return written
 
 
+def plans_table(folder: Path) -> Path:
+    """``plans.csv``: one row per ``make plan`` document of ``folder``, the totals README.md
+    quotes (disk in GB, rounded as the plan prints it)."""
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        plan = json.loads(path.read_text())
+        rows.append(
+            {
+                "config": plan["config"],
+                "jobs": plan["total_jobs"],
+                "gpu_hours_requested": round(plan["total_gpu_hours_requested"], 1),
+                "gpu_hours_at_table_rates": round(plan["total_gpu_hours_at_table_rates"], 1),
+                "cpu_hours_requested": round(plan["total_cpu_hours_requested"], 1),
+                "disk_gb": round(plan["total_disk_bytes"] / 1e9, 1),
+            }
+        )
+    if not rows:
+        raise SystemExit(f"make docs: no plan (*.json) in {folder}")
+    target = folder / "plans.csv"
+    pd.DataFrame(rows).to_csv(target, index=False)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--out", type=Path, default=Path("docs/demo"))
+    parser.add_argument("--plans", type=Path, help="folder of make plan documents to sum up")
     args = parser.parse_args(argv)
     for path in copy_demo(args.results, args.out):
         print(path)
+    if args.plans is not None:
+        print(plans_table(args.plans))
     return 0
 
 
