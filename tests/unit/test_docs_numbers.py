@@ -291,7 +291,7 @@ def test_the_readme_quotes_the_demo_through_markers():
     sources = {
         block.source for block in quoted_blocks("README.md", (REPO / "README.md").read_text())
     }
-    assert "docs/demo/table1.md" in sources
+    assert "docs/demo/table1.csv" in sources
 
 
 # --- The pasted excerpts: words as well as numbers -------------------------------------------
@@ -323,7 +323,7 @@ def test_the_excerpts_are_what_make_docs_writes_from_the_demo_files():
 
 def test_the_readme_table1_is_the_pasted_excerpt_verdicts_included():
     excerpt = (REPO / "docs" / "demo" / "table1_readme.md").read_text()
-    assert block_after("README.md", "docs/demo/table1.md") == excerpt.strip()
+    assert block_after("README.md", "docs/demo/table1.csv") == excerpt.strip()
 
 
 def test_the_reference_attack_table_is_the_pasted_excerpt():
