@@ -69,8 +69,10 @@ def plot_forest(
     margin = float(table["equivalence_margin"].iloc[0])
     with styled(look):
         fig, axes = panel_grid(1, len(panels), 4.2, height)
+        limits = _shared_limits(table, margin)  # one scale: panels compare at a glance
         for ax, (dataset, arch) in zip(axes[0], panels, strict=True):
             _draw_panel(ax, _rows(table, dataset, arch), margin)
+            ax.set_xlim(*limits)
             ax.set_title(f"{dataset_label(dataset)}, {arch_label(arch)}")
         fig.suptitle(
             f"Ticket - dense AUC per attack (thick: 90% interval, thin: 95%; band: ±{margin:g} "
@@ -123,11 +125,15 @@ def _draw_panel(ax: Any, rows: pd.DataFrame, margin: float) -> None:
     ax.set_yticks(y, rows["label"])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel("AUC ticket - dense")
-    low = np.nanmin([rows["auc_difference_ci_low"].min(), -margin])
-    high = np.nanmax([rows["auc_difference_ci_high"].max(), margin])
-    pad = 0.1 * (high - low)
-    ax.set_xlim(low - pad, high + pad)  # the band and every interval stay on screen
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # narrow panels: few ticks
+
+
+def _shared_limits(table: pd.DataFrame, margin: float) -> tuple[float, float]:
+    """x limits that keep the margin band and every interval of every panel on screen."""
+    low = np.nanmin([table["auc_difference_ci_low"].min(), table["auc_difference"].min(), -margin])
+    high = np.nanmax([table["auc_difference_ci_high"].max(), table["auc_difference"].max(), margin])
+    pad = 0.1 * (high - low)
+    return float(low - pad), float(high + pad)
 
 
 def _marker(verdict: str) -> dict[str, Any]:
