@@ -1,4 +1,4 @@
-"""Reproducer of the oneDNN heap corruption on AVX2-only CPUs (README, "Known issues").
+"""Reproducer of the oneDNN heap corruption on AVX2-only CPUs (docs/known_issues.md).
 
 torch 2.14.1's CPU backward of a narrow convolution in ``channels_last`` corrupts the heap when
 oneDNN takes its AVX2 code path: the process dies (SIGABRT "corrupted double-linked list",

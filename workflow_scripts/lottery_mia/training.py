@@ -59,7 +59,7 @@ class TrainSettings:
 
     def uses_channels_last(self, device: torch.device) -> bool:
         """``auto`` means CUDA only: there it pays, while on the CPU oneDNN's AVX2 path corrupts
-        the heap in the weight gradient of narrow strided 1x1 convs (README, "Known issues")."""
+        the heap in the weight gradient of narrow strided 1x1 convs (docs/known_issues.md)."""
         if self.channels_last == "auto":
             return device.type == "cuda"
         return bool(self.channels_last)
