@@ -82,7 +82,7 @@ CONFIG_CASES = [
     BadConfig("unknown_architecture", "grid.archs", ["resnet18", "resnet34"], "grid.archs[1]",
               "'resnet34' is not one of", "['resnet18', 'resnet50']"),
     BadConfig("unknown_dataset", "datasets.mnist", {}, "datasets",
-              "'mnist' was unexpected", "allowed keys: ['cifar10', 'cifar100', 'digits', 'imagenet']"),
+              "'mnist' was unexpected", "allowed keys: ['cifar10', 'cifar100', 'digits', 'imagenet', 'imagenet32', 'imagenet64']"),
     BadConfig("unknown_attack", "grid.attacks", ["mlp", "lira"], "grid.attacks[1]",
               "'lira' is not one of", "'random_forest', 'loss_threshold'"),
     BadConfig("zero_width", "model.width", 0, "model.width",
@@ -109,7 +109,7 @@ CONFIG_CASES = [
               "0", "expected the sparsity of a ticket (> 0)"),
     # Data settings: checked here once, not again by the loaders.
     BadConfig("misspelt_data_key", "datasets.digits.test_fration", 0.5, "datasets.digits",
-              "'test_fration' was unexpected", "allowed keys: ['augmentation', 'crop_padding'"),
+              "'test_fration' was unexpected", "allowed keys: ['augmentation', 'class_profile', 'crop_padding'"),
     BadConfig("augmentation_of_another_dataset", "datasets.digits.augmentation", "flip_crop",
               "datasets.digits.augmentation", "'flip_crop' is not one of ['none', 'crop']",
               "a mirrored digit is another symbol"),

@@ -221,12 +221,16 @@ def test_the_report_holds_every_figure_and_table_with_its_caption(tiny_run, tmp_
         "fig5_roc_curves.png",
         "fig6_gap_vs_auc.png",
         "fig7_per_class.png",
+        "fig7_per_class_frequency.png",
+        "fig8_exposure_digits.png",
+        "fig9_memorisation_digits.png",
         "fig_forest.png",
     ]
     tables = [run / "results" / "tables" / f"{name}.csv" for name in ("table1", "per_class")]
     for path in [*figures, *tables]:
         assert base64.b64encode(path.read_bytes()).decode() in html, f"{path.name} not embedded"
     captions = ("Figure 1.", "Figure 2.", "Figure 3.", "Figure 4.", "Figure 5.", "Figure 6.")
-    for caption in (*captions, "Table 1.", "Per-class vulnerability."):
+    extra = ("Figure 8.", "Figure 9.", "Per-class vulnerability against class frequency.")
+    for caption in (*captions, *extra, "Table 1.", "Per-class vulnerability."):
         assert caption in html, caption
     assert "Membership inference on lottery-ticket networks" in html  # report/workflow.rst
