@@ -40,6 +40,7 @@ include: "rules/attack.smk"
 include: "rules/references.smk"
 include: "rules/transfer.smk"
 include: "rules/exposure_inputs.smk"
+include: "rules/figure_files.smk"
 include: "rules/exposure.smk"
 include: "rules/figures.smk"
 

@@ -62,22 +62,24 @@ rule fig_exposure:
         table=f"{TABLES}/exposure_{{dataset}}.parquet",
         agreement=f"{TABLES}/exposure_agreement_{{dataset}}.csv",
     output:
-        exposure_png=report(
-            f"{FIGURES}/fig8_exposure_{{dataset}}.png",
-            caption="../report/fig8_exposure.rst",
-            category="Figures",
-            labels={"figure": "Figure 8", "dataset": "{dataset}"},
+        **figure_output(
+            "fig8_exposure_{dataset}",
+            "fig8_exposure",
+            prefix="exposure_",
+            figure="Figure 8",
+            dataset="{dataset}",
         ),
-        exposure_pdf=f"{FIGURES}/fig8_exposure_{{dataset}}.pdf",
-        memorisation_png=report(
-            f"{FIGURES}/fig9_memorisation_{{dataset}}.png",
-            caption="../report/fig9_memorisation.rst",
-            category="Figures",
-            labels={"figure": "Figure 9", "dataset": "{dataset}"},
+        **figure_output(
+            "fig9_memorisation_{dataset}",
+            "fig9_memorisation",
+            prefix="memorisation_",
+            figure="Figure 9",
+            dataset="{dataset}",
         ),
-        memorisation_pdf=f"{FIGURES}/fig9_memorisation_{{dataset}}.pdf",
     log:
-        f"{LOGS}/figures/fig_exposure_{{dataset}}.log",
+        figure_log("fig_exposure_{dataset}"),
+    benchmark:
+        figure_benchmark("fig_exposure_{dataset}")
     conda:
         "../envs/plot.yaml"
     params:

@@ -20,16 +20,11 @@ rule fig_test_accuracy:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=report(
-            f"{FIGURES}/fig1_test_accuracy.png",
-            caption="../report/fig1_test_accuracy.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig1_test_accuracy.pdf",
+        **figure_output("fig1_test_accuracy", "fig1_test_accuracy"),
     log:
-        f"{LOGS}/figures/fig1_test_accuracy.log",
+        figure_log("fig1_test_accuracy"),
     benchmark:
-        f"{BENCHMARKS}/figures/fig1_test_accuracy.tsv"
+        figure_benchmark("fig1_test_accuracy")
     conda:
         "../envs/plot.yaml"
     params:
@@ -43,16 +38,11 @@ rule fig_attack_vs_sparsity:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=report(
-            f"{FIGURES}/fig2_attack_vs_sparsity.png",
-            caption="../report/fig2_attack_vs_sparsity.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig2_attack_vs_sparsity.pdf",
+        **figure_output("fig2_attack_vs_sparsity", "fig2_attack_vs_sparsity"),
     log:
-        f"{LOGS}/figures/fig2_attack_vs_sparsity.log",
+        figure_log("fig2_attack_vs_sparsity"),
     benchmark:
-        f"{BENCHMARKS}/figures/fig2_attack_vs_sparsity.tsv"
+        figure_benchmark("fig2_attack_vs_sparsity")
     conda:
         "../envs/plot.yaml"
     params:
@@ -68,16 +58,11 @@ rule fig_attack_vs_samples:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=report(
-            f"{FIGURES}/fig3_attack_vs_samples.png",
-            caption="../report/fig3_attack_vs_samples.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig3_attack_vs_samples.pdf",
+        **figure_output("fig3_attack_vs_samples", "fig3_attack_vs_samples"),
     log:
-        f"{LOGS}/figures/fig3_attack_vs_samples.log",
+        figure_log("fig3_attack_vs_samples"),
     benchmark:
-        f"{BENCHMARKS}/figures/fig3_attack_vs_samples.tsv"
+        figure_benchmark("fig3_attack_vs_samples")
     conda:
         "../envs/plot.yaml"
     params:
@@ -96,17 +81,16 @@ rule fig_transfer:
             f"{transfer_figure_attack()}_n{figure_sample_count(w.dataset)}.cells.parquet"
         ),
     output:
-        png=report(
-            f"{FIGURES}/fig4_transfer_{{dataset}}.png",
-            caption="../report/fig4_transfer.rst",
-            category="Figures",
-            labels={"figure": "Figure 4", "dataset": "{dataset}"},
+        **figure_output(
+            "fig4_transfer_{dataset}",
+            "fig4_transfer",
+            figure="Figure 4",
+            dataset="{dataset}",
         ),
-        pdf=f"{FIGURES}/fig4_transfer_{{dataset}}.pdf",
     log:
-        f"{LOGS}/figures/fig4_transfer_{{dataset}}.log",
+        figure_log("fig4_transfer_{dataset}"),
     benchmark:
-        f"{BENCHMARKS}/figures/fig4_transfer_{{dataset}}.tsv"
+        figure_benchmark("fig4_transfer_{dataset}")
     conda:
         "../envs/plot.yaml"
     params:
@@ -148,14 +132,11 @@ rule fig_forest:
     input:
         table=f"{TABLES}/table1.csv",
     output:
-        png=report(
-            f"{FIGURES}/fig_forest.png",
-            caption="../report/fig_forest.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig_forest.pdf",
+        **figure_output("fig_forest", "fig_forest"),
     log:
-        f"{LOGS}/figures/fig_forest.log",
+        figure_log("fig_forest"),
+    benchmark:
+        figure_benchmark("fig_forest")
     conda:
         "../envs/plot.yaml"
     params:
@@ -168,16 +149,11 @@ rule fig_roc_curves:
     input:
         scored_dirs(scored_models(roc_attacks())),
     output:
-        png=report(
-            f"{FIGURES}/fig5_roc_curves.png",
-            caption="../report/fig5_roc_curves.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig5_roc_curves.pdf",
+        **figure_output("fig5_roc_curves", "fig5_roc_curves"),
     log:
-        f"{LOGS}/figures/fig5_roc_curves.log",
+        figure_log("fig5_roc_curves"),
     benchmark:
-        f"{BENCHMARKS}/figures/fig5_roc_curves.tsv"
+        figure_benchmark("fig5_roc_curves")
     conda:
         "../envs/plot.yaml"
     params:
@@ -193,16 +169,11 @@ rule fig_gap_vs_auc:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=report(
-            f"{FIGURES}/fig6_gap_vs_auc.png",
-            caption="../report/fig6_gap_vs_auc.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig6_gap_vs_auc.pdf",
+        **figure_output("fig6_gap_vs_auc", "fig6_gap_vs_auc"),
     log:
-        f"{LOGS}/figures/fig6_gap_vs_auc.log",
+        figure_log("fig6_gap_vs_auc"),
     benchmark:
-        f"{BENCHMARKS}/figures/fig6_gap_vs_auc.tsv"
+        figure_benchmark("fig6_gap_vs_auc")
     conda:
         "../envs/plot.yaml"
     params:
@@ -219,28 +190,20 @@ rule per_class:
         scored_dirs(scored_models([config["figures"]["attack"]])),
         counts=[CLASS_COUNTS.format(dataset=d) for d in config["datasets"]],
     output:
+        **figure_output("fig7_per_class", "per_class"),
+        **figure_output(
+            "fig7_per_class_frequency", "per_class_frequency", prefix="frequency_"
+        ),
         csv=report(
             f"{TABLES}/per_class.csv",
             caption="../report/per_class.rst",
             category="Tables",
         ),
         md=f"{TABLES}/per_class.md",
-        png=report(
-            f"{FIGURES}/fig7_per_class.png",
-            caption="../report/per_class.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig7_per_class.pdf",
-        frequency_png=report(
-            f"{FIGURES}/fig7_per_class_frequency.png",
-            caption="../report/per_class_frequency.rst",
-            category="Figures",
-        ),
-        frequency_pdf=f"{FIGURES}/fig7_per_class_frequency.pdf",
     log:
-        f"{LOGS}/figures/per_class.log",
+        figure_log("per_class"),
     benchmark:
-        f"{BENCHMARKS}/figures/per_class.tsv"
+        figure_benchmark("per_class")
     conda:
         "../envs/plot.yaml"
     params:
@@ -258,16 +221,11 @@ rule fig_methods:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        png=report(
-            f"{FIGURES}/fig_methods.png",
-            caption="../report/fig_methods.rst",
-            category="Figures",
-        ),
-        pdf=f"{FIGURES}/fig_methods.pdf",
+        **figure_output("fig_methods", "fig_methods"),
     log:
-        f"{LOGS}/figures/fig_methods.log",
+        figure_log("fig_methods"),
     benchmark:
-        f"{BENCHMARKS}/figures/fig_methods.tsv"
+        figure_benchmark("fig_methods")
     conda:
         "../envs/plot.yaml"
     params:
