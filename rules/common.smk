@@ -22,7 +22,8 @@ from lottery_mia.config import (
 from lottery_mia.attack_paths import attack_folder, result_files
 from lottery_mia.data import pool_sizes
 from lottery_mia.data.pool_cache import cached_pool_sizes
-from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
+from lottery_mia.prune import METHODS
+from lottery_mia.pruning_plan import imp_round, imp_sparsity, rewind_epoch
 from lottery_mia.reference_keep import (
     REFERENCE_ATTACKS,
     REFERENCE_SETTING_KEYS,
@@ -473,7 +474,7 @@ def prune_inputs(wildcards):
     """magnitude, random, reinit: the trained dense model; imp round r > 1: the round r - 1
     ticket and its mask; snip, grasp, synflow: w0 only (no dense training)."""
     method = METHODS[wildcards.method]
-    if not method.needs_dense:
+    if method.needs_init:
         return {"init_path": INIT}
     inputs = {
         "dense_model_path": f"{DENSE_DIR}/model.pt",
@@ -495,19 +496,13 @@ def prune_inputs(wildcards):
 
 def prune_settings(wildcards):
     """Only what this method's mask depends on, so tuning one method reruns no other."""
+    method = METHODS[wildcards.method]
     pruning = config["pruning"]
+    training = training_settings(config, wildcards.dataset)
     settings = {"exclude": pruning["exclude"]}
-    method = wildcards.method
-    if method == "imp":
-        settings["imp_rate"] = pruning["imp_rate"]
-    if method in ("snip", "grasp"):
-        settings["score_batches"] = pruning["score_batches"]
-        settings["batch_size"] = training_settings(config, wildcards.dataset)[
-            "batch_size"
-        ]
-    if method == "synflow":
-        settings["synflow_rounds"] = pruning["synflow_rounds"]
-    if not METHODS[method].needs_dense:
+    settings.update({key: pruning[key] for key in method.settings})
+    settings.update({key: training[key] for key in method.training_settings})
+    if method.needs_init:
         settings.update(init_settings(wildcards))
     return settings
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lottery_mia import attacks, data, models, pruning_plan, training
+from lottery_mia import attacks, data, models, prune, training
 from lottery_mia.config import schema_defaults, schema_names, schema_node
 from lottery_mia.data.image_folders import FOLDER_AUGMENTATIONS
 from lottery_mia.data.tensor_pool import MEMORY_AUGMENTATIONS
@@ -37,7 +37,7 @@ def as_config(value: Any) -> Any:
         ("grid.archs", tuple(models.ARCHITECTURES)),
         ("attack.features", attacks.FEATURE_KINDS),
         ("training.schedule", training.SCHEDULES),
-        ("grid.pruning_methods", tuple(pruning_plan.METHODS)),
+        ("grid.pruning_methods", tuple(prune.METHODS)),
     ],
 )
 def test_every_list_of_names_matches_the_implementation(key, implemented):

@@ -25,7 +25,7 @@ import torch
 import yaml
 
 from conftest import REPO, TINY_CONFIG, run_snakemake
-from lottery_mia import analysis_steps, pruning_steps, training_steps
+from lottery_mia import analysis_steps, job_inputs, pruning_steps
 from lottery_mia.atomic import write_json
 from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
 from lottery_mia.data import load_dataset, pool_sizes
@@ -417,7 +417,7 @@ def test_a_crafted_pickle_is_refused_and_runs_no_code(tmp_path):
         load_state_dict(evil)
     model = build_model(TINY_SPEC)
     with pytest.raises(ValueError, match=rf"^{evil}: not a loadable weights-only state dict"):
-        training_steps.load_mask(evil, model)
+        job_inputs.load_mask(evil, model)
     assert not marker.exists()
 
 

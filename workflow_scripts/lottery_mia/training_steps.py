@@ -14,10 +14,10 @@ from typing import Any
 
 from torch import nn
 
-from lottery_mia.atomic import PathLike, read_json, write_json
+from lottery_mia.atomic import PathLike, write_json
 from lottery_mia.config import queries_flipped
-from lottery_mia.data import Dataset, DatasetInfo, load_dataset, with_defaults
-from lottery_mia.data.reference_pool import reference_dataset
+from lottery_mia.data import Dataset, load_dataset, with_defaults
+from lottery_mia.job_inputs import dataset_and_spec, load_mask, spec_from_record
 from lottery_mia.models import (
     ModelSpec,
     build_model,
@@ -26,8 +26,8 @@ from lottery_mia.models import (
     save_state_dict,
 )
 from lottery_mia.provenance import file_digest, provenance, stable_hash
-from lottery_mia.pruning import Mask, masked_state, sparsity_report, validate_mask
-from lottery_mia.pruning_methods import reinit_weights
+from lottery_mia.prune.reinit import reinit_weights
+from lottery_mia.pruning import Mask, masked_state, sparsity_report
 from lottery_mia.reference_keep import reference_population
 from lottery_mia.selection import select_samples
 from lottery_mia.training import (
@@ -40,48 +40,6 @@ from lottery_mia.training import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _model_spec(arch: str, info: DatasetInfo, model_settings: Mapping[str, Any]) -> ModelSpec:
-    return ModelSpec(
-        arch=arch,
-        num_classes=info.num_classes,
-        in_channels=info.in_channels,
-        image_size=info.image_size,
-        width=model_settings["width"],
-        zero_init_residual=model_settings["zero_init_residual"],
-    )
-
-
-def _dataset_and_spec(
-    key: Mapping[str, Any], settings: Mapping[str, Any]
-) -> tuple[Dataset, ModelSpec]:
-    """The job's data and the model spec it implies (classes, channels, image size, width).
-
-    A reference model (``settings["reference"]``) trains on its keep-half of the exported rows
-    plus the unexported train-pool rows (``data.reference_pool``); its "test" pool is its OUT half.
-    """
-    dataset = load_dataset(key["dataset"], settings["data"])
-    spec = _model_spec(key["arch"], dataset.info, settings["model"])
-    reference = settings.get("reference")
-    if reference is None:
-        return dataset, spec
-    train_ids, test_ids, keep = reference_population(
-        reference, len(dataset.train), len(dataset.test)
-    )
-    log.info(
-        "reference %d trains on %d of %d exported rows plus %d unexported train-pool rows",
-        reference["index"], int(keep.sum()), keep.size, len(dataset.train) - len(train_ids),
-    )  # fmt: skip
-    return reference_dataset(dataset, train_ids, test_ids, keep), spec
-
-
-def _spec_from_record(record_path: PathLike) -> ModelSpec:
-    record = read_json(record_path)
-    try:
-        return ModelSpec(**record["model_spec"])
-    except (KeyError, TypeError) as err:
-        raise ValueError(f"{record_path}: no valid 'model_spec' entry ({err})") from err
 
 
 def sparsity_fields(model: nn.Module, mask: Mask | None) -> dict[str, Any]:
@@ -150,7 +108,7 @@ def _train_and_save(
 
 def initialise(key: Mapping[str, Any], settings: Mapping[str, Any], init_path: PathLike) -> None:
     """Stage 0: the run's initial weights w0, seeded; every ticket of the run starts from them."""
-    _, spec = _dataset_and_spec(key, settings)
+    _, spec = dataset_and_spec(key, settings)
     save_state_dict(build_model(spec, seed=key["seed"]).state_dict(), init_path)
 
 
@@ -166,7 +124,7 @@ def train_dense(
 ) -> None:
     """Stage 1: train the dense network from w0, record its metrics; with ``rewind_epoch`` k > 0
     also keep its weights after epoch k (``rewind_path``), where late-rewound tickets start."""
-    dataset, spec = _dataset_and_spec(key, settings)
+    dataset, spec = dataset_and_spec(key, settings)
     model = build_model(spec)
     load_weights(model, init_path)
     keep = None
@@ -204,10 +162,6 @@ class _RewindWeights:
         self.pending.replace(self.path)
 
 
-def load_mask(path: PathLike, model: nn.Module) -> Mask:
-    return validate_mask(model, load_state_dict(path), str(path))
-
-
 def train_ticket(
     key: Mapping[str, Any],
     settings: Mapping[str, Any],
@@ -220,7 +174,7 @@ def train_ticket(
 ) -> None:
     """Stage 3: the ticket starts from m ⊙ start (w0, or the dense run's w_k when rewinding), or
     from m ⊙ a fresh initialisation (``reinit``), and retrains with the dense schedule."""
-    dataset, spec = _dataset_and_spec(key, settings)
+    dataset, spec = dataset_and_spec(key, settings)
     if (start_path is None) != reinit:
         raise ValueError("a ticket starts from start_path, or from a fresh init with reinit=True")
     model = build_model(spec)
@@ -252,7 +206,7 @@ def export_outputs(
     from lottery_mia import outputs
 
     dataset = load_dataset(key["dataset"], settings["data"])
-    model = build_model(_spec_from_record(record_path))
+    model = build_model(spec_from_record(record_path))
     load_weights(model, model_path)
     train_settings = TrainSettings.from_config(settings["training"])
     device = resolve_device(train_settings.device)
