@@ -24,14 +24,13 @@ from lottery_mia.data import pool_sizes
 from lottery_mia.data.pool_cache import cached_pool_sizes
 from lottery_mia.prune import METHODS
 from lottery_mia.pruning_plan import imp_round, imp_sparsity, rewind_epoch
-from lottery_mia.reference_keep import (
+from lottery_mia.attack.registry import (
+    ATTACKS,
     REFERENCE_ATTACKS,
     REFERENCE_SETTING_KEYS,
-    RUN_PATTERN,
     SCORE_REFERENCE_ATTACKS,
-    parse_run,
-    reference_training_seed,
 )
+from lottery_mia.reference_keep import RUN_PATTERN, parse_run, reference_training_seed
 from lottery_mia.resources import local_gpu_present, official_pool_sizes, planning
 
 # The one gate: schema (keys, types, ranges, defaults), then the checks a schema cannot express.
@@ -67,9 +66,9 @@ LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 FIGURES = "results/figures"
 TABLES = "results/tables"
-ATTACK_NAMES = schema_names("grid.attacks")
+ATTACK_NAMES = tuple(ATTACKS)
 ARCHITECTURES = schema_names("grid.archs")
-PRUNING_METHODS = schema_names("grid.pruning_methods")
+PRUNING_METHODS = tuple(METHODS)
 MODEL_PATTERN = (
     rf"sparsity0|(?:{'|'.join(PRUNING_METHODS)})/sparsity(?:{NONZERO_SPARSITY_PATTERN})"
 )

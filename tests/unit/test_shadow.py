@@ -10,20 +10,20 @@ import pytest
 
 from conftest import membership_metrics
 from lottery_mia import analysis_steps
-from lottery_mia import shadow as shadow_module
 from lottery_mia.atomic import read_json, write_json, write_parquet
-from lottery_mia.attacks import AttackSettings
-from lottery_mia.config import schema_defaults
-from lottery_mia.membership_signals import membership_signal
-from lottery_mia.outputs_table import OUTPUT_SCHEMA
-from lottery_mia.reference_keep import keep_from_frame, keep_matrix, reference_keep_frame
-from lottery_mia.shadow import (
+from lottery_mia.attack import shadow as shadow_module
+from lottery_mia.attack.base import AttackSettings
+from lottery_mia.attack.shadow import (
     SHADOW_ATTACK,
     ShadowOutputs,
     fit_shadow_attack,
     shadow_quotas,
     shadow_training_rows,
 )
+from lottery_mia.config import schema_defaults
+from lottery_mia.membership_signals import membership_signal
+from lottery_mia.outputs_table import OUTPUT_SCHEMA
+from lottery_mia.reference_keep import keep_from_frame, keep_matrix, reference_keep_frame
 
 N_ROWS, N_CLASSES = 600, 3
 EVAL_SIZE = 200  # attack_eval: the first 100 rows of each pool

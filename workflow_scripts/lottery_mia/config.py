@@ -19,8 +19,9 @@ import numpy as np
 import yaml
 
 from lottery_mia.architectures import prunable_layer_names
+from lottery_mia.attack.registry import REFERENCE_ATTACKS
 from lottery_mia.pruning_plan import check_exclude_patterns, imp_round, rewind_epoch
-from lottery_mia.reference_keep import REFERENCE_ATTACKS, per_row_variance_problem
+from lottery_mia.reference_keep import per_row_variance_problem
 from lottery_mia.selection import max_sample_count, samples_per_pool
 
 #: Keys of a ``datasets.<name>`` entry that configure the pipeline rather than the data loader.

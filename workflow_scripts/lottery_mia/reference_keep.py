@@ -32,14 +32,6 @@ if TYPE_CHECKING:  # config.py imports this module: every job and Snakefile pars
     import pandas as pd
 
 KEEP_ID_COLUMNS: tuple[str, ...] = ("sample_id", "pool")
-#: Attacks that read reference models (LiRA, RMIA: the scores; shadow_mlp: its training data).
-SCORE_REFERENCE_ATTACKS: tuple[str, ...] = ("lira_online", "lira_offline", "rmia", "rmia_offline")
-REFERENCE_ATTACKS: tuple[str, ...] = ("shadow_mlp", *SCORE_REFERENCE_ATTACKS)
-#: Config keys of the attack section that only reference attacks and reference models read.
-REFERENCE_SETTING_KEYS: tuple[str, ...] = (
-    "reference_models", "reference_seed", "reference_sparsities", "reference_archs",
-    "decision_level", "lira", "rmia",
-)  # fmt: skip
 #: Fewest references (IN + OUT) for LiRA's per-row variance: 8 values a side per row. Carlini et
 #: al. use a per-row sigma only with many shadows (64+); from 2 values a side (K = 4) it is so
 #: noisy that LiRA's AUC drops, and a variance pooled over rows is their advice for few references.
