@@ -98,3 +98,16 @@ def test_palettes_accepted_without_seaborn_are_seaborn_palettes():
 
     for palette in sorted(KNOWN_PALETTES):
         assert len(seaborn.color_palette(palette)) >= 6, palette
+
+
+def test_the_registries_read_only_settings_the_schema_defines():
+    """Each attack's and pruning method's settings keys (their registry entries) exist."""
+    attack_keys = set(schema_node("attack")["properties"])
+    for spec in attack.ATTACKS.values():
+        assert set(spec.settings) <= attack_keys, spec.name
+    assert set(attack.registry.SHARED_SETTINGS) <= attack_keys
+    pruning_keys = set(schema_node("pruning")["properties"])
+    training_keys = set(schema_node("training")["properties"])
+    for method in prune.METHODS.values():
+        assert {"exclude", *method.settings} <= pruning_keys, method.name
+        assert set(method.training_settings) <= training_keys, method.name
