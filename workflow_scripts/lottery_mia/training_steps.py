@@ -1,4 +1,4 @@
-"""The GPU stages (train, prune, ticket, export), with plain arguments instead of ``snakemake``.
+"""The training stages (w0, dense model, ticket), with plain arguments instead of ``snakemake``.
 
 Each step reads its inputs, calls the scientific core and writes its outputs atomically, so the entry
 scripts in ``workflow_scripts/`` stay thin and every step runs and is tested without Snakemake.
@@ -6,7 +6,6 @@ scripts in ``workflow_scripts/`` stay thin and every step runs and is tested wit
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -15,9 +14,8 @@ from typing import Any
 from torch import nn
 
 from lottery_mia.atomic import PathLike, write_json
-from lottery_mia.config import queries_flipped
-from lottery_mia.data import Dataset, load_dataset, with_defaults
-from lottery_mia.job_inputs import dataset_and_spec, load_mask, spec_from_record
+from lottery_mia.data import Dataset
+from lottery_mia.job_inputs import dataset_and_spec, load_mask
 from lottery_mia.models import (
     ModelSpec,
     build_model,
@@ -28,18 +26,13 @@ from lottery_mia.models import (
 from lottery_mia.provenance import file_digest, provenance, stable_hash
 from lottery_mia.prune.reinit import reinit_weights
 from lottery_mia.pruning import Mask, masked_state, sparsity_report
-from lottery_mia.reference_keep import reference_population
-from lottery_mia.selection import select_samples
 from lottery_mia.training import (
     TrainResult,
     TrainSettings,
     describe_device,
-    prepare_model,
     resolve_device,
     train,
 )
-
-log = logging.getLogger(__name__)
 
 
 def sparsity_fields(model: nn.Module, mask: Mask | None) -> dict[str, Any]:
@@ -191,46 +184,4 @@ def train_ticket(
     }
     _train_and_save(
         model, dataset, spec, key, settings, mask, model_path, record_path, checkpoint_path, inputs
-    )
-
-
-def export_outputs(
-    key: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    model_path: PathLike,
-    record_path: PathLike,
-    outputs_path: PathLike,
-) -> None:
-    """Stage 4: the model's logits, loss and correctness on the fixed attack samples, in eval mode."""
-    # Imported here: it writes Parquet (pandas, pyarrow), which no other step of this module needs.
-    from lottery_mia import outputs
-
-    dataset = load_dataset(key["dataset"], settings["data"])
-    model = build_model(spec_from_record(record_path))
-    load_weights(model, model_path)
-    train_settings = TrainSettings.from_config(settings["training"])
-    device = resolve_device(train_settings.device)
-    prepare_model(model, device, train_settings.uses_channels_last(device))
-    selection = select_samples(
-        len(dataset.train),
-        len(dataset.test),
-        eval_size=settings["eval_size"],
-        max_per_pool=settings["outputs"]["max_per_pool"],
-        seed=settings["outputs"]["selection_seed"],
-    )
-    member = None
-    if "reference" in settings:  # a reference's members are its keep-half, not the train pool
-        *_, member = reference_population(
-            settings["reference"], len(dataset.train), len(dataset.test)
-        )
-    augmentation = with_defaults(key["dataset"], settings["data"])["augmentation"]
-    flip = queries_flipped(settings["outputs"]["query_flips"], augmentation)
-    log.info(
-        "exporting %d train-pool and %d test-pool rows%s",
-        selection.per_pool,
-        selection.per_pool,
-        " with their mirror images" if flip else "",
-    )
-    outputs.export_outputs(
-        model, dataset, selection, train_settings, device, outputs_path, member=member, flip=flip
     )

@@ -1,4 +1,5 @@
-"""The CPU stages (attack, transfer, summary), with plain arguments instead of ``snakemake``.
+"""The attack stages (attacks, reference statistics, transfer, summary), with plain arguments
+instead of ``snakemake``.
 
 Nothing here imports torch: attack jobs are many and short, and must start fast.
 """
