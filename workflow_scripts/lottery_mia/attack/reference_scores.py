@@ -30,7 +30,13 @@ from lottery_mia.lira import offline_decision as lira_offline_decision
 from lottery_mia.lira import online_decision as lira_online_decision
 from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
 from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix
-from lottery_mia.reference_keep import KEEP_ID_COLUMNS, keep_from_frame, per_row_variance_problem
+from lottery_mia.reference_keep import (
+    KEEP_ID_COLUMNS,
+    MIN_REFERENCE_MODELS,
+    keep_from_frame,
+    per_row_variance_problem,
+    reference_count_problem,
+)
 from lottery_mia.reference_outputs import reference_statistic_matrices
 from lottery_mia.rmia import rmia_decision, rmia_scores, tune_offline_a
 
@@ -168,10 +174,10 @@ def score_reference_attacks(
 ) -> ReferenceAttackResults:
     """Every reference attack's (score, predicted) on the ``scored`` rows, in their order."""
     n_references = statistics.keep.shape[0]
-    if n_references < 4:
+    if reference_count_problem(n_references):
         raise ValueError(
-            f"{n_references} reference models; LiRA needs at least 4 (2 IN and 2 OUT per row) "
-            "to estimate a variance"
+            f"{n_references} reference models; LiRA needs at least {MIN_REFERENCE_MODELS} (2 IN "
+            "and 2 OUT per row) to estimate a variance"
         )
     variance = settings.lira_variance(n_references)
     phi_args = (statistics.target_phi, statistics.reference_phi, statistics.keep, variance)
