@@ -26,9 +26,10 @@ from lottery_mia.prune import METHODS
 from lottery_mia.pruning_plan import imp_round, imp_sparsity, rewind_epoch
 from lottery_mia.attack.registry import (
     ATTACKS,
+    PER_MODEL_ATTACKS,
     REFERENCE_ATTACKS,
-    REFERENCE_SETTING_KEYS,
     SCORE_REFERENCE_ATTACKS,
+    settings_read_by,
 )
 from lottery_mia.reference_keep import RUN_PATTERN, parse_run, reference_training_seed
 from lottery_mia.resources import local_gpu_present, official_pool_sizes, planning
@@ -423,19 +424,17 @@ def reference_statistics_input(wildcards):
 
 
 def supervised_attack_settings():
-    """The attack section without the reference keys, so that changing K or LiRA's settings
-    does not rerun the attacks that read no reference model."""
-    return {
-        key: value
-        for key, value in config["attack"].items()
-        if key not in REFERENCE_SETTING_KEYS
-    }
+    """What the attacks trained on one model's outputs read (the registry's settings keys): not
+    the reference keys, so that changing K or LiRA's settings does not rerun them."""
+    read = settings_read_by(PER_MODEL_ATTACKS)
+    return {key: value for key, value in config["attack"].items() if key in read}
 
 
 def reference_attack_settings():
-    """What the reference attacks read: the shared and reference keys and the MLP (shadow_mlp)."""
-    unused = {"svm", "random_forest", "min_rows_per_class"}
-    return {key: value for key, value in config["attack"].items() if key not in unused}
+    """What the reference attacks read (the registry's settings keys): the shared and reference
+    keys and the MLP (shadow_mlp)."""
+    read = settings_read_by(REFERENCE_ATTACKS)
+    return {key: value for key, value in config["attack"].items() if key in read}
 
 
 # --- Pruning methods (issue 11): what each method's mask and ticket start from --------------

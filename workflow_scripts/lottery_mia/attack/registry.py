@@ -73,11 +73,8 @@ def _metric(signal: str) -> tuple[AttackSpec, AttackSpec]:
     )
 
 
-#: Keys of the attack section only the reference attacks and the reference models read.
-REFERENCE_SETTING_KEYS: tuple[str, ...] = (
-    "reference_models", "reference_seed", "reference_sparsities", "reference_archs",
-    "decision_level", "lira", "rmia",
-)  # fmt: skip
+#: Keys of the attack section that say which reference models exist (read by every reference
+#: attack; the reference models' own jobs read them too).
 _REFERENCES = ("reference_models", "reference_seed", "reference_sparsities", "reference_archs")
 
 #: In the schema's order: learned on one model's outputs, then the attacks that read references.
@@ -124,6 +121,12 @@ def get(name: str) -> AttackSpec:
         return ATTACKS[name]
     except KeyError:
         raise ValueError(f"unknown attack {name!r}; expected one of {ATTACK_NAMES}") from None
+
+
+def settings_read_by(names: tuple[str, ...]) -> frozenset[str]:
+    """The keys of the config's ``attack`` section that the attacks ``names`` read (shared ones
+    included): a job's params hold only these, so tuning another attack reruns none of its."""
+    return frozenset(SHARED_SETTINGS).union(*(ATTACKS[name].settings for name in names))
 
 
 def family_names(family: str) -> tuple[str, ...]:
