@@ -42,7 +42,8 @@ from conftest import parse_job_counts  # noqa: E402
 def every_method(config: dict) -> None:
     """All seven pruning methods; the grid's sparsities become the ones IMP reaches in rounds
     1-9 at the config's rate (IMP refuses others), the figures' and references' ticket too."""
-    from lottery_mia.pruning_plan import METHODS, imp_sparsity
+    from lottery_mia.prune import METHODS
+    from lottery_mia.pruning_plan import imp_sparsity
 
     rate = config.get("pruning", {}).get("imp_rate", 0.2)
     reachable = [imp_sparsity(rate, r) for r in range(1, 10)]

@@ -1,7 +1,7 @@
 """Peak memory of the transfer job against the number of models: it must stay flat.
 
 Fabricates ``outputs.parquet`` files in the real contract (tests/fabricate_outputs.py), then runs
-the job's function ``analysis_steps.transfer`` on the first N of them, each N in a fresh
+the job's function ``attack_steps.transfer`` on the first N of them, each N in a fresh
 subprocess, and prints that process's peak RSS, the part above its RSS after the imports, and
 the wall time. ``--code`` points at another copy of ``workflow_scripts`` to measure older code
 (for example ``git archive <commit> workflow_scripts | tar -x -C /tmp/old``):
@@ -30,7 +30,7 @@ def child(code: Path, request: dict) -> dict:
     import resource
 
     sys.path.insert(0, str(code))
-    from lottery_mia import analysis_steps
+    from lottery_mia import attack_steps
     from lottery_mia.config import schema_defaults
 
     attack = schema_defaults("attack") | {"eval_size": request["eval_size"]}
@@ -39,11 +39,11 @@ def child(code: Path, request: dict) -> dict:
     attack["mlp"]["max_iter"] = request["mlp_iter"]
 
     outputs = {"matrix_path": request["matrix"]}
-    if "cells_path" in inspect.signature(analysis_steps.transfer).parameters:  # older code: none
+    if "cells_path" in inspect.signature(attack_steps.transfer).parameters:  # older code: none
         outputs["cells_path"] = request["cells"]
     baseline_mb = _rss_now_mb()
     started = time.perf_counter()
-    analysis_steps.transfer(
+    attack_steps.transfer(
         model_keys=request["keys"],
         outputs_paths=request["paths"],
         attack=request["attack"],

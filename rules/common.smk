@@ -22,15 +22,16 @@ from lottery_mia.config import (
 from lottery_mia.attack_paths import attack_folder, result_files
 from lottery_mia.data import pool_sizes
 from lottery_mia.data.pool_cache import cached_pool_sizes
-from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
-from lottery_mia.reference_keep import (
+from lottery_mia.prune import METHODS
+from lottery_mia.pruning_plan import imp_round, imp_sparsity, rewind_epoch
+from lottery_mia.attack.registry import (
+    ATTACKS,
+    PER_MODEL_ATTACKS,
     REFERENCE_ATTACKS,
-    REFERENCE_SETTING_KEYS,
-    RUN_PATTERN,
     SCORE_REFERENCE_ATTACKS,
-    parse_run,
-    reference_training_seed,
+    settings_read_by,
 )
+from lottery_mia.reference_keep import RUN_PATTERN, parse_run, reference_training_seed
 from lottery_mia.resources import local_gpu_present, official_pool_sizes, planning
 
 # The one gate: schema (keys, types, ranges, defaults), then the checks a schema cannot express.
@@ -66,9 +67,9 @@ LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 FIGURES = "results/figures"
 TABLES = "results/tables"
-ATTACK_NAMES = schema_names("grid.attacks")
+ATTACK_NAMES = tuple(ATTACKS)
 ARCHITECTURES = schema_names("grid.archs")
-PRUNING_METHODS = schema_names("grid.pruning_methods")
+PRUNING_METHODS = tuple(METHODS)
 MODEL_PATTERN = (
     rf"sparsity0|(?:{'|'.join(PRUNING_METHODS)})/sparsity(?:{NONZERO_SPARSITY_PATTERN})"
 )
@@ -423,19 +424,17 @@ def reference_statistics_input(wildcards):
 
 
 def supervised_attack_settings():
-    """The attack section without the reference keys, so that changing K or LiRA's settings
-    does not rerun the attacks that read no reference model."""
-    return {
-        key: value
-        for key, value in config["attack"].items()
-        if key not in REFERENCE_SETTING_KEYS
-    }
+    """What the attacks trained on one model's outputs read (the registry's settings keys): not
+    the reference keys, so that changing K or LiRA's settings does not rerun them."""
+    read = settings_read_by(PER_MODEL_ATTACKS)
+    return {key: value for key, value in config["attack"].items() if key in read}
 
 
 def reference_attack_settings():
-    """What the reference attacks read: the shared and reference keys and the MLP (shadow_mlp)."""
-    unused = {"svm", "random_forest", "min_rows_per_class"}
-    return {key: value for key, value in config["attack"].items() if key not in unused}
+    """What the reference attacks read (the registry's settings keys): the shared and reference
+    keys and the MLP (shadow_mlp)."""
+    read = settings_read_by(REFERENCE_ATTACKS)
+    return {key: value for key, value in config["attack"].items() if key in read}
 
 
 # --- Pruning methods (issue 11): what each method's mask and ticket start from --------------
@@ -473,7 +472,7 @@ def prune_inputs(wildcards):
     """magnitude, random, reinit: the trained dense model; imp round r > 1: the round r - 1
     ticket and its mask; snip, grasp, synflow: w0 only (no dense training)."""
     method = METHODS[wildcards.method]
-    if not method.needs_dense:
+    if method.needs_init:
         return {"init_path": INIT}
     inputs = {
         "dense_model_path": f"{DENSE_DIR}/model.pt",
@@ -495,19 +494,13 @@ def prune_inputs(wildcards):
 
 def prune_settings(wildcards):
     """Only what this method's mask depends on, so tuning one method reruns no other."""
+    method = METHODS[wildcards.method]
     pruning = config["pruning"]
+    training = training_settings(config, wildcards.dataset)
     settings = {"exclude": pruning["exclude"]}
-    method = wildcards.method
-    if method == "imp":
-        settings["imp_rate"] = pruning["imp_rate"]
-    if method in ("snip", "grasp"):
-        settings["score_batches"] = pruning["score_batches"]
-        settings["batch_size"] = training_settings(config, wildcards.dataset)[
-            "batch_size"
-        ]
-    if method == "synflow":
-        settings["synflow_rounds"] = pruning["synflow_rounds"]
-    if not METHODS[method].needs_dense:
+    settings.update({key: pruning[key] for key in method.settings})
+    settings.update({key: training[key] for key in method.training_settings})
+    if method.needs_init:
         settings.update(init_settings(wildcards))
     return settings
 

@@ -1,6 +1,6 @@
-"""Rule export_outputs: the model's logits on the attack samples (training_steps.export_outputs)."""
+"""Rule export_outputs: the model's logits on the attack samples (export_steps.export_outputs)."""
 
-from lottery_mia import training_steps
+from lottery_mia import export_steps
 from lottery_mia.snakemake_job import run_step
 
-run_step(snakemake, training_steps.export_outputs, torch_threads=True)
+run_step(snakemake, export_steps.export_outputs, torch_threads=True)

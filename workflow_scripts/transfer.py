@@ -1,6 +1,6 @@
-"""Rule transfer: source model x target model attack matrix (analysis_steps.transfer)."""
+"""Rule transfer: source model x target model attack matrix (attack_steps.transfer)."""
 
-from lottery_mia import analysis_steps
+from lottery_mia import attack_steps
 from lottery_mia.snakemake_job import run_step
 
-run_step(snakemake, analysis_steps.transfer)
+run_step(snakemake, attack_steps.transfer)

@@ -11,20 +11,19 @@ import pytest
 from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
 
-from lottery_mia.attack_scores import evaluation_rows
-from lottery_mia.attacks import (
-    ATTACK_NAMES,
+from lottery_mia.attack.base import (
     AttackSettings,
     ForestSettings,
     MlpSettings,
     SvmSettings,
     attack_features,
-    best_loss_threshold,
-    fit_attack,
-    run_attack,
     score_attack,
     split_attack_rows,
 )
+from lottery_mia.attack.metric import best_loss_threshold
+from lottery_mia.attack.per_model import fit_attack, run_attack
+from lottery_mia.attack.registry import PER_MODEL_ATTACKS as ATTACK_NAMES
+from lottery_mia.attack_scores import evaluation_rows
 from lottery_mia.config import schema_defaults
 from lottery_mia.membership_signals import membership_signal
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from lottery_mia import attacks, data, models, pruning_plan, training
+from lottery_mia import attack, data, models, prune, training
+from lottery_mia.attack.base import FEATURE_KINDS, AttackSettings, MlpSettings, SvmSettings
 from lottery_mia.config import schema_defaults, schema_names, schema_node
 from lottery_mia.data.image_folders import FOLDER_AUGMENTATIONS
 from lottery_mia.data.tensor_pool import MEMORY_AUGMENTATIONS
 from lottery_mia.figures import FigureStyle
-from lottery_mia.reference_keep import REFERENCE_ATTACKS
 
 
 def as_config(value: Any) -> Any:
@@ -31,13 +31,13 @@ def as_config(value: Any) -> Any:
 @pytest.mark.parametrize(
     ("key", "implemented"),
     [
-        ("grid.attacks", attacks.ATTACK_NAMES + REFERENCE_ATTACKS),
-        ("transfer.attacks", attacks.ATTACK_NAMES + REFERENCE_ATTACKS),
-        ("figures.attack", attacks.ATTACK_NAMES + REFERENCE_ATTACKS),
+        ("grid.attacks", attack.ATTACK_NAMES),
+        ("transfer.attacks", attack.ATTACK_NAMES),
+        ("figures.attack", attack.ATTACK_NAMES),
         ("grid.archs", tuple(models.ARCHITECTURES)),
-        ("attack.features", attacks.FEATURE_KINDS),
+        ("attack.features", FEATURE_KINDS),
         ("training.schedule", training.SCHEDULES),
-        ("grid.pruning_methods", tuple(pruning_plan.METHODS)),
+        ("grid.pruning_methods", tuple(prune.METHODS)),
     ],
 )
 def test_every_list_of_names_matches_the_implementation(key, implemented):
@@ -66,7 +66,7 @@ def test_every_augmentation_the_schema_allows_is_implemented(dataset, pool_augme
 @pytest.mark.parametrize(
     ("section", "settings"),
     [
-        ("attack", attacks.AttackSettings()),
+        ("attack", AttackSettings()),
         ("figures", FigureStyle()),
         ("training", training.TrainSettings(epochs=10, batch_size=64, lr=0.1)),
     ],
@@ -85,9 +85,9 @@ def test_library_defaults_equal_the_schema_defaults(section, settings):
 
 def test_settings_are_built_from_the_gate_output_without_rechecking():
     section = schema_defaults("attack") | {"mlp": {"hidden_layer_sizes": [16, 8], "max_iter": 5}}
-    settings = attacks.AttackSettings.from_config(section)
-    assert settings.mlp == attacks.MlpSettings(hidden_layer_sizes=(16, 8), max_iter=5)
-    assert settings.svm == attacks.SvmSettings()  # a job gets only its own attack's sub-section
+    settings = AttackSettings.from_config(section)
+    assert settings.mlp == MlpSettings(hidden_layer_sizes=(16, 8), max_iter=5)
+    assert settings.svm == SvmSettings()  # a job gets only its own attack's sub-section
 
 
 def test_palettes_accepted_without_seaborn_are_seaborn_palettes():
@@ -98,3 +98,16 @@ def test_palettes_accepted_without_seaborn_are_seaborn_palettes():
 
     for palette in sorted(KNOWN_PALETTES):
         assert len(seaborn.color_palette(palette)) >= 6, palette
+
+
+def test_the_registries_read_only_settings_the_schema_defines():
+    """Each attack's and pruning method's settings keys (their registry entries) exist."""
+    attack_keys = set(schema_node("attack")["properties"])
+    for spec in attack.ATTACKS.values():
+        assert set(spec.settings) <= attack_keys, spec.name
+    assert set(attack.registry.SHARED_SETTINGS) <= attack_keys
+    pruning_keys = set(schema_node("pruning")["properties"])
+    training_keys = set(schema_node("training")["properties"])
+    for method in prune.METHODS.values():
+        assert {"exclude", *method.settings} <= pruning_keys, method.name
+        assert set(method.training_settings) <= training_keys, method.name

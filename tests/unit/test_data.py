@@ -483,13 +483,13 @@ def test_downsampled_imagenet_augmentation_is_cifars_crop_and_flip(tmp_path):
 def test_downsampled_imagenet_models_get_the_cifar_stem(tmp_path, side):
     """3x3 stride-1 stem, no max-pool (models.SMALL_IMAGE_MAX_SIZE): the last stage sees side / 8
     pixels a side, where ImageNet's stem (stride 4 before stage 1) would leave side / 32."""
+    from lottery_mia.job_inputs import model_spec
     from lottery_mia.models import build_model
-    from lottery_mia.training_steps import _model_spec
 
     written = write_downsampled_imagenet(tmp_path, side, 10, 4, "npz")
     dataset = load_dataset(f"imagenet{side}", {"root": str(written.root)})
     model = build_model(
-        _model_spec("resnet18", dataset.info, {"width": 4, "zero_init_residual": True})
+        model_spec("resnet18", dataset.info, {"width": 4, "zero_init_residual": True})
     ).eval()
     assert (model.conv1.kernel_size, model.conv1.stride) == ((3, 3), (1, 1))
     assert isinstance(model.maxpool, torch.nn.Identity)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import membership_metrics
-from lottery_mia.metric_attacks import (
+from lottery_mia.attack.metric import (
     METRIC_ATTACK_NAMES,
     best_signal_threshold,
     fit_metric_attack,

@@ -10,22 +10,19 @@ from torch import nn
 
 from lottery_mia.data import load_dataset
 from lottery_mia.models import ModelSpec, build_model
+from lottery_mia.prune import METHODS
+from lottery_mia.prune.grasp import grasp_scores
+from lottery_mia.prune.imp import imp_mask
+from lottery_mia.prune.reinit import reinit_seed, reinit_weights
+from lottery_mia.prune.snip import snip_scores
+from lottery_mia.prune.synflow import synflow_mask, synflow_scores
 from lottery_mia.pruning import (
     global_magnitude_mask,
     prunable_parameters,
     random_mask_like,
     select_global,
 )
-from lottery_mia.pruning_methods import (
-    grasp_scores,
-    imp_mask,
-    reinit_seed,
-    reinit_weights,
-    snip_scores,
-    synflow_mask,
-    synflow_scores,
-)
-from lottery_mia.pruning_plan import METHODS, imp_round, imp_sparsity, rewind_epoch
+from lottery_mia.pruning_plan import imp_round, imp_sparsity, rewind_epoch
 
 WORKFLOW_SCRIPTS = Path(__file__).resolve().parents[2] / "workflow_scripts"
 SPEC = ModelSpec("resnet18", 10, in_channels=1, image_size=8, width=8)
@@ -307,5 +304,13 @@ def test_rewind_is_init_or_an_epoch_inside_the_dense_run():
 
 def test_the_plan_module_parses_without_torch():
     """The config gate and the DAG import it at every Snakefile parse."""
-    code = "import sys, lottery_mia.pruning_plan; assert 'torch' not in sys.modules"
+    code = (
+        "import sys, lottery_mia.pruning_plan, lottery_mia.prune.registry; "
+        "assert 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=WORKFLOW_SCRIPTS)
+
+
+def test_every_registered_method_has_one_mask_function():
+    for method in METHODS.values():
+        assert callable(method.implementation().mask), method.name

@@ -5,7 +5,7 @@ import torch
 
 from lottery_mia import pruning_steps, training, training_steps
 from lottery_mia.models import ModelSpec, build_model, load_state_dict
-from lottery_mia.pruning_methods import reinit_weights
+from lottery_mia.prune.reinit import reinit_weights
 
 DATA = {"test_fraction": 0.5, "split_seed": 0, "augmentation": "none"}
 MODEL = {"width": 8, "zero_init_residual": True}

@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from lottery_mia.data import load_dataset
+from lottery_mia.job_inputs import dataset_and_spec
 from lottery_mia.models import ModelSpec, build_model
 from lottery_mia.outputs import export_outputs
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.reference_keep import parse_run, reference_population, reference_training_seed
 from lottery_mia.selection import select_samples
 from lottery_mia.training import TrainSettings
-from lottery_mia.training_steps import _dataset_and_spec
 
 DIGITS = {"test_fraction": 0.5, "split_seed": 0, "augmentation": "none"}
 REFERENCE = {"index": 3, "keep_seed": 0, "max_per_pool": 300, "selection_seed": 0}
@@ -45,8 +45,8 @@ def test_reference_outputs_carry_the_keep_column_as_member(tmp_path: Path, digit
 def test_reference_trains_on_its_keep_half_and_as_many_rows_as_the_target(digits) -> None:
     key = {"dataset": "digits", "arch": "resnet18", "seed": reference_training_seed(3)}
     settings = {"data": DIGITS, "model": {"width": 8, "zero_init_residual": True}}
-    target_data, _ = _dataset_and_spec(key, settings)
-    reference_data, _ = _dataset_and_spec(key, {**settings, "reference": REFERENCE})
+    target_data, _ = dataset_and_spec(key, settings)
+    reference_data, _ = dataset_and_spec(key, {**settings, "reference": REFERENCE})
     assert len(reference_data.train) == len(target_data.train)
     train_ids, test_ids, keep = reference_population(REFERENCE, len(digits.train), len(digits.test))
     assert len(reference_data.test) == int((~keep).sum())

@@ -10,11 +10,8 @@ import pytest
 from scipy.special import log_expit
 
 from conftest import membership_metrics
-from lottery_mia.attacks import split_attack_rows
-from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
-from lottery_mia.outputs_table import FLIPPED_COLUMN, output_schema, read_outputs
-from lottery_mia.reference_keep import keep_matrix
-from lottery_mia.reference_scoring import (
+from lottery_mia.attack.base import split_attack_rows
+from lottery_mia.attack.reference_scores import (
     REFERENCE_ATTACK_NAMES,
     ReferenceAttackSettings,
     ReferenceStatistics,
@@ -24,6 +21,9 @@ from lottery_mia.reference_scoring import (
     score_reference_attacks,
     write_reference_statistics,
 )
+from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
+from lottery_mia.outputs_table import FLIPPED_COLUMN, output_schema, read_outputs
+from lottery_mia.reference_keep import keep_matrix
 
 
 def _outputs(per_pool: int, eval_per_pool: int) -> pd.DataFrame:

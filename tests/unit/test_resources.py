@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lottery_mia import resources
+from lottery_mia import data, resources
 from lottery_mia.resources import (
     RATES,
     attack_fit_mem_mb,
@@ -134,3 +134,12 @@ def test_a_transfer_jobs_memory_holds_its_evaluation_row_cache():
 def test_mirrored_queries_lengthen_an_export_job():
     one = export_minutes("cuda", "imagenet", "resnet50", 64, workers=8)
     assert export_minutes("cuda", "imagenet", "resnet50", 64, workers=8, queries=2) > one
+
+
+def test_every_registered_dataset_is_sized_from_its_registry_entry():
+    """resources keeps no table of datasets: a new one brings its shape, and gets a rate."""
+    assert data.pool_shapes() == resources.DATASETS
+    for name in data.DATASET_NAMES:
+        for device in ("cuda", "cpu"):
+            assert train_minutes(device, name, "resnet18", 64, 1, workers=1) > 0
+        assert train_mem_mb(name, workers=1) > resources.BASE_MB

@@ -6,8 +6,9 @@ import torch
 from lottery_mia import training
 from lottery_mia.data import load_dataset
 from lottery_mia.models import ModelSpec, build_model
+from lottery_mia.prune.snip import snip_scores
+from lottery_mia.prune.synflow import synflow_mask
 from lottery_mia.pruning import global_magnitude_mask, masked_state, random_mask_like, select_global
-from lottery_mia.pruning_methods import snip_scores, synflow_mask
 from lottery_mia.training import TrainSettings, train
 
 SPEC = ModelSpec("resnet18", 10, in_channels=1, image_size=8, width=8)

@@ -9,21 +9,21 @@ import pandas as pd
 import pytest
 
 from conftest import membership_metrics
-from lottery_mia import analysis_steps
-from lottery_mia import shadow as shadow_module
+from lottery_mia import attack_steps
 from lottery_mia.atomic import read_json, write_json, write_parquet
-from lottery_mia.attacks import AttackSettings
-from lottery_mia.config import schema_defaults
-from lottery_mia.membership_signals import membership_signal
-from lottery_mia.outputs_table import OUTPUT_SCHEMA
-from lottery_mia.reference_keep import keep_from_frame, keep_matrix, reference_keep_frame
-from lottery_mia.shadow import (
+from lottery_mia.attack import shadow as shadow_module
+from lottery_mia.attack.base import AttackSettings
+from lottery_mia.attack.shadow import (
     SHADOW_ATTACK,
     ShadowOutputs,
     fit_shadow_attack,
     shadow_quotas,
     shadow_training_rows,
 )
+from lottery_mia.config import schema_defaults
+from lottery_mia.membership_signals import membership_signal
+from lottery_mia.outputs_table import OUTPUT_SCHEMA
+from lottery_mia.reference_keep import keep_from_frame, keep_matrix, reference_keep_frame
 
 N_ROWS, N_CLASSES = 600, 3
 EVAL_SIZE = 200  # attack_eval: the first 100 rows of each pool
@@ -189,7 +189,7 @@ def test_the_shadow_job_trains_on_all_k_references_and_finds_a_planted_leak(
     paths = [tmp_path / f"ref{k}.parquet" for k in range(n_references)]
     for path, rows, column in zip(paths, references, keep, strict=True):
         _write_outputs(path, rows, column)
-    write_json(tmp_path / "train.json", dict.fromkeys(analysis_steps.TARGET_FIELDS, 0.5))
+    write_json(tmp_path / "train.json", dict.fromkeys(attack_steps.TARGET_FIELDS, 0.5))
     attack = {
         **schema_defaults("attack"),
         "eval_size": EVAL_SIZE,
@@ -198,7 +198,7 @@ def test_the_shadow_job_trains_on_all_k_references_and_finds_a_planted_leak(
         "mlp": {"hidden_layer_sizes": [16], "max_iter": 300},
     }
     seen = _spy_on_training_rows(monkeypatch)
-    analysis_steps.run_reference_attacks(
+    attack_steps.run_reference_attacks(
         key={"dataset": "planted", "n_samples": 200},
         settings={"attack": attack},
         outputs_path=tmp_path / "target.parquet",

@@ -11,16 +11,15 @@ import pyarrow as pa
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from lottery_mia.attack_scores import evaluation_rows, metric_record
-from lottery_mia.attacks import (
+from lottery_mia.attack.base import (
     AttackSettings,
     ForestSettings,
     MlpSettings,
-    fit_attack,
-    run_attack,
     score_attack,
     split_attack_rows,
 )
+from lottery_mia.attack.per_model import fit_attack, run_attack
+from lottery_mia.attack_scores import evaluation_rows, metric_record
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
 from lottery_mia.over_seeds import SeedMean, seed_mean_from_draws
 from lottery_mia.transfer_cells import CELL_COLUMNS, crossed_seeds

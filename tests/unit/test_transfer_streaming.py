@@ -12,7 +12,7 @@ import pytest
 from fabricate_outputs import write_outputs
 from sklearn.exceptions import ConvergenceWarning
 
-from lottery_mia.attacks import AttackSettings, MlpSettings
+from lottery_mia.attack.base import AttackSettings, MlpSettings
 from lottery_mia.outputs_table import read_outputs
 from lottery_mia.transfer_matrix import (
     read_rows,

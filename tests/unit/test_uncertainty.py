@@ -7,7 +7,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score, roc_curve
 
 from lottery_mia import uncertainty
-from lottery_mia.attacks import best_loss_threshold
+from lottery_mia.attack.metric import best_loss_threshold
 from lottery_mia.uncertainty import (
     METRIC_NAMES,
     EvaluationRows,

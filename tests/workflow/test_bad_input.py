@@ -25,7 +25,7 @@ import torch
 import yaml
 
 from conftest import REPO, TINY_CONFIG, run_snakemake
-from lottery_mia import analysis_steps, pruning_steps, training_steps
+from lottery_mia import attack_steps, job_inputs, pruning_steps
 from lottery_mia.atomic import write_json
 from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
 from lottery_mia.data import load_dataset, pool_sizes
@@ -333,7 +333,7 @@ def test_a_damaged_outputs_table_stops_the_transfer_job_without_a_matrix(tmp_pat
     params = {"attack": validate(TINY)["attack"]}
     keys = [{"arch": "resnet18", "sparsity": p, "seed": 0} for p in (0.0, 0.5)]
     with pytest.raises(ValueError, match=rf"^{bad}: not a readable parquet file"):
-        analysis_steps.transfer(keys, [good, bad], "mlp", 4, params, matrix, cells)
+        attack_steps.transfer(keys, [good, bad], "mlp", 4, params, matrix, cells)
     assert not matrix.exists() and not cells.exists()
     assert not matrix.parent.exists() or list(matrix.parent.iterdir()) == []
 
@@ -417,7 +417,7 @@ def test_a_crafted_pickle_is_refused_and_runs_no_code(tmp_path):
         load_state_dict(evil)
     model = build_model(TINY_SPEC)
     with pytest.raises(ValueError, match=rf"^{evil}: not a loadable weights-only state dict"):
-        training_steps.load_mask(evil, model)
+        job_inputs.load_mask(evil, model)
     assert not marker.exists()
 
 

@@ -19,8 +19,9 @@ import numpy as np
 import yaml
 
 from lottery_mia.architectures import prunable_layer_names
+from lottery_mia.attack.registry import REFERENCE_ATTACKS
 from lottery_mia.pruning_plan import check_exclude_patterns, imp_round, rewind_epoch
-from lottery_mia.reference_keep import REFERENCE_ATTACKS, per_row_variance_problem
+from lottery_mia.reference_keep import per_row_variance_problem, reference_count_problem
 from lottery_mia.selection import max_sample_count, samples_per_pool
 
 #: Keys of a ``datasets.<name>`` entry that configure the pipeline rather than the data loader.
@@ -259,10 +260,10 @@ def _reference_problems(config: Mapping[str, Any]) -> list[str]:
     attack, grid = config["attack"], config["grid"]
     count = attack["reference_models"]
     problems = []
-    if count and (count < 4 or count % 2):
+    count_problem = reference_count_problem(count)
+    if count and count_problem:
         problems.append(
-            f"config key 'attack.reference_models': {count}; expected 0 (none) or an even number "
-            ">= 4 (every row IN for half of them; LiRA needs 2 IN and 2 OUT per row)"
+            f"config key 'attack.reference_models': {count}; expected 0 (none) or {count_problem}"
         )
     variance_problem = per_row_variance_problem(attack["lira"]["variance"], count)
     if count and variance_problem:

@@ -18,20 +18,12 @@ This module imports no torch and no pandas: it works on plain arrays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
 from scipy.special import logsumexp
 
 Signal = Literal["loss", "confidence", "entropy", "modified_entropy", "logit_scaled"]
-#: Threshold attack name -> the signal it thresholds (higher = more likely member).
-METRIC_SIGNALS: Mapping[str, Signal] = {
-    "loss_threshold": "loss",
-    "confidence": "confidence",
-    "entropy": "entropy",
-    "modified_entropy": "modified_entropy",
-}
 SIGNAL_NAMES: tuple[Signal, ...] = (
     "loss",
     "confidence",

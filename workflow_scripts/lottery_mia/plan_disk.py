@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lottery_mia.architectures import LAYOUTS
+from lottery_mia.attack.registry import REFERENCE_ATTACKS, SCORE_REFERENCE_ATTACKS
 from lottery_mia.config import export_queries, sample_counts
 from lottery_mia.plan_dag import PlannedJob
-from lottery_mia.pruning_plan import METHODS
-from lottery_mia.reference_keep import REFERENCE_ATTACKS, SCORE_REFERENCE_ATTACKS
+from lottery_mia.prune import METHODS
 from lottery_mia.resources import DATASETS
 from lottery_mia.selection import samples_per_pool
 

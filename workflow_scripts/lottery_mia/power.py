@@ -47,11 +47,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lottery_mia.attack_kinds import compared_sample_counts
+from lottery_mia.attack.registry import SCORE_REFERENCE_ATTACKS, compared_sample_counts
 from lottery_mia.config import canonical_sparsity, sample_counts
 from lottery_mia.over_seeds import SeedMean
 from lottery_mia.plan_disk import scored_rows
-from lottery_mia.reference_keep import SCORE_REFERENCE_ATTACKS
 from lottery_mia.resources import DATASETS
 from lottery_mia.selection import samples_per_pool
 

@@ -4,7 +4,7 @@ Only the weights of convolutions and linear layers are prunable; biases and Batc
 (Frankle & Carbin 2019). Layers can be excluded by name pattern: by default ``fc``, because global
 pruning of a full-width ResNet-50 at 80% removed its whole classifier (design.md, known traps).
 
-Every pruning method (``pruning_methods``) ends here: it scores each prunable weight (higher = more
+Every pruning method (``prune``) ends here: it scores each prunable weight (higher = more
 worth keeping) and ``select_global`` removes exactly ``round(sparsity * N)`` of the lowest scores
 over all prunable tensors together, so the reached sparsity is the target, for every method.
 """

@@ -1,7 +1,8 @@
-"""What the workflow must know about pruning before any job runs: methods, IMP rounds, rewinding.
+"""What the workflow must know about pruning before any job runs: IMP rounds, rewinding, exclusions.
 
 Only the standard library: the config gate and the DAG use this at every Snakefile parse, which must
-not pay for importing torch. The pruning itself lives in ``pruning`` and ``pruning_methods``.
+not pay for importing torch. The methods are registered in ``prune.registry``; the masks live in
+``pruning`` and the method modules of ``prune``.
 """
 
 from __future__ import annotations
@@ -10,36 +11,9 @@ import difflib
 import fnmatch
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 #: Tolerance when matching a configured sparsity to an IMP round's 1 - (1 - rate)^r.
 IMP_SPARSITY_TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class PruningMethod:
-    """What the workflow needs to know about a method to wire its jobs."""
-
-    name: str
-    #: The mask is derived from the trained dense model (else it is computed at w0, untrained).
-    needs_dense: bool
-    #: The ticket starts from the rewound weights m * w_k (``pruning.rewind``), else from w0.
-    rewinds: bool
-    #: The ticket starts from a fresh random initialisation instead of w0.
-    reinitialises: bool = False
-    #: Round r's mask depends on the round r - 1 ticket (a chain of jobs).
-    chained: bool = False
-
-
-METHODS: dict[str, PruningMethod] = {
-    "magnitude": PruningMethod("magnitude", needs_dense=True, rewinds=True),
-    "imp": PruningMethod("imp", needs_dense=True, rewinds=True, chained=True),
-    "random": PruningMethod("random", needs_dense=True, rewinds=True),
-    "reinit": PruningMethod("reinit", needs_dense=True, rewinds=False, reinitialises=True),
-    "snip": PruningMethod("snip", needs_dense=False, rewinds=False),
-    "grasp": PruningMethod("grasp", needs_dense=False, rewinds=False),
-    "synflow": PruningMethod("synflow", needs_dense=False, rewinds=False),
-}
 
 
 # --- Iterative magnitude pruning -------------------------------------------------------------

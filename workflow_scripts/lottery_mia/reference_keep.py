@@ -32,14 +32,10 @@ if TYPE_CHECKING:  # config.py imports this module: every job and Snakefile pars
     import pandas as pd
 
 KEEP_ID_COLUMNS: tuple[str, ...] = ("sample_id", "pool")
-#: Attacks that read reference models (LiRA, RMIA: the scores; shadow_mlp: its training data).
-SCORE_REFERENCE_ATTACKS: tuple[str, ...] = ("lira_online", "lira_offline", "rmia", "rmia_offline")
-REFERENCE_ATTACKS: tuple[str, ...] = ("shadow_mlp", *SCORE_REFERENCE_ATTACKS)
-#: Config keys of the attack section that only reference attacks and reference models read.
-REFERENCE_SETTING_KEYS: tuple[str, ...] = (
-    "reference_models", "reference_seed", "reference_sparsities", "reference_archs",
-    "decision_level", "lira", "rmia",
-)  # fmt: skip
+#: Fewest references the reference attacks can use: every row is IN for half of them, and LiRA
+#: needs 2 IN and 2 OUT per row to estimate a variance. (A keep matrix itself needs only an even
+#: K >= 2: ``keep_matrix``.)
+MIN_REFERENCE_MODELS = 4
 #: Fewest references (IN + OUT) for LiRA's per-row variance: 8 values a side per row. Carlini et
 #: al. use a per-row sigma only with many shadows (64+); from 2 values a side (K = 4) it is so
 #: noisy that LiRA's AUC drops, and a variance pooled over rows is their advice for few references.
@@ -85,6 +81,17 @@ def _check_count(n_references: int) -> None:
             f"attack.reference_models is {n_references}, expected an even number >= 2 "
             "(every row is IN for exactly half of the references)"
         )
+
+
+def reference_count_problem(n_references: int) -> str | None:
+    """Why the reference attacks cannot use ``n_references`` models (None if they can): the one
+    check of the count, for the config gate and the attacks alike."""
+    if n_references >= MIN_REFERENCE_MODELS and n_references % 2 == 0:
+        return None
+    return (
+        f"an even number >= {MIN_REFERENCE_MODELS} (every row IN for half of them; LiRA needs "
+        f"{MIN_REFERENCE_MODELS // 2} IN and {MIN_REFERENCE_MODELS // 2} OUT per row)"
+    )
 
 
 def per_row_variance_problem(variance: str, n_references: int) -> str | None:

@@ -7,7 +7,9 @@ architecture at a reference width; each says where it comes from: ``measured`` (
 machine), ``published`` (with the reference) or ``estimated`` (and how). Replace an estimate with
 the output of ``benchmarks/gpu_check.sh`` once it has run on the cluster's GPU.
 
-Pure Python without torch: the Snakefile imports it while parsing.
+Pure Python without torch: the Snakefile imports it while parsing. What it knows of each dataset
+(pool sizes, image shape, how the images are held) comes from the dataset's registry entry
+(``data.pool_shape``); a dataset without a rate in ``RATES`` gets CIFAR-10's scaled by its pixels.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from lottery_mia.data import PoolShape, pool_shapes
 
 #: Runtime estimates are multiplied by this: shared nodes, slower GPUs, file systems.
 SAFETY = 1.5
@@ -28,11 +32,11 @@ JPEG_IMAGES_PER_WORKER = 150.0
 BASE_MB = 3000
 #: Host memory per ImageNet DataLoader worker (its own interpreter, prefetched uint8 batches).
 WORKER_MB = 1000
-#: Datasets read batch by batch into one preallocated array (data.downsampled_imagenet): while
-#: loading, the splits are held once plus a batch being unpickled and copied, 1/10 of the training
-#: split each. Measured peak (10 batches of 1,000 64 px images): the splits plus 1.1 batches from
-#: npz files or protocol-4 pickles, plus 1.7 from protocol-2 pickles; 2 are requested.
-PREALLOCATED_TRAIN_BATCHES = {"imagenet32": 10, "imagenet64": 10}
+#: Datasets read batch by batch into one preallocated array (``PoolShape.preallocated_train_batches``,
+#: data.downsampled_imagenet): while loading, the splits are held once plus a batch being unpickled
+#: and copied, 1/10 of the training split each. Measured peak (10 batches of 1,000 64 px images):
+#: the splits plus 1.1 batches from npz files or protocol-4 pickles, plus 1.7 from protocol-2
+#: pickles; 2 are requested.
 LOADING_BATCHES = 2
 #: Attack fits hold a few float64 copies of the feature matrix (logits, probabilities, scaled).
 ATTACK_BYTES_PER_VALUE = 40
@@ -41,30 +45,8 @@ ATTACK_BASE_MB = 1000
 TRANSFER_EVAL_CACHE_MB = 512
 
 
-@dataclass(frozen=True)
-class PoolShape:
-    """Official pool sizes and image shape of a dataset (members, non-members)."""
-
-    train: int
-    test: int
-    classes: int
-    pixels: int  # channels x height x width of one stored image
-    channels: int = 3
-
-    @property
-    def side(self) -> int:
-        """Height (= width) of one image in pixels."""
-        return math.isqrt(self.pixels // self.channels)
-
-
-DATASETS: dict[str, PoolShape] = {
-    "digits": PoolShape(898, 899, 10, 1 * 8 * 8, channels=1),
-    "cifar10": PoolShape(50_000, 10_000, 10, 3 * 32 * 32),
-    "cifar100": PoolShape(50_000, 10_000, 100, 3 * 32 * 32),
-    "imagenet32": PoolShape(1_281_167, 50_000, 1_000, 3 * 32 * 32),
-    "imagenet64": PoolShape(1_281_167, 50_000, 1_000, 3 * 64 * 64),
-    "imagenet": PoolShape(1_281_167, 50_000, 1_000, 3 * 224 * 224),
-}
+#: Official pools and image shape of every registered dataset (``data.pool_shape``).
+DATASETS: dict[str, PoolShape] = pool_shapes()
 
 
 @dataclass(frozen=True)
@@ -115,13 +97,17 @@ RATES: dict[tuple[str, str, str], Rate] = {
 for _device in ("cuda", "cpu"):
     for _arch in ("resnet18", "resnet50"):
         RATES[(_device, "cifar100", _arch)] = RATES[(_device, "cifar10", _arch)]
-#: Downsampled ImageNet runs the CIFAR stem (models.SMALL_IMAGE_MAX_SIZE) on the in-memory path,
-#: so its convolutions cost CIFAR's times the pixel count: x1 at 32 px, x1/4 at 64 px (the
-#: 1,000-way classifier adds under 1% of the forward FLOPs, and no JPEG decoding caps the rate).
-for _name, _side in (("imagenet32", 32), ("imagenet64", 64)):
+#: Every other dataset (Downsampled ImageNet, and any dataset registered without a rate here) runs
+#: the CIFAR stem (models.SMALL_IMAGE_MAX_SIZE) on the in-memory path, so its convolutions cost
+#: CIFAR's times the pixel count: x1 at 32 px, x1/4 at 64 px (a 1,000-way classifier adds under 1%
+#: of the forward FLOPs, and no JPEG decoding caps the rate).
+for _name, _pools in DATASETS.items():
+    _side = _pools.side
     _scale = (32 * 32) / (_side * _side)
     for _device in ("cuda", "cpu"):
         for _arch in ("resnet18", "resnet50"):
+            if (_device, _name, _arch) in RATES:
+                continue
             _cifar = RATES[(_device, "cifar10", _arch)]
             RATES[(_device, _name, _arch)] = Rate(
                 _cifar.train * _scale,
@@ -141,7 +127,7 @@ def rate(device: str, dataset: str, arch: str, width: int, workers: int = 0) -> 
     base = RATES[key]
     slowdown = max(1.0, (width / base.width) ** 2)
     train, infer = base.train / slowdown, base.infer / slowdown
-    if dataset == "imagenet":
+    if DATASETS[dataset].decoded_by_workers:
         decode = max(1, workers) * JPEG_IMAGES_PER_WORKER
         train, infer = min(train, decode), min(infer, decode)
     return Rate(train, infer, width, base.source)
@@ -231,10 +217,10 @@ def train_mem_mb(dataset: str, workers: int = 0, attempt: int = 1) -> int:
     workers (ImageNet). The splits are never held as float: batches are normalised on the device.
     """
     pools = DATASETS[dataset]
-    if dataset == "imagenet":
+    if pools.decoded_by_workers:
         data_mb = max(1, workers) * WORKER_MB
-    elif dataset in PREALLOCATED_TRAIN_BATCHES:
-        batch = pools.train / PREALLOCATED_TRAIN_BATCHES[dataset]
+    elif pools.preallocated_train_batches:
+        batch = pools.train / pools.preallocated_train_batches
         rows = pools.train + pools.test + LOADING_BATCHES * batch
         data_mb = rows * pools.pixels / 2**20
     else:

@@ -1,4 +1,4 @@
-"""The GPU stages (train, prune, ticket, export), with plain arguments instead of ``snakemake``.
+"""The training stages (w0, dense model, ticket), with plain arguments instead of ``snakemake``.
 
 Each step reads its inputs, calls the scientific core and writes its outputs atomically, so the entry
 scripts in ``workflow_scripts/`` stay thin and every step runs and is tested without Snakemake.
@@ -6,7 +6,6 @@ scripts in ``workflow_scripts/`` stay thin and every step runs and is tested wit
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -14,10 +13,9 @@ from typing import Any
 
 from torch import nn
 
-from lottery_mia.atomic import PathLike, read_json, write_json
-from lottery_mia.config import queries_flipped
-from lottery_mia.data import Dataset, DatasetInfo, load_dataset, with_defaults
-from lottery_mia.data.reference_pool import reference_dataset
+from lottery_mia.atomic import PathLike, write_json
+from lottery_mia.data import Dataset
+from lottery_mia.job_inputs import dataset_and_spec, load_mask
 from lottery_mia.models import (
     ModelSpec,
     build_model,
@@ -26,62 +24,15 @@ from lottery_mia.models import (
     save_state_dict,
 )
 from lottery_mia.provenance import file_digest, provenance, stable_hash
-from lottery_mia.pruning import Mask, masked_state, sparsity_report, validate_mask
-from lottery_mia.pruning_methods import reinit_weights
-from lottery_mia.reference_keep import reference_population
-from lottery_mia.selection import select_samples
+from lottery_mia.prune.reinit import reinit_weights
+from lottery_mia.pruning import Mask, masked_state, sparsity_report
 from lottery_mia.training import (
     TrainResult,
     TrainSettings,
     describe_device,
-    prepare_model,
     resolve_device,
     train,
 )
-
-log = logging.getLogger(__name__)
-
-
-def _model_spec(arch: str, info: DatasetInfo, model_settings: Mapping[str, Any]) -> ModelSpec:
-    return ModelSpec(
-        arch=arch,
-        num_classes=info.num_classes,
-        in_channels=info.in_channels,
-        image_size=info.image_size,
-        width=model_settings["width"],
-        zero_init_residual=model_settings["zero_init_residual"],
-    )
-
-
-def _dataset_and_spec(
-    key: Mapping[str, Any], settings: Mapping[str, Any]
-) -> tuple[Dataset, ModelSpec]:
-    """The job's data and the model spec it implies (classes, channels, image size, width).
-
-    A reference model (``settings["reference"]``) trains on its keep-half of the exported rows
-    plus the unexported train-pool rows (``data.reference_pool``); its "test" pool is its OUT half.
-    """
-    dataset = load_dataset(key["dataset"], settings["data"])
-    spec = _model_spec(key["arch"], dataset.info, settings["model"])
-    reference = settings.get("reference")
-    if reference is None:
-        return dataset, spec
-    train_ids, test_ids, keep = reference_population(
-        reference, len(dataset.train), len(dataset.test)
-    )
-    log.info(
-        "reference %d trains on %d of %d exported rows plus %d unexported train-pool rows",
-        reference["index"], int(keep.sum()), keep.size, len(dataset.train) - len(train_ids),
-    )  # fmt: skip
-    return reference_dataset(dataset, train_ids, test_ids, keep), spec
-
-
-def _spec_from_record(record_path: PathLike) -> ModelSpec:
-    record = read_json(record_path)
-    try:
-        return ModelSpec(**record["model_spec"])
-    except (KeyError, TypeError) as err:
-        raise ValueError(f"{record_path}: no valid 'model_spec' entry ({err})") from err
 
 
 def sparsity_fields(model: nn.Module, mask: Mask | None) -> dict[str, Any]:
@@ -150,7 +101,7 @@ def _train_and_save(
 
 def initialise(key: Mapping[str, Any], settings: Mapping[str, Any], init_path: PathLike) -> None:
     """Stage 0: the run's initial weights w0, seeded; every ticket of the run starts from them."""
-    _, spec = _dataset_and_spec(key, settings)
+    _, spec = dataset_and_spec(key, settings)
     save_state_dict(build_model(spec, seed=key["seed"]).state_dict(), init_path)
 
 
@@ -166,7 +117,7 @@ def train_dense(
 ) -> None:
     """Stage 1: train the dense network from w0, record its metrics; with ``rewind_epoch`` k > 0
     also keep its weights after epoch k (``rewind_path``), where late-rewound tickets start."""
-    dataset, spec = _dataset_and_spec(key, settings)
+    dataset, spec = dataset_and_spec(key, settings)
     model = build_model(spec)
     load_weights(model, init_path)
     keep = None
@@ -204,10 +155,6 @@ class _RewindWeights:
         self.pending.replace(self.path)
 
 
-def load_mask(path: PathLike, model: nn.Module) -> Mask:
-    return validate_mask(model, load_state_dict(path), str(path))
-
-
 def train_ticket(
     key: Mapping[str, Any],
     settings: Mapping[str, Any],
@@ -220,7 +167,7 @@ def train_ticket(
 ) -> None:
     """Stage 3: the ticket starts from m ⊙ start (w0, or the dense run's w_k when rewinding), or
     from m ⊙ a fresh initialisation (``reinit``), and retrains with the dense schedule."""
-    dataset, spec = _dataset_and_spec(key, settings)
+    dataset, spec = dataset_and_spec(key, settings)
     if (start_path is None) != reinit:
         raise ValueError("a ticket starts from start_path, or from a fresh init with reinit=True")
     model = build_model(spec)
@@ -237,46 +184,4 @@ def train_ticket(
     }
     _train_and_save(
         model, dataset, spec, key, settings, mask, model_path, record_path, checkpoint_path, inputs
-    )
-
-
-def export_outputs(
-    key: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    model_path: PathLike,
-    record_path: PathLike,
-    outputs_path: PathLike,
-) -> None:
-    """Stage 4: the model's logits, loss and correctness on the fixed attack samples, in eval mode."""
-    # Imported here: it writes Parquet (pandas, pyarrow), which no other step of this module needs.
-    from lottery_mia import outputs
-
-    dataset = load_dataset(key["dataset"], settings["data"])
-    model = build_model(_spec_from_record(record_path))
-    load_weights(model, model_path)
-    train_settings = TrainSettings.from_config(settings["training"])
-    device = resolve_device(train_settings.device)
-    prepare_model(model, device, train_settings.uses_channels_last(device))
-    selection = select_samples(
-        len(dataset.train),
-        len(dataset.test),
-        eval_size=settings["eval_size"],
-        max_per_pool=settings["outputs"]["max_per_pool"],
-        seed=settings["outputs"]["selection_seed"],
-    )
-    member = None
-    if "reference" in settings:  # a reference's members are its keep-half, not the train pool
-        *_, member = reference_population(
-            settings["reference"], len(dataset.train), len(dataset.test)
-        )
-    augmentation = with_defaults(key["dataset"], settings["data"])["augmentation"]
-    flip = queries_flipped(settings["outputs"]["query_flips"], augmentation)
-    log.info(
-        "exporting %d train-pool and %d test-pool rows%s",
-        selection.per_pool,
-        selection.per_pool,
-        " with their mirror images" if flip else "",
-    )
-    outputs.export_outputs(
-        model, dataset, selection, train_settings, device, outputs_path, member=member, flip=flip
     )

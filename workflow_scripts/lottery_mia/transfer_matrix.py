@@ -2,7 +2,7 @@
 
 This is the paper's Figure 4 (source model x target model, architectures x sparsities). Each
 attack is trained once per source model and scored on every target's evaluation rows; the
-diagonal is therefore exactly the ordinary attack on that model (``attacks.run_attack``), with the
+diagonal is therefore exactly the ordinary attack on that model (``attack.per_model.run_attack``), with the
 same bootstrap intervals. Beside the matrix (one row per model pair) the job writes Figure 4's
 cells (one row per kind pair, averaged over seed pairs with intervals that count training and
 row noise: ``transfer_cells``).
@@ -26,8 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lottery_mia.attack.base import AttackSettings, score_attack, split_attack_rows
+from lottery_mia.attack.per_model import fit_attack
 from lottery_mia.attack_scores import evaluation_rows
-from lottery_mia.attacks import AttackSettings, fit_attack, score_attack, split_attack_rows
 from lottery_mia.outputs_table import FLIPPED_COLUMN, OUTPUT_SCHEMA, validate_outputs
 from lottery_mia.resources import TRANSFER_EVAL_CACHE_MB
 from lottery_mia.summary import METRIC_AND_INTERVAL_COLUMNS

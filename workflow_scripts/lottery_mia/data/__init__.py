@@ -2,7 +2,9 @@
 
 ``load_dataset(name, settings)`` takes the config entry ``datasets.<name>``, already checked by the
 config gate; missing keys take the schema's defaults (``rules/schemas/config.schema.yaml`` describes
-every key). One module per dataset provides ``load`` and ``pool_sizes``:
+every key). One module per dataset provides ``load`` and ``pool_sizes``; its registry entry
+(``_REGISTRY``) adds its official pools and image shape (``PoolShape``), from which ``resources``
+sizes its jobs, so a new dataset is its module and one entry here (and its schema entry):
 
 ``digits``    scikit-learn's 8x8 handwritten digits, one stratified seeded split (``digits.py``).
 ``cifar10``, ``cifar100``  the "python version" pickle batches, read by ``cifar_files.py``
@@ -38,6 +40,7 @@ from lottery_mia.data.cifar import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIF
 from lottery_mia.data.class_profile import profile_indices
 from lottery_mia.data.digits import digits_arrays, digits_split
 from lottery_mia.data.imagenet import IMAGENET_MEAN, IMAGENET_STD
+from lottery_mia.data.pool_shape import PoolShape
 
 __all__ = [
     "CIFAR10_MEAN",
@@ -49,10 +52,13 @@ __all__ = [
     "IMAGENET_STD",
     "Dataset",
     "DatasetInfo",
+    "PoolShape",
     "SamplePool",
     "digits_arrays",
     "digits_split",
     "load_dataset",
+    "pool_shape",
+    "pool_shapes",
     "pool_sizes",
     "with_defaults",
 ]
@@ -60,28 +66,49 @@ __all__ = [
 
 @dataclass(frozen=True)
 class _Entry:
-    """How to load one dataset, and how to count its pools without loading it."""
+    """How to load one dataset, how to count its pools without loading it, and its official
+    pools and image shape (``PoolShape``: what job sizing and planning read before any data)."""
 
     load: Callable[[Mapping[str, Any]], Dataset]
     pool_sizes: Callable[[Mapping[str, Any]], tuple[int, int]]
+    shape: PoolShape
 
 
+#: Downsampled ImageNet's training split comes in 10 batches (``downsampled_imagenet``).
+_DOWNSAMPLED_TRAIN_BATCHES = 10
 _REGISTRY: dict[str, _Entry] = {
-    "digits": _Entry(digits.load, digits.pool_sizes),
+    "digits": _Entry(
+        digits.load, digits.pool_sizes, PoolShape(898, 899, 10, 1 * 8 * 8, channels=1)
+    ),
     "cifar10": _Entry(
-        functools.partial(cifar.load, "cifar10"), functools.partial(cifar.pool_sizes, "cifar10")
+        functools.partial(cifar.load, "cifar10"),
+        functools.partial(cifar.pool_sizes, "cifar10"),
+        PoolShape(50_000, 10_000, 10, 3 * 32 * 32),
     ),
     "cifar100": _Entry(
-        functools.partial(cifar.load, "cifar100"), functools.partial(cifar.pool_sizes, "cifar100")
+        functools.partial(cifar.load, "cifar100"),
+        functools.partial(cifar.pool_sizes, "cifar100"),
+        PoolShape(50_000, 10_000, 100, 3 * 32 * 32),
     ),
     **{
         name: _Entry(
             functools.partial(downsampled_imagenet.load, name),
             functools.partial(downsampled_imagenet.pool_sizes, name),
+            PoolShape(
+                1_281_167,
+                50_000,
+                1_000,
+                3 * layout.side * layout.side,
+                preallocated_train_batches=_DOWNSAMPLED_TRAIN_BATCHES,
+            ),
         )
-        for name in downsampled_imagenet.LAYOUTS
+        for name, layout in downsampled_imagenet.LAYOUTS.items()
     },
-    "imagenet": _Entry(imagenet.load, imagenet.pool_sizes),
+    "imagenet": _Entry(
+        imagenet.load,
+        imagenet.pool_sizes,
+        PoolShape(1_281_167, 50_000, 1_000, 3 * 224 * 224, decoded_by_workers=True),
+    ),
 }
 #: The datasets the pipeline can load (the schema's ``datasets`` keys, checked by a test).
 DATASET_NAMES = tuple(_REGISTRY)
@@ -91,6 +118,16 @@ def _entry(name: str) -> _Entry:
     if name not in _REGISTRY:
         raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASET_NAMES)}")
     return _REGISTRY[name]
+
+
+def pool_shape(name: str) -> PoolShape:
+    """Official pool sizes and image shape of ``name``, without reading any data."""
+    return _entry(name).shape
+
+
+def pool_shapes() -> dict[str, PoolShape]:
+    """Every dataset's ``pool_shape``, in the registry's order."""
+    return {name: entry.shape for name, entry in _REGISTRY.items()}
 
 
 def with_defaults(name: str, settings: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lottery_mia.atomic import PathLike, atomic_path
-from lottery_mia.attack_kinds import compared_sample_counts
+from lottery_mia.attack.registry import compared_sample_counts
 from lottery_mia.figures.comparison import (
     ScoreKey,
     difference_columns,
@@ -87,7 +87,7 @@ def table1(
     verdict at ``margin`` and its p-values, Holm-adjusted over the whole table.
 
     One row per attack, dataset, architecture and sample count (only the largest for an attack
-    whose scores do not depend on n: ``attack_kinds``); values are means over seeds. The
+    whose scores do not depend on n: ``AttackSpec.scores_depend_on_n``); values are means over seeds. The
     ticket is the non-zero sparsity nearest ``ticket_sparsity`` that the attack was run on for
     that dataset and architecture (``ticket_sparsity``). Baseline and ticket must come from the
     same seeds, because a ticket of seed s is pruned from the dense model of seed s. The first

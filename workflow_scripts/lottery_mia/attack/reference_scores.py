@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from lottery_mia.atomic import PathLike, atomic_path
+from lottery_mia.attack.base import balanced_rows
+from lottery_mia.attack.registry import SCORE_REFERENCE_ATTACKS
 from lottery_mia.lira import VARIANCE_KINDS, Variance, lira_offline, lira_online
 from lottery_mia.lira import offline_decision as lira_offline_decision
 from lottery_mia.lira import online_decision as lira_online_decision
@@ -30,9 +32,10 @@ from lottery_mia.membership_signals import logit_scaled_confidence, membership_s
 from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix
 from lottery_mia.reference_keep import (
     KEEP_ID_COLUMNS,
-    SCORE_REFERENCE_ATTACKS,
+    MIN_REFERENCE_MODELS,
     keep_from_frame,
     per_row_variance_problem,
+    reference_count_problem,
 )
 from lottery_mia.reference_outputs import reference_statistic_matrices
 from lottery_mia.rmia import rmia_decision, rmia_scores, tune_offline_a
@@ -102,23 +105,18 @@ def reference_attack_rows(outputs: pd.DataFrame, largest_n: int) -> tuple[np.nda
     """(scored, population) positions in ``outputs``: rows no attack trains on, and RMIA's z.
 
     Attack-training rows of sample count n are the first n/2 members and n/2 non-members outside
-    the evaluation set (``attacks.split_attack_rows``), so the largest n covers all of them.
+    the evaluation set (``base.balanced_rows``), so the largest n covers all of them.
     """
     if largest_n <= 0 or largest_n % 2:
         raise ValueError(f"largest sample count is {largest_n}, expected a positive even number")
     member = outputs["member"].to_numpy(dtype=bool)
     outside_eval = ~outputs["attack_eval"].to_numpy(dtype=bool)
     half = largest_n // 2
-
-    def first_half(rows: np.ndarray) -> np.ndarray:
-        return rows & (np.cumsum(rows) <= half)
-
-    trained_members = first_half(outside_eval & member)
-    trained_non_members = first_half(outside_eval & ~member)
-    if trained_non_members.sum() < half or trained_members.sum() < half:
+    trained = balanced_rows(member, outside_eval, half)
+    trained_non_members = trained & ~member
+    if trained_non_members.sum() < half or (trained & member).sum() < half:
         raise ValueError(f"the outputs hold fewer than {half} attack-training rows per class")
-    scored = np.flatnonzero(~(trained_members | trained_non_members))
-    return scored, np.flatnonzero(trained_non_members)
+    return np.flatnonzero(~trained), np.flatnonzero(trained_non_members)
 
 
 @dataclass(frozen=True)
@@ -176,10 +174,10 @@ def score_reference_attacks(
 ) -> ReferenceAttackResults:
     """Every reference attack's (score, predicted) on the ``scored`` rows, in their order."""
     n_references = statistics.keep.shape[0]
-    if n_references < 4:
+    if reference_count_problem(n_references):
         raise ValueError(
-            f"{n_references} reference models; LiRA needs at least 4 (2 IN and 2 OUT per row) "
-            "to estimate a variance"
+            f"{n_references} reference models; LiRA needs at least {MIN_REFERENCE_MODELS} (2 IN "
+            "and 2 OUT per row) to estimate a variance"
         )
     variance = settings.lira_variance(n_references)
     phi_args = (statistics.target_phi, statistics.reference_phi, statistics.keep, variance)

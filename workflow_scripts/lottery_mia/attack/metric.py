@@ -4,7 +4,8 @@ Song & Mittal, "Systematic Evaluation of Privacy Risks of Machine Learning Model
 Security 2021) show that thresholds on simple signals (confidence, entropy, their modified
 entropy) match or beat learned attack classifiers, and that a threshold per class beats one global
 threshold because classes differ in how confident the model is. Yeom et al. (2018) is the loss
-threshold.
+threshold: the signal ``loss``, -CE in float64 from the logits like every other signal (never the
+stored float32 loss, which rounds an overfit model's losses together), defined here only.
 
 Each attack is ``{signal}`` (one global threshold) or ``{signal}_per_class`` (one threshold per
 label). Thresholds are chosen on the attack's training rows only, to maximise the accuracy of
@@ -25,12 +26,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lottery_mia.attacks import FittedAttack, best_loss_threshold
-from lottery_mia.membership_signals import METRIC_SIGNALS, Signal, membership_signal
+from lottery_mia.attack.base import AttackSettings, FittedAttack
+from lottery_mia.membership_signals import Signal, membership_signal
 from lottery_mia.outputs_table import logits_matrix
 
 LOGGER = logging.getLogger(__name__)
 
+#: Attack name → the signal it thresholds (higher = more likely member).
+METRIC_SIGNALS: Mapping[str, Signal] = {
+    "loss_threshold": "loss",
+    "confidence": "confidence",
+    "entropy": "entropy",
+    "modified_entropy": "modified_entropy",
+}
 PER_CLASS_SUFFIX = "_per_class"
 METRIC_ATTACK_NAMES: tuple[str, ...] = (
     *METRIC_SIGNALS,
@@ -38,6 +46,33 @@ METRIC_ATTACK_NAMES: tuple[str, ...] = (
 )
 #: Default minimum of member and of non-member training rows a label needs for its own threshold.
 MIN_ROWS_PER_CLASS = 10
+
+
+def best_loss_threshold(losses: np.ndarray, member: np.ndarray) -> float:
+    """The loss cut-off that maximises training accuracy of "member iff loss < cut-off".
+
+    Candidates lie midway between consecutive distinct losses (plus below the smallest and above
+    the largest), so that unseen losses between two training values are split evenly. Ties in
+    accuracy go to the smallest cut-off, i.e. the most conservative member decision.
+    """
+    order = np.argsort(losses, kind="stable")
+    sorted_losses = losses[order]
+    sorted_member = member[order].astype(np.int64)
+    n_rows = sorted_losses.size
+    n_non_members = n_rows - int(sorted_member.sum())
+    # Predicting the k smallest losses as members, for k = 0..n: correct = TP(k) + TN(k).
+    members_below = np.concatenate(([0], np.cumsum(sorted_member)))
+    k = np.arange(n_rows + 1)
+    correct = members_below + (n_non_members - (k - members_below))
+    # k may only cut between distinct values (or at either end).
+    valid = np.ones(n_rows + 1, dtype=bool)
+    valid[1:-1] = sorted_losses[1:] > sorted_losses[:-1]
+    best_k = int(np.flatnonzero(valid)[np.argmax(correct[valid])])
+    if best_k == 0:
+        return float(np.nextafter(sorted_losses[0], -np.inf))
+    if best_k == n_rows:
+        return float(np.nextafter(sorted_losses[-1], np.inf))
+    return float((sorted_losses[best_k - 1] + sorted_losses[best_k]) / 2)
 
 
 def best_signal_threshold(signal: np.ndarray, member: np.ndarray) -> float:
@@ -160,3 +195,9 @@ def fit_metric_attack(
         min_rows_per_class=min_rows_per_class,
     )
     return MetricAttack(name=name, signal=signal, thresholds=thresholds)
+
+
+def fit(name: str, train_rows: pd.DataFrame, settings: AttackSettings) -> MetricAttack:
+    """The family's entry point (``attack.registry``): ``fit_metric_attack`` with the settings'
+    ``min_rows_per_class``."""
+    return fit_metric_attack(name, train_rows, settings.min_rows_per_class)

@@ -1,14 +1,8 @@
-"""Membership-inference attacks on a model's outputs (the paper's attack classifiers + a baseline).
-
-The paper's attack: take each sample's confidence vector P(y|x), label it member / non-member,
-and train a scikit-learn classifier on equal numbers of both (MLP, SVM, random forest). The
-threshold attacks (``metric_attacks``: the loss threshold of Yeom et al. 2018, the baseline the
-field expects, and Song & Mittal's signals) build on this module's conventions.
+"""What every attack family shares: settings, the balanced row selection, features, ``FittedAttack``.
 
 Conventions: member is the positive class, encoded 1 for scikit-learn; every attack returns a
-score where higher means "more likely member". This module imports no torch, so attack jobs
-start fast. It stays one module because its settings, row split, features and classifiers all
-rest on that convention.
+score where higher means "more likely member". Nothing here imports torch, so attack jobs start
+fast; nothing here imports a family module, so the families build on it without an import circle.
 """
 
 from __future__ import annotations
@@ -20,24 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
 from lottery_mia.attack_scores import score_frame
 from lottery_mia.membership_signals import logit_scaled_features
 from lottery_mia.outputs_table import logits_matrix
 
-#: Attacks trained on one model's own outputs: the paper's classifiers, then threshold attacks
-#: on one signal, global or per class (``metric_attacks``, the loss threshold included).
-ATTACK_NAMES: tuple[str, ...] = (
-    "mlp", "svm", "random_forest", "loss_threshold", "loss_threshold_per_class",
-    "confidence", "confidence_per_class", "entropy", "entropy_per_class",
-    "modified_entropy", "modified_entropy_per_class",
-)  # fmt: skip
-CLASSIFIER_NAMES: tuple[str, ...] = ("mlp", "svm", "random_forest")
 FEATURE_KINDS: tuple[str, ...] = ("probabilities", "sorted_topk", "logit_scaled")
 MEMBER_LABEL = 1
 
@@ -116,7 +97,7 @@ class AttackSettings:
         )
 
 
-def _check_n_samples(n_samples: int) -> None:
+def check_n_samples(n_samples: int) -> None:
     if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
         raise ValueError(f"n_samples is {n_samples!r}, expected an integer")
     if n_samples <= 0 or n_samples % 2:
@@ -124,6 +105,22 @@ def _check_n_samples(n_samples: int) -> None:
             f"n_samples is {n_samples}, expected a positive even number "
             "(half members, half non-members)"
         )
+
+
+def balanced_rows(member: np.ndarray, allowed: np.ndarray, half: int) -> np.ndarray:
+    """The first ``half`` members and the first ``half`` non-members among the ``allowed`` rows.
+
+    In file order, so a larger ``half`` selects every row a smaller one does (results along the
+    sample-count axis are nested). The one selection of attack-training rows: the supervised
+    attacks' (``split_attack_rows``), the rows the reference attacks leave out
+    (``reference_scores.reference_attack_rows``) and each shadow model's (``shadow``). Returns a
+    bool mask over the rows; callers check that each class had ``half`` rows to give.
+    """
+    members = allowed & member
+    non_members = allowed & ~member
+    return (members & (np.cumsum(members) <= half)) | (
+        non_members & (np.cumsum(non_members) <= half)
+    )
 
 
 def split_attack_rows(
@@ -138,7 +135,7 @@ def split_attack_rows(
     class: every model and sample count is then scored on the same balanced set.
     Both frames keep the original index and file order.
     """
-    _check_n_samples(n_samples)
+    check_n_samples(n_samples)
     if eval_size <= 0 or eval_size % 2:
         raise ValueError(f"eval_size is {eval_size}, expected a positive even number")
     missing = [name for name in ("member", "attack_eval") if name not in outputs.columns]
@@ -157,17 +154,13 @@ def split_attack_rows(
         )
 
     half = n_samples // 2
-    pool_members = ~is_eval & member
-    pool_non_members = ~is_eval & ~member
-    if pool_members.sum() < half or pool_non_members.sum() < half:
+    pool_members, pool_non_members = int((~is_eval & member).sum()), int((~is_eval & ~member).sum())
+    if pool_members < half or pool_non_members < half:
         raise ValueError(
             f"n_samples = {n_samples} needs {half} member and {half} non-member training rows; "
-            f"outputs have {int(pool_members.sum())} and {int(pool_non_members.sum())} rows "
-            "outside the evaluation set"
+            f"outputs have {pool_members} and {pool_non_members} rows outside the evaluation set"
         )
-    first_members = pool_members & (np.cumsum(pool_members) <= half)
-    first_non_members = pool_non_members & (np.cumsum(pool_non_members) <= half)
-    return outputs[first_members | first_non_members], outputs[is_eval]
+    return outputs[balanced_rows(member, ~is_eval, half)], outputs[is_eval]
 
 
 def softmax_probabilities(logits: np.ndarray) -> np.ndarray:
@@ -198,7 +191,7 @@ def attack_features(frame: pd.DataFrame, settings: AttackSettings) -> np.ndarray
     return -np.sort(-probabilities, axis=1)[:, : settings.top_k]
 
 
-def _member_labels(frame: pd.DataFrame) -> np.ndarray:
+def member_labels(frame: pd.DataFrame) -> np.ndarray:
     """scikit-learn targets: 1 = member (the positive class), 0 = non-member."""
     return np.where(frame["member"].to_numpy(dtype=bool), MEMBER_LABEL, 0)
 
@@ -215,117 +208,7 @@ class FittedAttack(abc.ABC):
         """One bool per row; true means the attack says "member"."""
 
 
-@dataclass(frozen=True)
-class ClassifierAttack(FittedAttack):
-    """A scikit-learn classifier trained on attack features (the paper's attacks)."""
-
-    name: str
-    pipeline: Pipeline
-    settings: AttackSettings
-
-    def _member_column(self) -> int:
-        classes = list(self.pipeline.classes_)
-        return classes.index(MEMBER_LABEL)
-
-    def membership_score(self, rows: pd.DataFrame) -> np.ndarray:
-        features = attack_features(rows, self.settings)
-        if self.name == "svm":
-            # SVC's decision function is positive for classes_[1]; flip it if that is not "member".
-            decision = self.pipeline.decision_function(features)
-            return decision if self._member_column() == 1 else -decision
-        return self.pipeline.predict_proba(features)[:, self._member_column()]
-
-    def predict(self, rows: pd.DataFrame) -> np.ndarray:
-        return self.pipeline.predict(attack_features(rows, self.settings)) == MEMBER_LABEL
-
-
-def best_loss_threshold(losses: np.ndarray, member: np.ndarray) -> float:
-    """The loss cut-off that maximises training accuracy of "member iff loss < cut-off".
-
-    Candidates lie midway between consecutive distinct losses (plus below the smallest and above
-    the largest), so that unseen losses between two training values are split evenly. Ties in
-    accuracy go to the smallest cut-off, i.e. the most conservative member decision.
-    """
-    order = np.argsort(losses, kind="stable")
-    sorted_losses = losses[order]
-    sorted_member = member[order].astype(np.int64)
-    n_rows = sorted_losses.size
-    n_non_members = n_rows - int(sorted_member.sum())
-    # Predicting the k smallest losses as members, for k = 0..n: correct = TP(k) + TN(k).
-    members_below = np.concatenate(([0], np.cumsum(sorted_member)))
-    k = np.arange(n_rows + 1)
-    correct = members_below + (n_non_members - (k - members_below))
-    # k may only cut between distinct values (or at either end).
-    valid = np.ones(n_rows + 1, dtype=bool)
-    valid[1:-1] = sorted_losses[1:] > sorted_losses[:-1]
-    best_k = int(np.flatnonzero(valid)[np.argmax(correct[valid])])
-    if best_k == 0:
-        return float(np.nextafter(sorted_losses[0], -np.inf))
-    if best_k == n_rows:
-        return float(np.nextafter(sorted_losses[-1], np.inf))
-    return float((sorted_losses[best_k - 1] + sorted_losses[best_k]) / 2)
-
-
-def _classifier_pipeline(name: str, settings: AttackSettings) -> Pipeline:
-    """The paper's classifiers, seeded; scaled where the model is sensitive to feature scale."""
-    if name == "mlp":
-        return make_pipeline(
-            StandardScaler(),
-            MLPClassifier(
-                hidden_layer_sizes=settings.mlp.hidden_layer_sizes,
-                max_iter=settings.mlp.max_iter,
-                random_state=settings.seed,
-            ),
-        )
-    if name == "svm":
-        return make_pipeline(
-            StandardScaler(),
-            # No Platt scaling (deprecated in scikit-learn 1.9): the decision function is the score.
-            SVC(C=settings.svm.C, kernel=settings.svm.kernel, random_state=settings.seed),
-        )
-    if name == "random_forest":
-        # Trees split on thresholds, so scaling would change nothing.
-        return make_pipeline(
-            RandomForestClassifier(
-                n_estimators=settings.random_forest.n_estimators,
-                max_depth=settings.random_forest.max_depth,
-                random_state=settings.seed,
-            )
-        )
-    raise ValueError(f"unknown attack {name!r}; expected one of {ATTACK_NAMES}")
-
-
-def fit_attack(name: str, train_rows: pd.DataFrame, settings: AttackSettings) -> FittedAttack:
-    """Train attack ``name`` on balanced member / non-member rows of one model's outputs."""
-    if name not in ATTACK_NAMES:
-        raise ValueError(f"unknown attack {name!r}; expected one of {ATTACK_NAMES}")
-    labels = _member_labels(train_rows)
-    if labels.size == 0 or labels.min() == labels.max():
-        raise ValueError(
-            f"attack training rows hold {int(labels.sum())} members and "
-            f"{int(labels.size - labels.sum())} non-members; expected both"
-        )
-    if name not in CLASSIFIER_NAMES:
-        # The loss threshold too: its signal is -CE in float64 from the logits, like every other
-        # signal, never the stored float32 loss (which rounds an overfit model's losses together).
-        # Imported here: metric_attacks builds on this module's FittedAttack and threshold search.
-        from lottery_mia.metric_attacks import fit_metric_attack
-
-        return fit_metric_attack(name, train_rows, settings.min_rows_per_class)
-    pipeline = _classifier_pipeline(name, settings)
-    pipeline.fit(attack_features(train_rows, settings), labels)
-    return ClassifierAttack(name=name, pipeline=pipeline, settings=settings)
-
-
 def score_attack(fitted: FittedAttack, eval_rows: pd.DataFrame) -> pd.DataFrame:
     """The attack's score and decision on every evaluation row: a scores table
     (``attack_scores.score_frame``) from which every metric is computed."""
     return score_frame(eval_rows, fitted.membership_score(eval_rows), fitted.predict(eval_rows))
-
-
-def run_attack(
-    outputs: pd.DataFrame, name: str, n_samples: int, settings: AttackSettings
-) -> pd.DataFrame:
-    """Train attack ``name`` on ``n_samples`` rows of one model's outputs; score the evaluation rows."""
-    train_rows, eval_rows = split_attack_rows(outputs, n_samples, settings.eval_size)
-    return score_attack(fit_attack(name, train_rows, settings), eval_rows)

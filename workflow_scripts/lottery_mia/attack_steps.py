@@ -1,4 +1,5 @@
-"""The CPU stages (attack, transfer, summary), with plain arguments instead of ``snakemake``.
+"""The attack stages (attacks, reference statistics, transfer, summary), with plain arguments
+instead of ``snakemake``.
 
 Nothing here imports torch: attack jobs are many and short, and must start fast.
 """
@@ -12,14 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lottery_mia import attacks
 from lottery_mia.atomic import PathLike, read_json, write_parquet
-from lottery_mia.attack_paths import result_files
-from lottery_mia.attack_scores import score_frame, write_attack_result
-from lottery_mia.outputs_table import read_outputs
-from lottery_mia.provenance import provenance
-from lottery_mia.reference_keep import reference_keep_frame
-from lottery_mia.reference_scoring import (
+from lottery_mia.attack import ATTACKS
+from lottery_mia.attack.base import AttackSettings
+from lottery_mia.attack.per_model import run_attack
+from lottery_mia.attack.reference_scores import (
     ReferenceAttackSettings,
     keep_for_outputs,
     load_reference_statistics,
@@ -28,8 +26,13 @@ from lottery_mia.reference_scoring import (
     score_reference_attacks,
     write_reference_statistics,
 )
+from lottery_mia.attack.shadow import SHADOW_ATTACK, ShadowOutputs, fit_shadow_attack
+from lottery_mia.attack_paths import result_files
+from lottery_mia.attack_scores import score_frame, write_attack_result
+from lottery_mia.outputs_table import read_outputs
+from lottery_mia.provenance import provenance
+from lottery_mia.reference_keep import reference_keep_frame
 from lottery_mia.selection import exported_ids
-from lottery_mia.shadow import SHADOW_ATTACK, ShadowOutputs, fit_shadow_attack
 from lottery_mia.summary import build_summary
 from lottery_mia.transfer_matrix import transfer_matrix_from_files
 
@@ -56,10 +59,10 @@ def run_attacks(
     it on the fixed evaluation rows (one job per model and n: the outputs are read once). Each
     attack writes its scores and, computed from them, its metrics with bootstrap intervals to
     ``attack_dir`` (``attack_paths.result_files``)."""
-    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    attack_settings = AttackSettings.from_config(settings["attack"])
     outputs = read_outputs(outputs_path)
     scored = (
-        (name, attacks.run_attack(outputs, name, key["n_samples"], attack_settings))
+        (name, run_attack(outputs, name, key["n_samples"], attack_settings))
         for name in attack_names
     )
     _write_results(scored, key, settings, read_json(record_path), attack_dir)
@@ -75,7 +78,7 @@ def _write_results(
 ) -> None:
     """Each attack's scores and metrics record (its key, ``extra``, the target's accuracies and
     provenance), written as soon as the attack is scored, and its headline metrics logged."""
-    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    attack_settings = AttackSettings.from_config(settings["attack"])
     shared = {
         **(extra or {}),
         **{name: target_record[name] for name in TARGET_FIELDS},
@@ -105,7 +108,7 @@ def transfer(
     """Stage 6: attacks trained on each source model's outputs, evaluated on every target model
     (the matrix, with bootstrap intervals), and Figure 4's cells averaged over seed pairs."""
     models = list(zip(model_keys, outputs_paths, strict=True))
-    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    attack_settings = AttackSettings.from_config(settings["attack"])
     tables = transfer_matrix_from_files(models, attack, n_samples, attack_settings)
     write_parquet(tables.matrix, matrix_path)
     write_parquet(tables.cells, cells_path)
@@ -185,10 +188,10 @@ def run_reference_attacks(
     """
     target = read_outputs(outputs_path)
     keep = keep_for_outputs(pd.read_parquet(keep_path), target, str(keep_path))
-    attack_settings = attacks.AttackSettings.from_config(settings["attack"])
+    attack_settings = AttackSettings.from_config(settings["attack"])
     scored: dict[str, pd.DataFrame] = {}
     extra: dict[str, Any] = {"n_reference_models": len(reference_paths)}
-    if any(name != SHADOW_ATTACK for name in attack_names):
+    if any(ATTACKS[name].reads_reference_statistics for name in attack_names):
         if statistics_path is None:
             raise ValueError(f"{attack_names} need the target's reference statistics file")
         statistics = read_reference_statistics(statistics_path, keep)
@@ -246,7 +249,7 @@ def _shadow_scores(
     target: pd.DataFrame,
     shadows: Sequence[ShadowOutputs],
     n_samples: int,
-    attack_settings: attacks.AttackSettings,
+    attack_settings: AttackSettings,
 ) -> pd.DataFrame:
     """Shokri's attacker: the MLP trained on n rows pooled from the K references, each labelled by
     its own keep column, applied unchanged to the target's fixed evaluation rows (those of every

@@ -13,7 +13,8 @@ model. The n training rows (the sample count, as for the supervised attacks) are
 over the K shadows (``shadow_quotas``); shadow k gives its first n_k/2 IN and first n_k/2 OUT
 rows (in file order) outside ``exclude`` (the target's evaluation rows), labelled by its own keep
 column, so a larger n contains every smaller one. Features and classifier are exactly the
-supervised MLP's (``attacks.attack_features``, ``attacks.fit_attack("mlp", ...)``).
+supervised MLP's (``base.attack_features``, ``classifier.fit("mlp", ...)``); the rows are the
+shared balanced selection (``base.balanced_rows``).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lottery_mia.attacks import AttackSettings, ClassifierAttack, fit_attack
+from lottery_mia.attack import classifier
+from lottery_mia.attack.base import AttackSettings, balanced_rows
+from lottery_mia.attack.per_model import fit_attack
 from lottery_mia.outputs_table import logits_matrix
 
-SHADOW_ATTACK = "shadow_mlp"
+SHADOW_ATTACK = "shadow_mlp"  # the family's one attack (``attack.registry``)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,14 +59,16 @@ def shadow_training_rows(
     if allowed.shape != (len(shadow.rows),):
         raise ValueError(f"exclude has shape {allowed.shape}, expected ({len(shadow.rows)},)")
     half = n_samples // 2
-    inside = allowed & shadow.trained_on
-    outside = allowed & ~shadow.trained_on
-    if inside.sum() < half or outside.sum() < half:
+    inside, outside = (
+        int((allowed & shadow.trained_on).sum()),
+        int((allowed & ~shadow.trained_on).sum()),
+    )
+    if inside < half or outside < half:
         raise ValueError(
             f"n_samples = {n_samples} needs {half} IN and {half} OUT rows of the shadow model; "
-            f"it has {int(inside.sum())} and {int(outside.sum())} outside the evaluation rows"
+            f"it has {inside} and {outside} outside the evaluation rows"
         )
-    chosen = (inside & (np.cumsum(inside) <= half)) | (outside & (np.cumsum(outside) <= half))
+    chosen = balanced_rows(shadow.trained_on, allowed, half)
     rows = shadow.rows[chosen].copy()
     rows["member"] = shadow.trained_on[chosen]
     # Own copies of the chosen logits: rows read from parquet are views of the whole file's
@@ -92,7 +97,7 @@ def fit_shadow_attack(
     n_samples: int,
     settings: AttackSettings,
     exclude: np.ndarray | None = None,
-) -> ClassifierAttack:
+) -> classifier.ClassifierAttack:
     """The paper's MLP trained on n rows pooled from every shadow model's outputs, each labelled
     by that model's own IN/OUT column.
 
@@ -110,7 +115,7 @@ def fit_shadow_attack(
         ignore_index=True,
     )
     fitted = fit_attack("mlp", train_rows, settings)
-    if not isinstance(fitted, ClassifierAttack):
+    if not isinstance(fitted, classifier.ClassifierAttack):
         raise TypeError(
             f"fit_attack('mlp') returned {type(fitted).__name__}, expected a classifier"
         )
