@@ -386,13 +386,41 @@ def most_at_once(intervals: list[tuple[float, float]]) -> int:
     return best
 
 
+def _digest(value: object, digest: hashlib._Hash) -> None:
+    """Feed a loaded checkpoint's content (tensors by dtype, shape and bytes) into ``digest``."""
+    import torch
+
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            digest.update(repr(key).encode())
+            _digest(value[key], digest)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _digest(item, digest)
+    elif torch.is_tensor(value):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+        raw = tensor.view(torch.int16) if tensor.dtype == torch.bfloat16 else tensor
+        digest.update(raw.numpy().tobytes())
+    else:
+        digest.update(repr(value).encode())
+
+
 def model_files(root: Path) -> dict[str, str]:
-    """sha256 of every model, mask and parquet table (outputs, scores, summary) under results/."""
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted((root / "results").rglob("*"))
-        if path.suffix in {".pt", ".parquet"} and "checkpoint" not in path.name
-    }
+    """sha256 of every parquet table (outputs, scores, summary) under results/, byte for byte,
+    and of the content of every saved model and mask (torch.save writes a random serialization
+    id into each file, so two saves of equal tensors differ in bytes)."""
+    import torch
+
+    hashes = {}
+    for path in sorted((root / "results").rglob("*")):
+        if path.suffix == ".parquet":
+            hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.suffix == ".pt" and "checkpoint" not in path.name:
+            digest = hashlib.sha256()
+            _digest(torch.load(path, map_location="cpu", weights_only=False), digest)
+            hashes[str(path.relative_to(root))] = digest.hexdigest()
+    return hashes
 
 
 def run_shared(
@@ -485,7 +513,8 @@ def test_trainings_share_one_gpu_per_bundle_with_the_same_results(
     print(f"G = {SHARED_G}: at most {at_once} trainings of one bundle at once, {intervals}")
     assert at_once >= min(2, os.cpu_count() or 1)
 
-    # The same results: every model, mask and table byte for byte, and the same files.
+    # The same results: every table byte for byte, every model and mask tensor for tensor, and
+    # the same files.
     assert model_files(shared_dir) == model_files(single_dir)
     assert relative_files(shared_dir, skip=()) == relative_files(single_dir, skip=())
 
