@@ -333,8 +333,9 @@ def gpu_request(wildcards):
     device is not `cpu`; locally only when the machine shows a GPU (its device files, read
     without importing torch), so that a CPU-only laptop still runs several trainings side by
     side under the default profile's `gpu: 1` limit. A plan (`make plan`) and a dry run are for
-    the cluster: they execute locally, but their jobs are sized as SLURM would get them. With
-    compute.trainings_per_gpu > 1 the rules ask for `shared_gpu_request` (resources.smk) instead.
+    the cluster: they execute locally, but their jobs are sized as SLURM would get them. The
+    rules ask through `shared_gpu_request` (resources.smk), which gives a bundle of
+    compute.trainings_per_gpu > 1 jobs one GPU in all.
     """
     device = training_settings(config, wildcards.dataset)["device"]
     if device == "cpu":
