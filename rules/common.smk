@@ -333,13 +333,20 @@ def gpu_request(wildcards):
     """1 for training, ticket and export jobs that will use a GPU: on a cluster whenever the
     device is not `cpu`; locally only when the machine shows a GPU (its device files, read
     without importing torch), so that a CPU-only laptop still runs several trainings side by
-    side under the default profile's `gpu: 1` limit. A plan (`make plan`) is for the
-    cluster: its dry run executes locally, but its jobs are sized as SLURM would get them.
+    side under the default profile's `gpu: 1` limit. A plan (`make plan`) and a dry run are for
+    the cluster: they execute locally, but their jobs are sized as SLURM would get them. The
+    rules ask through `shared_gpu_request` (resources.smk), which gives a bundle of
+    compute.trainings_per_gpu > 1 jobs one GPU in all.
     """
     device = training_settings(config, wildcards.dataset)["device"]
     if device == "cpu":
         return 0
-    if device == "auto" and workflow.local_exec and not planning():
+    if (
+        device == "auto"
+        and workflow.local_exec
+        and not workflow.dryrun
+        and not planning()
+    ):
         return LOCAL_GPU
     return 1
 

@@ -11,11 +11,13 @@ rule export_outputs:
         f"{LOGS}/export_outputs/{{dataset}}/{{arch}}/{{run}}/{{model}}.log",
     benchmark:
         f"{BENCHMARKS}/export_outputs/{{dataset}}/{{arch}}/{{run}}/{{model}}.tsv"
+    group:
+        GPU_GROUP
     conda:
         "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        gpu=gpu_request,
+        gpu=shared_gpu_request,
         runtime=export_runtime,
         mem_mb=torch_mem_mb,
     params:

@@ -12,8 +12,78 @@ def _workers(dataset):
     return config["datasets"][dataset].get("workers", 0) or 0
 
 
+# ---- Small trainings share a GPU (compute.trainings_per_gpu = G > 1; docs/slurm.md).
+# On a cluster the training and export jobs of up to G models go to SLURM as one job group (a
+# bundle): one allocation with one GPU, G x the members' CPUs and memory (Snakemake adds up the
+# requests of members that run side by side), and the slowest member's runtime x the contention
+# factor compute.sharing_slowdown. G = 1: no groups, every job its own allocation, as before.
+TRAININGS_PER_GPU = config["compute"]["trainings_per_gpu"]
+SHARING_SLOWDOWN = config["compute"]["sharing_slowdown"]
+GPU_BUNDLES = throughput.GpuBundles(TRAININGS_PER_GPU)
+
+
+def _gpu_bundle_place(wildcards):
+    """(group id, slot) of the model of a training or export job. A stage holds models that
+    never wait for each other through a job outside the group: dense models (targets and
+    references), tickets, and each round of a chained method (IMP round r prunes round r - 1).
+    """
+    key = model_key(wildcards)
+    method = key["method"]
+    if method == "dense":
+        stage = "dense"
+    elif METHODS[method].chained:
+        stage = f"{method}_{canonical_sparsity(key['sparsity'])}".replace(".", "p")
+    else:
+        stage = "tickets"
+    model = (wildcards.dataset, wildcards.arch, wildcards.run, method, key["sparsity"])
+    return GPU_BUNDLES.place(f"gpu_{wildcards.dataset}_{wildcards.arch}_{stage}", model)
+
+
+def gpu_bundle(wildcards):
+    """`group:` of training and export jobs when G > 1. Snakemake bundles a group's unconnected
+    parts only up to --group-components, which the profile cannot know and which cluster jobs
+    are not passed: set it here for every bundle (before Snakemake reads it, after the groups).
+    """
+    group, _ = _gpu_bundle_place(wildcards)
+    settings = workflow.group_settings
+    if settings.group_components.get(group) != TRAININGS_PER_GPU:
+        settings.group_components = {
+            **settings.group_components,
+            group: TRAININGS_PER_GPU,
+        }
+    return group
+
+
+GPU_GROUP = gpu_bundle if TRAININGS_PER_GPU > 1 else None
+
+
+def shared_gpu_request(wildcards):
+    """`gpu` of training and export jobs: `gpu_request` (common.smk), except that in a bundle
+    only the first model's jobs ask for the GPU, so that the bundle's sum is one GPU (and the
+    members, under profiles/default's `gpu: 1`, run side by side in its allocation). Local runs,
+    dry runs and plans have no bundles."""
+    gpus = gpu_request(wildcards)
+    in_bundle = workflow.non_local_exec or workflow.remote_exec
+    if not gpus or TRAININGS_PER_GPU == 1 or planning() or not in_bundle:
+        return gpus
+    _, slot = _gpu_bundle_place(wildcards)
+    return gpus if slot == 0 else 0
+
+
+def _shared(minutes):
+    return (
+        minutes
+        if TRAININGS_PER_GPU == 1
+        else throughput.shared_minutes(minutes, SHARING_SLOWDOWN)
+    )
+
+
 def train_runtime(wildcards, attempt):
-    """Minutes of a dense or ticket training job (sbatch -t)."""
+    """Minutes of a dense or ticket training job (sbatch -t); x sharing_slowdown when G > 1."""
+    return _shared(_train_minutes(wildcards, attempt))
+
+
+def _train_minutes(wildcards, attempt):
     training = training_settings(config, wildcards.dataset)
     return throughput.train_minutes(
         _device_kind(wildcards),
@@ -28,7 +98,11 @@ def train_runtime(wildcards, attempt):
 
 
 def export_runtime(wildcards, attempt):
-    """Minutes of an output export job."""
+    """Minutes of an output export job; x sharing_slowdown when G > 1."""
+    return _shared(_export_minutes(wildcards, attempt))
+
+
+def _export_minutes(wildcards, attempt):
     return throughput.export_minutes(
         _device_kind(wildcards),
         wildcards.dataset,

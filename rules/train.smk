@@ -12,11 +12,13 @@ rule train_dense:
         f"{LOGS}/train_dense/{{dataset}}_{{arch}}_{{run}}.log",
     benchmark:
         f"{BENCHMARKS}/train_dense/{{dataset}}_{{arch}}_{{run}}.tsv"
+    group:
+        GPU_GROUP
     conda:
         "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        gpu=gpu_request,
+        gpu=shared_gpu_request,
         runtime=train_runtime,
         mem_mb=torch_mem_mb,
     params:
@@ -40,11 +42,13 @@ rule train_ticket:
         f"{BENCHMARKS}/train_ticket/{{dataset}}_{{arch}}_{{run}}_{{method}}_sparsity{{sparsity}}.tsv"
     wildcard_constraints:
         sparsity=NONZERO_SPARSITY_PATTERN,
+    group:
+        GPU_GROUP
     conda:
         "../envs/torch.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        gpu=gpu_request,
+        gpu=shared_gpu_request,
         runtime=train_runtime,
         mem_mb=torch_mem_mb,
     params:

@@ -12,7 +12,9 @@ environment, not what Snakemake meant to submit. A dry run, without the cluster,
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TINY_CONFIG, relative_files
+from conftest import REPO, TINY_CONFIG, relative_files, write_config
 
 START_SCRIPT = REPO / "tests" / "slurm" / "start-local-slurm.sh"
 STOP_SCRIPT = REPO / "tests" / "slurm" / "stop-local-slurm.sh"
@@ -323,6 +325,198 @@ def test_tiny_grid_runs_through_the_slurm_profile(
 
     # The same files as the local run of the same configuration, logs and benchmarks included.
     assert relative_files(workdir, skip=()) == relative_files(tiny_run, skip=())
+
+
+# ---- Small trainings share a GPU (compute.trainings_per_gpu = G, docs/slurm.md).
+#: Reference models are K more trainings per target: the grid where bundling pays most.
+TINY_REFERENCES = REPO / "tests" / "configs" / "tiny_references.yaml"
+#: 5 dense models (the target and K = 4 references) and 1 ticket, each trained and exported:
+#: 12 GPU jobs at G = 1; at G = 4 bundles of dense models (4 + 1) and of tickets (1).
+SHARED_G = 4
+#: The submitting machine must let a bundle's members run side by side (Snakemake sizes a group
+#: by the members that fit in --cores at once): G trainings x 1 thread (the overlay's).
+SHARED_CORES = SHARED_G
+#: schema default of compute.sharing_slowdown
+SHARING_SLOWDOWN = 2.0
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+
+
+def allocation_kind(slurm_log: str) -> str:
+    """``rule_<rule>`` or ``group_<group id>_<rules>`` from a SLURM log path of the plugin."""
+    folder = slurm_log.split("/slurm_logs/", 1)[1].split("/", 1)[0]
+    return folder
+
+
+def gpu_allocations(submissions: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """SLURM job id -> kind, for the allocations that ran training or export jobs: one per job
+    (``rule_train_dense``, ...) or one per bundle (``group_gpu_<dataset>_<arch>_<stage>_<n>...``)."""
+    kinds = {slurm_id: allocation_kind(log) for slurm_id, log in submissions.values()}
+    return {
+        slurm_id: kind
+        for slurm_id, kind in kinds.items()
+        if kind.startswith("group_gpu_") or kind.removeprefix("rule_") in GPU_RULES
+    }
+
+
+def minutes(limit: str) -> int:
+    """SLURM's TimeLimit (``[D-]HH:MM:SS``) in minutes."""
+    days, _, clock = limit.rpartition("-")
+    hours, mins, secs = (int(part) for part in clock.split(":"))
+    return (int(days or 0) * 24 + hours) * 60 + mins + math.ceil(secs / 60)
+
+
+def log_interval(path: Path) -> tuple[float, float]:
+    """First and last timestamp of a rule's log (lottery_mia.logs): when the job ran."""
+    stamps = [
+        time.mktime(time.strptime(match[1].split(",")[0], "%Y-%m-%d %H:%M:%S"))
+        + int(match[1].split(",")[1]) / 1000
+        for line in path.read_text().splitlines()
+        if (match := LOG_TIME.match(line))
+    ]
+    return min(stamps), max(stamps)
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of ``intervals`` that share one instant."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = best = 0
+    for _, step in events:
+        running += step
+        best = max(best, running)
+    return best
+
+
+def _digest(value: object, digest: hashlib._Hash) -> None:
+    """Feed a loaded checkpoint's content (tensors by dtype, shape and bytes) into ``digest``."""
+    import torch
+
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            digest.update(repr(key).encode())
+            _digest(value[key], digest)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _digest(item, digest)
+    elif torch.is_tensor(value):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+        raw = tensor.view(torch.int16) if tensor.dtype == torch.bfloat16 else tensor
+        digest.update(raw.numpy().tobytes())
+    else:
+        digest.update(repr(value).encode())
+
+
+def model_files(root: Path) -> dict[str, str]:
+    """sha256 of every parquet table (outputs, scores, summary) under results/, byte for byte,
+    and of the content of every saved model and mask (torch.save writes a random serialization
+    id into each file, so two saves of equal tensors differ in bytes)."""
+    import torch
+
+    hashes = {}
+    for path in sorted((root / "results").rglob("*")):
+        if path.suffix == ".parquet":
+            hashes[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.suffix == ".pt" and "checkpoint" not in path.name:
+            digest = hashlib.sha256()
+            _digest(torch.load(path, map_location="cpu", weights_only=False), digest)
+            hashes[str(path.relative_to(root))] = digest.hexdigest()
+    return hashes
+
+
+def run_shared(
+    local_slurm: LocalSlurm, tmp_path: Path, trainings_per_gpu: int
+) -> tuple[Path, SnakemakeRun, dict[str, dict[str, str]]]:
+    """The reference grid on the cluster with G = ``trainings_per_gpu``: its clone, its run and
+    SLURM's record of every allocation that trained or exported."""
+    workdir = copy_fresh_clone(tmp_path / f"g{trainings_per_gpu}")
+    environment = local_slurm.environment(config_home=tmp_path / "config")
+    config = write_config(
+        workdir / f"g{trainings_per_gpu}.yaml",
+        base=TINY_REFERENCES,
+        compute={"trainings_per_gpu": trainings_per_gpu},
+    )
+    command = [
+        "snakemake",
+        "--profile", PROFILE_NAME,
+        "--profile", "tests/slurm/profile-overlay",
+        "--configfile", config.name,
+        "--cores", str(SHARED_CORES),
+    ]  # fmt: skip
+    log = tmp_path / f"snakemake_g{trainings_per_gpu}.log"
+    run = run_snakemake_interruptible(command, workdir, environment, log)
+    assert run.returncode == 0, (
+        f"G = {trainings_per_gpu} failed ({run.returncode}):\n{run.log[-8000:]}"
+    )
+    allocations = gpu_allocations(parse_submissions(run.log))
+    records = {slurm_id: scontrol_job(slurm_id, environment) for slurm_id in allocations}
+    for slurm_id, record in records.items():
+        record["kind"] = allocations[slurm_id]
+        assert record["JobState"] == "COMPLETED", record
+        assert record["Partition"] == GPU_PARTITION, record
+        assert gpu_tres_count(record.get("TresPerJob")) == 1, record
+    return workdir, run, records
+
+
+@pytest.mark.slurm
+@pytest.mark.workflow
+@pytest.mark.slow
+def test_trainings_share_one_gpu_per_bundle_with_the_same_results(
+    local_slurm: LocalSlurm, tmp_path: Path
+) -> None:
+    single_dir, single_run, single = run_shared(local_slurm, tmp_path, 1)
+    shared_dir, shared_run, shared = run_shared(local_slurm, tmp_path, SHARED_G)
+    print(
+        f"\nG = 1: {len(single)} training/export allocations, {single_run.seconds:.0f} s; "
+        f"G = {SHARED_G}: {len(shared)} allocations, {shared_run.seconds:.0f} s"
+    )
+
+    # G = 1: one allocation per job, as without the key; G = 4: only bundles, a quarter as many.
+    assert not [kind for kind in map(lambda r: r["kind"], single.values()) if "group" in kind]
+    assert len(single) == 12
+    assert all(record["kind"].startswith("group_gpu_") for record in shared.values())
+    assert len(shared) == 3 == len(single) // SHARED_G
+
+    # Each bundle: one GPU (checked above), 4 CPUs and the memory of one job per member, and its
+    # slowest members' runtimes (one training, then one export) x the contention factor.
+    def alone(rule: str) -> tuple[int, int]:
+        (record,) = {
+            (minutes(r["TimeLimit"]), int(r["MinMemoryNode"].rstrip("M")))
+            for r in single.values()
+            if r["kind"] == f"rule_{rule}"
+        }
+        return record
+
+    train_minutes, job_mb = alone("train_dense")
+    export_minutes, _ = alone("export_outputs")
+    expected_limit = math.ceil(train_minutes * SHARING_SLOWDOWN) + math.ceil(
+        export_minutes * SHARING_SLOWDOWN
+    )
+    members: dict[str, list[Path]] = {slurm_id: [] for slurm_id in shared}
+    for record_path in sorted((shared_dir / "results").rglob("train.json")):
+        slurm_id = json.loads(record_path.read_text())["device"]["SLURM_JOB_ID"]
+        members[slurm_id].append(record_path.parent)
+    assert sorted(len(models) for models in members.values()) == [1, 1, 4]
+    for slurm_id, record in shared.items():
+        count = len(members[slurm_id])
+        assert gpu_tres_count(record.get("CpusPerTres")) == 4 * count, record
+        assert record["MinMemoryNode"] == f"{count * job_mb}M", record
+        assert minutes(record["TimeLimit"]) == expected_limit, record
+
+    # Members of a bundle ran side by side in its allocation: their training logs overlap (as
+    # many at once as the node's real cores allow; the test node may have only 2).
+    logs = shared_dir / "results" / "logs" / "train_dense"
+    (bundle,) = [models for models in members.values() if len(models) == SHARED_G]
+    intervals = [
+        log_interval(logs / f"digits_resnet18_{model.parent.name}.log") for model in bundle
+    ]
+    at_once = most_at_once(intervals)
+    print(f"G = {SHARED_G}: at most {at_once} trainings of one bundle at once, {intervals}")
+    assert at_once >= min(2, os.cpu_count() or 1)
+
+    # The same results: every table byte for byte, every model and mask tensor for tensor, and
+    # the same files.
+    assert model_files(shared_dir) == model_files(single_dir)
+    assert relative_files(shared_dir, skip=()) == relative_files(single_dir, skip=())
 
 
 SETTING_KEYS = ("wildcards", "threads", "resources")

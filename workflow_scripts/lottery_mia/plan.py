@@ -12,6 +12,10 @@ grid re-derived here. Per job:
 - ``CPU-hours requested``: runtime request times threads, over the jobs without a GPU that go to
   SLURM (``localrules`` jobs run on the submitting machine and request nothing). GPU jobs hold
   ``cpus_per_gpu`` CPUs besides and are counted in GPU-hours only.
+- Shared GPUs (``compute.trainings_per_gpu`` = G > 1): the training and export jobs of G models
+  share one GPU, each running ``compute.sharing_slowdown`` (S) times slower than alone
+  (rules/resources.smk), so each counts 1/G of its hours at S times its runtime alone: its runtime
+  request already carries S, its table-rate time gets it here (``shared_gpu_hours``).
 
 Stages: ``dense`` (w0 and dense training of the targets), ``tickets`` (masks and ticket
 training), ``references`` (everything that builds reference models and their keep matrix),
@@ -33,6 +37,8 @@ from lottery_mia.resources import RATES, export_seconds, rate, train_seconds
 STAGES = ("dense", "tickets", "references", "export", "attacks", "figures")
 TRAINING_RULES = frozenset({"train_dense", "train_ticket"})
 RATED_RULES = TRAINING_RULES | {"export_outputs"}
+#: Rules whose jobs share a GPU when compute.trainings_per_gpu > 1 (rules/resources.smk).
+SHARED_GPU_RULES = RATED_RULES
 _STAGE_OF_RULE = {
     "initialise": "dense",
     "train_dense": "dense",
@@ -124,6 +130,35 @@ def rates_used(jobs: Sequence[PlannedJob], config: Mapping[str, Any]) -> list[Ra
     return list(seen.values())
 
 
+def shared_gpu_hours(hours_alone: float, trainings_per_gpu: int, slowdown: float) -> float:
+    """GPU-hours of a job that would hold a GPU ``hours_alone`` by itself, when it shares one GPU
+    with ``trainings_per_gpu`` - 1 others (G) and runs ``slowdown`` (S) times slower for it: S x
+    its hours, of which it holds 1/G of the GPU. G = 1: ``hours_alone`` (S is not applied)."""
+    if trainings_per_gpu == 1:
+        return hours_alone
+    return hours_alone * slowdown / trainings_per_gpu
+
+
+def gpu_hours_requested(job: PlannedJob, config: Mapping[str, Any]) -> float:
+    """GPU-hours SLURM is asked to hold for ``job``: its GPUs x its runtime request. A job that
+    shares a GPU asks for its runtime alone x S already (``resources.shared_minutes``), so only
+    1/G of it counts: the bundle holds one GPU for its slowest member's request."""
+    hours = job.gpus * job.runtime_minutes / 60
+    if job.rule in SHARED_GPU_RULES:
+        return hours / config["compute"]["trainings_per_gpu"]
+    return hours
+
+
+def gpu_hours_at_table_rates(job: PlannedJob, config: Mapping[str, Any]) -> float:
+    """GPU-hours of ``job``'s compute time at the table's rate; ``shared_gpu_hours`` of it for a
+    job that shares a GPU."""
+    hours = job.gpus * table_rate_seconds(job, config) / 3600
+    if job.rule not in SHARED_GPU_RULES:
+        return hours
+    compute = config["compute"]
+    return shared_gpu_hours(hours, compute["trainings_per_gpu"], compute["sharing_slowdown"])
+
+
 @dataclass(frozen=True)
 class StageHours:
     """GPU- and CPU-hours of one dataset and stage (see the module's note for each figure)."""
@@ -164,9 +199,8 @@ def _stage_hours(
         stage=stage,
         jobs=len(jobs),
         gpu_jobs=len(gpu_jobs),
-        gpu_hours_requested=sum(job.gpus * job.runtime_minutes for job in gpu_jobs) / 60,
-        gpu_hours_at_table_rates=sum(job.gpus * table_rate_seconds(job, config) for job in gpu_jobs)
-        / 3600,
+        gpu_hours_requested=sum(gpu_hours_requested(job, config) for job in gpu_jobs),
+        gpu_hours_at_table_rates=sum(gpu_hours_at_table_rates(job, config) for job in gpu_jobs),
         cpu_hours_requested=sum(job.threads * job.runtime_minutes for job in cpu_jobs) / 60,
         rate_kinds=tuple(sorted({r.kind for r in rates})),
         estimated=any(r.estimated for r in rates),
@@ -192,6 +226,8 @@ class CostPlan:
     rates: list[RateUse]
     skipped_checks: tuple[str, ...]
     local_rules: tuple[str, ...]  # run on the submitting machine (`localrules`)
+    trainings_per_gpu: int = 1  # compute.trainings_per_gpu: G jobs share one GPU
+    sharing_slowdown: float = 1.0  # compute.sharing_slowdown, applied when G > 1
 
     @property
     def total_jobs(self) -> int:
@@ -214,6 +250,8 @@ class CostPlan:
             "rates": [asdict(r) for r in self.rates],
             "skipped_checks": list(self.skipped_checks),
             "local_rules": list(self.local_rules),
+            "trainings_per_gpu": self.trainings_per_gpu,
+            "sharing_slowdown": self.sharing_slowdown,
         }
 
 
@@ -226,4 +264,6 @@ def cost_plan(jobs: Sequence[PlannedJob], config: Mapping[str, Any]) -> CostPlan
         rates=rates_used(jobs, config),
         skipped_checks=SKIPPED_CHECKS,
         local_rules=tuple(sorted({job.rule for job in jobs if job.local})),
+        trainings_per_gpu=config["compute"]["trainings_per_gpu"],
+        sharing_slowdown=config["compute"]["sharing_slowdown"],
     )

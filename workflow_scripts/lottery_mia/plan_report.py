@@ -105,10 +105,19 @@ def _hours_lines(cost: CostPlan) -> list[str]:
         _hours(cost.total("cpu_hours_requested")),
         "",
     ]
+    shared = []
+    if cost.trainings_per_gpu > 1:
+        g, s = cost.trainings_per_gpu, cost.sharing_slowdown
+        shared = [
+            f"Training and export jobs share a GPU, {g} to one SLURM allocation "
+            f"(compute.trainings_per_gpu): each counts {s:g}/{g} of its GPU-hours alone "
+            f"(compute.sharing_slowdown = {s:g}, the contention factor).",
+        ]
     return [
         "Hours per dataset and stage. GPU-h requested: the GPU jobs' runtime requests; at table "
         "rates: their compute time alone (no safety margin, no start-up). CPU-h: runtime x "
         "threads of the CPU jobs SLURM runs.",
+        *shared,
         *_table(header, [*[_hours_row(row) for row in cost.hours], total]),
         f"{ESTIMATE_MARK} rests on an estimated rate (or on the JPEG-decoding cap): replace it "
         "with benchmarks/gpu_check.sh's measurement on the cluster's GPU",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,6 +238,39 @@ def attack_fit_mem_mb(dataset: str, rows: int, attempt: int = 1, cache_mb: int =
     values = rows * DATASETS[dataset].classes
     fit_mb = ATTACK_BASE_MB + ATTACK_BYTES_PER_VALUE * values / 2**20
     return math.ceil(fit_mb + cache_mb) * max(1, attempt)
+
+
+def shared_minutes(minutes: int, slowdown: float) -> int:
+    """``runtime`` of one of the trainings that share a GPU (``compute.trainings_per_gpu`` > 1):
+    its own runtime alone times the contention factor ``compute.sharing_slowdown``. A bundle asks
+    SLURM for its slowest member's (Snakemake takes the maximum over members running side by
+    side)."""
+    return math.ceil(minutes * slowdown)
+
+
+class GpuBundles:
+    """Which bundle of ``size`` models shares one GPU, and each model's slot in it.
+
+    A bundle is a Snakemake job group (its id, ``<stage>_<index>``): the training and export jobs
+    of up to ``size`` models of one stage (one dataset, architecture and kind of model, so that no
+    member depends on another through a job outside the group), filled in the order Snakemake asks
+    for them. Slot 0 asks for the bundle's GPU and the others for none: Snakemake adds up the
+    integer resources of members that run side by side, so the bundle holds one GPU."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a bundle holds at least one model, not {size}")
+        self.size = size
+        self._placed: dict[Hashable, tuple[str, int]] = {}
+        self._filled: dict[str, int] = {}
+
+    def place(self, stage: str, model: Hashable) -> tuple[str, int]:
+        """(group id, slot) of ``model`` in ``stage``; the same answer every time it is asked."""
+        if model not in self._placed:
+            count = self._filled.get(stage, 0)
+            self._filled[stage] = count + 1
+            self._placed[model] = (f"{stage}_{count // self.size}", count % self.size)
+        return self._placed[model]
 
 
 def local_gpu_present(
