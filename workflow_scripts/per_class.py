@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from lottery_mia import figures
-from lottery_mia.figures.comparison import read_score_files
+from lottery_mia import figures, tables
+from lottery_mia.attack_scores import read_score_files
 from lottery_mia.logs import log_to_file
 
 with log_to_file(snakemake.log[0]):
@@ -20,7 +20,7 @@ with log_to_file(snakemake.log[0]):
         bootstrap_seed=snakemake.params.bootstrap["seed"],
         class_counts=class_counts,
     )
-    figures.write_table(table, snakemake.output.csv, snakemake.output.md)
+    tables.write_table(table, snakemake.output.csv, snakemake.output.md)
     figures.plot_per_class(
         table, snakemake.output.png, snakemake.output.pdf, snakemake.params.style
     )

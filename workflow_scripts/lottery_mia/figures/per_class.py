@@ -10,9 +10,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
+from lottery_mia.attack_scores import ScoreKey
 from lottery_mia.figures.axes import chance_line, panel_grid
-from lottery_mia.figures.comparison import ScoreKey
-from lottery_mia.figures.selection import nearest_sparsity
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -21,7 +20,8 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
-from lottery_mia.uncertainty import per_class_auc
+from lottery_mia.figures.summary_rows import nearest_sparsity
+from lottery_mia.stats.resampling import per_class_auc
 
 PER_CLASS_COLUMNS: tuple[str, ...] = (
     "dataset", "arch", "seed", "sparsity", "model", "attack", "n_samples",
