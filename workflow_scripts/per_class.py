@@ -5,6 +5,7 @@ import pandas as pd
 from lottery_mia import figures, tables
 from lottery_mia.attack_scores import read_score_files
 from lottery_mia.logs import log_to_file
+from lottery_mia.per_class_table import per_class_table
 
 with log_to_file(snakemake.log[0]):
     class_counts = {
@@ -13,7 +14,7 @@ with log_to_file(snakemake.log[0]):
             snakemake.params.count_datasets, snakemake.input.counts, strict=True
         )
     }
-    table = figures.per_class_table(
+    table = per_class_table(
         read_score_files(snakemake.params.score_keys, snakemake.params.scores),
         ticket_sparsity=snakemake.params.ticket_sparsity,
         n_resamples=snakemake.params.bootstrap["resamples"],

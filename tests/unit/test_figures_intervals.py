@@ -10,6 +10,7 @@ from scipy import stats
 
 from lottery_mia import figures, tables
 from lottery_mia.attack_scores import score_key
+from lottery_mia.per_class_table import per_class_table
 from lottery_mia.stats.over_seeds import seed_means_by_group
 from lottery_mia.stats.paired import ticket_minus_dense
 from lottery_mia.stats.verdicts import VERDICTS
@@ -174,7 +175,7 @@ def test_gap_figure_has_one_point_per_model_with_its_interval(tmp_path):
 def test_per_class_table_compares_dense_and_nearest_ticket(tmp_path):
     scores = dense_and_ticket(0.3)
     scores[score_key("mlp", "digits", "resnet18", 0, 0.5, 200)] = next(iter(scores.values()))
-    table = figures.per_class_table(scores, ticket_sparsity=0.9, n_resamples=100, bootstrap_seed=0)
+    table = per_class_table(scores, ticket_sparsity=0.9, n_resamples=100, bootstrap_seed=0)
     assert set(table["model"]) == {"dense", "ticket (80%)"}  # 0.5 is not the nearest to 0.9
     assert len(table) == 2 * 4  # 4 classes each
     assert (table["auc_ci_low"] <= table["auc"]).all() and (

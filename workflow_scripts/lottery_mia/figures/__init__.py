@@ -29,11 +29,7 @@ from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
 from lottery_mia.figures.forest import plot_forest
 from lottery_mia.figures.gap_vs_auc import plot_gap_vs_auc
 from lottery_mia.figures.methods import plot_methods
-from lottery_mia.figures.per_class import (
-    per_class_table,
-    plot_per_class,
-    plot_per_class_frequency,
-)
+from lottery_mia.figures.per_class import plot_per_class, plot_per_class_frequency
 from lottery_mia.figures.roc_curves import plot_roc_curves
 from lottery_mia.figures.style import (
     FigureStyle,
@@ -60,7 +56,6 @@ __all__ = [
     "model_accuracies",
     "model_label",
     "nearest_sparsity",
-    "per_class_table",
     "plot_attack_vs_samples",
     "plot_attack_vs_sparsity",
     "plot_forest",
