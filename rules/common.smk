@@ -10,7 +10,6 @@ from lottery_mia.config import (
     SPARSITY_PATTERN,
     canonical_config,
     canonical_sparsity,
-    check_config,
     data_settings,
     export_queries,
     load_schema,
@@ -19,6 +18,7 @@ from lottery_mia.config import (
     training_settings,
     validate_config,
 )
+from lottery_mia.config_checks import check_config
 from lottery_mia.attack_paths import attack_folder, result_files
 from lottery_mia.data import pool_sizes
 from lottery_mia.data.pool_cache import cached_pool_sizes

@@ -126,8 +126,8 @@ def relative_files(
 
 
 def membership_metrics(member: np.ndarray, score: np.ndarray, predicted: np.ndarray) -> dict:
-    """Every metric of the evaluation rows (the pipeline's definitions, uncertainty.py)."""
-    from lottery_mia.uncertainty import EvaluationRows, point_metrics
+    """Every metric of the evaluation rows (the pipeline's definitions, stats/metrics.py)."""
+    from lottery_mia.stats.metrics import EvaluationRows, point_metrics
 
     return point_metrics(
         EvaluationRows(np.asarray(member), np.asarray(score), np.asarray(predicted))

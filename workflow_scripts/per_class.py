@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from lottery_mia import figures
-from lottery_mia.figures.comparison import read_score_files
+from lottery_mia import figures, tables
+from lottery_mia.attack_scores import read_score_files
 from lottery_mia.logs import log_to_file
+from lottery_mia.per_class_table import per_class_table
 
 with log_to_file(snakemake.log[0]):
     class_counts = {
@@ -13,14 +14,14 @@ with log_to_file(snakemake.log[0]):
             snakemake.params.count_datasets, snakemake.input.counts, strict=True
         )
     }
-    table = figures.per_class_table(
+    table = per_class_table(
         read_score_files(snakemake.params.score_keys, snakemake.params.scores),
         ticket_sparsity=snakemake.params.ticket_sparsity,
         n_resamples=snakemake.params.bootstrap["resamples"],
         bootstrap_seed=snakemake.params.bootstrap["seed"],
         class_counts=class_counts,
     )
-    figures.write_table(table, snakemake.output.csv, snakemake.output.md)
+    tables.write_table(table, snakemake.output.csv, snakemake.output.md)
     figures.plot_per_class(
         table, snakemake.output.png, snakemake.output.pdf, snakemake.params.style
     )

@@ -21,7 +21,8 @@ from lottery_mia.config import ConfigError
 from lottery_mia.plan import cost_plan
 from lottery_mia.plan_dag import PlanError, planned_workflow
 from lottery_mia.plan_report import cost_lines, plan_document, power_lines
-from lottery_mia.power import PilotError, power_plan, read_pilot
+from lottery_mia.power import power_plan
+from lottery_mia.power_pilot import PilotError, read_pilot
 
 
 def main(argv: list[str] | None = None) -> int:

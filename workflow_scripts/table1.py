@@ -4,12 +4,13 @@ import logging
 
 import pandas as pd
 
-from lottery_mia import figures
-from lottery_mia.figures.comparison import read_score_files, verdict_sentence
+from lottery_mia import figures, tables
+from lottery_mia.attack_scores import read_score_files
 from lottery_mia.logs import log_to_file
+from lottery_mia.tables import verdict_sentence
 
 with log_to_file(snakemake.log[0]):
-    table = figures.table1(
+    table = tables.table1(
         figures.rows_of_method(pd.read_parquet(snakemake.input.summary), snakemake.params.method),
         attacks=snakemake.params.attacks,
         ticket_sparsity=snakemake.params.ticket_sparsity,
@@ -18,6 +19,6 @@ with log_to_file(snakemake.log[0]):
         n_resamples=snakemake.params.bootstrap["resamples"],
         bootstrap_seed=snakemake.params.bootstrap["seed"],
     )
-    figures.write_table1(table, snakemake.output.csv, snakemake.output.md)
+    tables.write_table1(table, snakemake.output.csv, snakemake.output.md)
     for row in table.to_dict("records"):
         logging.getLogger("table1").info(verdict_sentence(row))

@@ -15,7 +15,8 @@ from lottery_mia.attack_scores import (
     score_frame,
     write_attack_result,
 )
-from lottery_mia.uncertainty import METRIC_NAMES, align_paired
+from lottery_mia.stats.metrics import METRIC_NAMES
+from lottery_mia.stats.paired import align_paired
 
 RESAMPLES, SEED = 200, 3
 

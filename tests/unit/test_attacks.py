@@ -27,7 +27,7 @@ from lottery_mia.attack_scores import evaluation_rows
 from lottery_mia.config import schema_defaults
 from lottery_mia.membership_signals import membership_signal
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
-from lottery_mia.uncertainty import point_metrics
+from lottery_mia.stats.metrics import point_metrics
 
 N_CLASSES = 10
 EVAL_SIZE = 200

@@ -94,7 +94,7 @@ def test_palettes_accepted_without_seaborn_are_seaborn_palettes():
     """The gate skips importing seaborn for these names: each must really draw."""
     import seaborn
 
-    from lottery_mia.config import KNOWN_PALETTES
+    from lottery_mia.config_checks import KNOWN_PALETTES
 
     for palette in sorted(KNOWN_PALETTES):
         assert len(seaborn.color_palette(palette)) >= 6, palette

@@ -12,10 +12,10 @@ import pytest
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
-from lottery_mia import figures
-from lottery_mia.figures.comparison import score_key
+from lottery_mia import figures, tables
+from lottery_mia.attack_scores import score_key
+from lottery_mia.stats.metrics import METRIC_NAMES
 from lottery_mia.summary import build_summary
-from lottery_mia.uncertainty import METRIC_NAMES
 
 STYLE = {"context": "paper", "palette": "colorblind", "dpi": 40}  # low dpi keeps the tests fast
 ARCHS = ("resnet18", "resnet50")
@@ -444,12 +444,12 @@ def scores_for(summary: pd.DataFrame, n_per_class: int = 50) -> dict:
 
 
 def table1(summary: pd.DataFrame, attack: str, ticket_sparsity: float) -> pd.DataFrame:
-    return figures.table1(summary, [attack], ticket_sparsity, scores_for(summary), n_resamples=200)
+    return tables.table1(summary, [attack], ticket_sparsity, scores_for(summary), n_resamples=200)
 
 
 def test_table1_compares_dense_baseline_with_nearest_ticket() -> None:
     table = table1(hand_made_summary(), "mlp", ticket_sparsity=0.8)
-    assert list(table.columns) == list(figures.TABLE1_COLUMNS)
+    assert list(table.columns) == list(tables.TABLE1_COLUMNS)
     assert len(table) == 1
     row = table.iloc[0]
     assert (row["dataset"], row["arch"], row["n_samples"]) == ("cifar100", "resnet18", 20_000)
@@ -496,7 +496,7 @@ def test_write_table_writes_full_precision_csv_and_readable_markdown(tmp_path: P
         {"dataset": ["cifar10", "a|b"], "n_samples": [400, 1000], "accuracy": [0.50349, np.nan]}
     )
     csv_path, md_path = tmp_path / "tables" / "t.csv", tmp_path / "tables" / "t.md"
-    figures.write_table(table, csv_path, md_path)
+    tables.write_table(table, csv_path, md_path)
     pd.testing.assert_frame_equal(pd.read_csv(csv_path), table)
     assert md_path.read_text().splitlines() == [
         "| dataset | n_samples | accuracy |",

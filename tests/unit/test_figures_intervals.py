@@ -8,10 +8,12 @@ import pytest
 from matplotlib.container import ErrorbarContainer
 from scipy import stats
 
-from lottery_mia import figures
-from lottery_mia.figures.comparison import score_key, ticket_minus_dense
-from lottery_mia.figures.selection import mean_over_seeds
-from lottery_mia.uncertainty import VERDICTS
+from lottery_mia import figures, tables
+from lottery_mia.attack_scores import score_key
+from lottery_mia.per_class_table import per_class_table
+from lottery_mia.stats.over_seeds import seed_means_by_group
+from lottery_mia.stats.paired import ticket_minus_dense
+from lottery_mia.stats.verdicts import VERDICTS
 
 STYLE = {"context": "paper", "palette": "colorblind", "dpi": 40}
 
@@ -116,9 +118,9 @@ def summary_rows(seeds, auc_by_seed):
 
 
 def test_one_seed_shows_its_bootstrap_interval_several_an_interval_over_seeds_and_rows():
-    one = mean_over_seeds(summary_rows([0], [0.6]), ["arch", "sparsity"], "auc").iloc[0]
+    one = seed_means_by_group(summary_rows([0], [0.6]), ["arch", "sparsity"], "auc").iloc[0]
     assert (one["mean"], one["low"], one["high"]) == pytest.approx((0.6, 0.55, 0.67))
-    several = mean_over_seeds(
+    several = seed_means_by_group(
         summary_rows([0, 1, 2], [0.6, np.nan, 0.7]), ["arch", "sparsity"], "auc"
     ).iloc[0]
     assert several["mean"] == pytest.approx(0.65) and several["seeds"] == 2  # NaN left out
@@ -127,7 +129,7 @@ def test_one_seed_shows_its_bootstrap_interval_several_an_interval_over_seeds_an
     expected = np.sqrt(np.var([0.6, 0.7], ddof=1) / 2 + (0.12 / 3.92) ** 2)
     half_width = (several["high"] - several["low"]) / 2
     assert half_width > 1.96 * expected  # a t quantile (Satterthwaite df) above the normal one
-    agreeing = mean_over_seeds(summary_rows([0, 1], [0.6, 0.6]), ["arch"], "auc").iloc[0]
+    agreeing = seed_means_by_group(summary_rows([0, 1], [0.6, 0.6]), ["arch"], "auc").iloc[0]
     assert agreeing["high"] - agreeing["low"] == pytest.approx(2 * 1.96 * 0.12 / 3.92, rel=1e-3)
 
 
@@ -173,7 +175,7 @@ def test_gap_figure_has_one_point_per_model_with_its_interval(tmp_path):
 def test_per_class_table_compares_dense_and_nearest_ticket(tmp_path):
     scores = dense_and_ticket(0.3)
     scores[score_key("mlp", "digits", "resnet18", 0, 0.5, 200)] = next(iter(scores.values()))
-    table = figures.per_class_table(scores, ticket_sparsity=0.9, n_resamples=100, bootstrap_seed=0)
+    table = per_class_table(scores, ticket_sparsity=0.9, n_resamples=100, bootstrap_seed=0)
     assert set(table["model"]) == {"dense", "ticket (80%)"}  # 0.5 is not the nearest to 0.9
     assert len(table) == 2 * 4  # 4 classes each
     assert (table["auc_ci_low"] <= table["auc"]).all() and (
@@ -188,10 +190,10 @@ def test_table1_auc_carries_its_interval_and_the_verdict():
 
     summary = hand_made_summary()
     one_seed = summary[summary["seed"] == 0]
-    row = figures.table1(one_seed, ["mlp"], 0.9, scores_for(one_seed), n_resamples=200).iloc[0]
+    row = tables.table1(one_seed, ["mlp"], 0.9, scores_for(one_seed), n_resamples=200).iloc[0]
     # One seed: the summary row's own bootstrap interval (+-0.02 in the hand-made summary).
     assert (row["baseline_auc_ci_low"], row["baseline_auc_ci_high"]) == pytest.approx((0.48, 0.52))
     assert row["interval"] == "paired bootstrap over evaluation rows"
     assert row["verdict"] in VERDICTS
-    both = figures.table1(summary, ["mlp"], 0.9, scores_for(summary), n_resamples=200).iloc[0]
+    both = tables.table1(summary, ["mlp"], 0.9, scores_for(summary), n_resamples=200).iloc[0]
     assert both["interval"] == "interval over 2 seeds and evaluation rows"

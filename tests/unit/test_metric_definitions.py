@@ -1,4 +1,4 @@
-"""Metric definitions (uncertainty.point_metrics): hand-computed ROC quantities and scikit-learn."""
+"""Metric definitions (stats.metrics.point_metrics): hand-computed ROC quantities and scikit-learn."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lottery_mia.uncertainty import METRIC_NAMES, EvaluationRows, point_metrics
+from lottery_mia.stats.metrics import METRIC_NAMES, EvaluationRows, point_metrics
 
 # Ranked by score: M 0.9, M 0.8, N 0.7, M 0.4, N 0.3, N 0.2.
 # ROC points (FPR, TPR): (0,0) (0,1/3) (0,2/3) (1/3,2/3) (1/3,1) (2/3,1) (1,1).

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lottery_mia.over_seeds import seed_mean_from_draws, seed_mean_from_intervals
-from lottery_mia.uncertainty import stratified_bootstrap_indices
+from lottery_mia.stats.over_seeds import seed_mean_from_draws, seed_mean_from_intervals
+from lottery_mia.stats.resampling import stratified_bootstrap_indices
 
 N_PER_CLASS, N_SEEDS, N_RESAMPLES, N_SIMULATIONS = 100, 3, 300, 300
 NOISE_WITHIN_SEED = 0.3  # row x seed noise: how much two seeds' scores of one row differ

@@ -10,21 +10,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lottery_mia.over_seeds import SeedMean
 from lottery_mia.power import (
     Noise,
-    Pilot,
-    PilotError,
-    PilotRow,
-    check_pilot_matches,
     forecast_row,
     half_width,
     largest_eval_size,
     needed_standard_error,
     noise_of,
     powered,
-    read_pilot,
 )
+from lottery_mia.power_pilot import Pilot, PilotError, PilotRow, check_pilot_matches, read_pilot
+from lottery_mia.stats.over_seeds import SeedMean
 
 pytestmark = pytest.mark.unit
 

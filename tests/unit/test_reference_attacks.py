@@ -25,11 +25,11 @@ from lottery_mia.lira import (
 from lottery_mia.membership_signals import logit_scaled_confidence, membership_signal
 from lottery_mia.reference_keep import keep_matrix
 from lottery_mia.rmia import log_marginal, rmia_decision, rmia_scores, tune_offline_a
-from lottery_mia.uncertainty import EvaluationRows, point_metrics
+from lottery_mia.stats.metrics import EvaluationRows, point_metrics
 
 
 def tpr_at_fpr(member: np.ndarray, score: np.ndarray, max_fpr: float) -> float:
-    """TPR at FPR < 1% (the pipeline's definition, uncertainty.py)."""
+    """TPR at FPR < 1% (the pipeline's definition, stats/metrics.py)."""
     assert max_fpr == 0.01
     decisions = np.zeros(np.shape(member), dtype=bool)
     rows = EvaluationRows(np.asarray(member), np.asarray(score, dtype=np.float64), decisions)

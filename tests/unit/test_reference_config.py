@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
+from lottery_mia.config import ConfigError, load_schema, validate_config
+from lottery_mia.config_checks import check_config
 from lottery_mia.data import pool_sizes
 from lottery_mia.reference_keep import PER_ROW_MIN_REFERENCES
 

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lottery_mia import figures
-from lottery_mia.figures.comparison import score_key
-from lottery_mia.figures.tables import table1_markdown
-from lottery_mia.uncertainty import EvaluationRows, metrics_with_intervals
+from lottery_mia import figures, tables
+from lottery_mia.attack_scores import score_key
+from lottery_mia.stats.metrics import EvaluationRows
+from lottery_mia.stats.resampling import metrics_with_intervals
+from lottery_mia.tables import table1_markdown
 
 MARGIN = 0.02
 
@@ -62,7 +63,7 @@ def planted_table():
         **planted("lira_online", 1000, 0.3, 1.0, seed=2),
     }
     summary = summary_of(scores)
-    table = figures.table1(summary, ["mlp", "lira_online"], 0.8, scores, MARGIN, 300)
+    table = tables.table1(summary, ["mlp", "lira_online"], 0.8, scores, MARGIN, 300)
     return summary, table
 
 
@@ -119,10 +120,10 @@ def test_a_later_attack_without_a_ticket_gets_no_rows_the_first_must_have_one(pl
     summary, _ = planted_table
     scores = planted("mlp", 100, 0.0, 0.0, seed=1)
     dense_only = summary[~((summary["attack"] == "lira_online") & (summary["sparsity"] > 0))]
-    only_mlp = figures.table1(dense_only, ["mlp", "lira_online"], 0.8, scores, MARGIN, 100)
+    only_mlp = tables.table1(dense_only, ["mlp", "lira_online"], 0.8, scores, MARGIN, 100)
     assert list(only_mlp["attack"]) == ["mlp"]
     with pytest.raises(ValueError, match="attack 'lira_online': no non-zero sparsity"):
-        figures.table1(dense_only, ["lira_online"], 0.8, scores, MARGIN, 100)
+        tables.table1(dense_only, ["lira_online"], 0.8, scores, MARGIN, 100)
 
 
 def test_forest_plot_draws_one_row_per_attack_and_the_margin_band(planted_table, tmp_path):

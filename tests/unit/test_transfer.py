@@ -21,15 +21,11 @@ from lottery_mia.attack.base import (
 from lottery_mia.attack.per_model import fit_attack, run_attack
 from lottery_mia.attack_scores import evaluation_rows, metric_record
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, validate_outputs
-from lottery_mia.over_seeds import SeedMean, seed_mean_from_draws
+from lottery_mia.stats.metrics import METRIC_NAMES, point_metrics
+from lottery_mia.stats.over_seeds import SeedMean, seed_mean_from_draws, t_interval_over_seeds
+from lottery_mia.stats.resampling import bootstrap_distribution
 from lottery_mia.transfer_cells import CELL_COLUMNS, crossed_seeds
 from lottery_mia.transfer_matrix import TRANSFER_COLUMNS, transfer_matrix
-from lottery_mia.uncertainty import (
-    METRIC_NAMES,
-    bootstrap_distribution,
-    point_metrics,
-    t_interval_over_seeds,
-)
 
 N_CLASSES = 5
 N_PER_POOL = 200

@@ -6,23 +6,19 @@ import pytest
 from scipy import stats
 from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score, roc_curve
 
-from lottery_mia import uncertainty
 from lottery_mia.attack.metric import best_loss_threshold
-from lottery_mia.uncertainty import (
-    METRIC_NAMES,
-    EvaluationRows,
-    PairedDifference,
-    align_paired,
+from lottery_mia.stats import metrics as metric_definitions
+from lottery_mia.stats import resampling
+from lottery_mia.stats.metrics import METRIC_NAMES, EvaluationRows, point_metrics, roc_points
+from lottery_mia.stats.over_seeds import t_interval_over_seeds
+from lottery_mia.stats.paired import PairedDifference, align_paired, paired_differences
+from lottery_mia.stats.resampling import (
     bootstrap_distribution,
-    equivalence_verdict,
     metrics_with_intervals,
-    paired_differences,
     per_class_auc,
-    point_metrics,
-    roc_points,
     stratified_bootstrap_indices,
-    t_interval_over_seeds,
 )
+from lottery_mia.stats.verdicts import equivalence_verdict
 
 
 def gaussian_rows(rng, n_members, n_non_members, shift, threshold=0.0):
@@ -54,7 +50,7 @@ def test_index_matrix_and_intervals_do_not_depend_on_the_memory_block_size(monke
     rows = gaussian_rows(np.random.default_rng(0), 20, 20, shift=0.5)
     whole = stratified_bootstrap_indices(rows.member, 30, seed=1)
     whole_distribution = bootstrap_distribution(rows, 30, seed=1)
-    monkeypatch.setattr(uncertainty, "_BLOCK_ELEMENTS", 40 * 7)  # blocks of 7 resamples
+    monkeypatch.setattr(resampling, "_BLOCK_ELEMENTS", 40 * 7)  # blocks of 7 resamples
     assert np.array_equal(stratified_bootstrap_indices(rows.member, 30, seed=1), whole)
     blocked = bootstrap_distribution(rows, 30, seed=1)
     for name in METRIC_NAMES:
@@ -76,7 +72,7 @@ def test_point_metrics_equal_sklearn_on_scores_with_ties():
     true_pos = (rows.predicted & rows.member).sum() / 500
     false_pos = (rows.predicted & ~rows.member).sum() / 1500
     assert metrics["advantage"] == pytest.approx(true_pos - false_pos)
-    for name, bound in uncertainty.FPR_BOUNDS.items():
+    for name, bound in metric_definitions.FPR_BOUNDS.items():
         assert metrics[name] == pytest.approx(sklearn_tpr_at(rows.member, rows.score, bound))
 
 
@@ -91,9 +87,9 @@ def test_tpr_at_fpr_excludes_the_point_exactly_on_the_bound(n_non_members):
 
 def test_a_bound_that_admits_no_false_positive_is_unresolved():
     # 100 non-members: FPR < 1% means no false positive at all, indistinguishable from "none".
-    assert uncertainty.allowed_false_positives(0.01, 100) == 0
-    assert uncertainty.allowed_false_positives(0.01, 101) == 1
-    assert uncertainty.allowed_false_positives(0.01, 300) == 2
+    assert metric_definitions.allowed_false_positives(0.01, 100) == 0
+    assert metric_definitions.allowed_false_positives(0.01, 101) == 1
+    assert metric_definitions.allowed_false_positives(0.01, 300) == 2
     rows = gaussian_rows(np.random.default_rng(0), 400, 100, shift=1.0)
     assert np.isnan(point_metrics(rows)["tpr_at_1pct_fpr"])
 
@@ -346,7 +342,7 @@ def test_bad_rows_are_refused_with_the_reason():
 
 
 def test_holm_adjusts_a_family_step_down_and_leaves_nan_out():
-    from lottery_mia.uncertainty import holm_adjusted
+    from lottery_mia.stats.verdicts import holm_adjusted
 
     # Sorted: 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 -> max(0.06, 0.04).
     adjusted = holm_adjusted([0.01, 0.04, 0.03, 0.005, float("nan")])
@@ -356,7 +352,7 @@ def test_holm_adjusts_a_family_step_down_and_leaves_nan_out():
 
 
 def test_bootstrap_p_values_follow_the_draws_tails():
-    from lottery_mia.uncertainty import bootstrap_p_values
+    from lottery_mia.stats.verdicts import bootstrap_p_values
 
     rng = np.random.default_rng(0)
     # A difference two standard errors from 0: two-sided p = 2 (1 - Phi(2)) = 0.0455.
@@ -370,7 +366,7 @@ def test_bootstrap_p_values_follow_the_draws_tails():
 
 
 def test_holm_verdicts_take_back_a_difference_that_one_of_four_tests_finds_by_chance():
-    from lottery_mia.figures.comparison import with_holm_verdicts
+    from lottery_mia.stats.verdicts import with_holm_verdicts
 
     table = pd.DataFrame(
         {

@@ -8,7 +8,8 @@ import torch
 import yaml
 
 from conftest import REPO, TINY_CONFIG
-from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
+from lottery_mia.config import ConfigError, load_schema, validate_config
+from lottery_mia.config_checks import check_config
 from lottery_mia.data import load_dataset, pool_sizes
 from lottery_mia.models import ModelSpec, build_model
 from lottery_mia.training import TrainSettings, learning_rate, train

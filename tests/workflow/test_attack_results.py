@@ -10,7 +10,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from lottery_mia.attack_paths import result_files
 from lottery_mia.attack_scores import metric_record, read_scores
 from lottery_mia.outputs_table import read_outputs
-from lottery_mia.uncertainty import METRIC_NAMES
+from lottery_mia.stats.metrics import METRIC_NAMES
 
 pytestmark = pytest.mark.workflow
 

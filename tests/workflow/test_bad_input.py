@@ -27,7 +27,8 @@ import yaml
 from conftest import REPO, TINY_CONFIG, run_snakemake
 from lottery_mia import attack_steps, job_inputs, pruning_steps
 from lottery_mia.atomic import write_json
-from lottery_mia.config import ConfigError, check_config, load_schema, validate_config
+from lottery_mia.config import ConfigError, load_schema, validate_config
+from lottery_mia.config_checks import check_config
 from lottery_mia.data import load_dataset, pool_sizes
 from lottery_mia.models import ModelSpec, build_model, load_state_dict, save_state_dict
 from lottery_mia.outputs_table import OUTPUT_SCHEMA, read_outputs

@@ -38,11 +38,11 @@ from fabricate import (
 from lottery_mia.atomic import read_json
 from lottery_mia.config import (
     ConfigError,
-    check_config,
     load_schema,
     sample_counts,
     validate_config,
 )
+from lottery_mia.config_checks import check_config
 from lottery_mia.data import load_dataset, pool_sizes
 from lottery_mia.models import ModelSpec, build_model, load_weights
 from lottery_mia.outputs_table import FLIPPED_COLUMN, logits_matrix, read_outputs

@@ -7,11 +7,13 @@ recomputed from the scores file alone (``metric_record(read_scores(path), ...)``
 refitting anything. Columns of the scores file: ``sample_id`` (int64), ``pool`` ("train"/"test"),
 ``member`` (bool, true = in the target's training set), ``label`` (int64), ``score`` (float64,
 higher = more likely member) and ``predicted`` (bool, the attack's own hard decision).
+
+Figures and tables find a model's scores file by its ``ScoreKey`` (``read_score_files``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lottery_mia.atomic import PathLike, write_json, write_parquet
-from lottery_mia.uncertainty import EvaluationRows, metrics_with_intervals
+from lottery_mia.stats.metrics import EvaluationRows
+from lottery_mia.stats.resampling import metrics_with_intervals
 
 SCORES_SCHEMA = pa.schema(
     [
@@ -107,3 +110,39 @@ def require_unique_samples(scores: pd.DataFrame, source: str) -> None:
             f"{source}: {int(repeated.sum())} rows share a (pool, sample_id) key, e.g. "
             f"({first['pool']!r}, {first['sample_id']}); expected each evaluated sample once"
         )
+
+
+#: (attack, dataset, arch, seed, sparsity, n_samples) of one attack's scores file.
+ScoreKey = tuple[str, str, str, int, float, int]
+
+
+def score_key(
+    attack: str, dataset: str, arch: str, seed: int, sparsity: float, n_samples: int
+) -> ScoreKey:
+    """The key of one scores file, with types fixed so that equal models compare equal."""
+    sparsity = round(float(sparsity), 9)
+    return str(attack), str(dataset), str(arch), int(seed), sparsity, int(n_samples)
+
+
+def read_score_files(
+    keys: Sequence[Mapping[str, Any]], paths: Sequence[PathLike]
+) -> dict[ScoreKey, pd.DataFrame]:
+    """Each scores file under its model's key (``keys[i]`` describes ``paths[i]``)."""
+    return {
+        score_key(
+            k["attack"], k["dataset"], k["arch"], k["seed"], k["sparsity"], k["n_samples"]
+        ): read_scores(path)
+        for k, path in zip(keys, paths, strict=True)
+    }
+
+
+def scores_of(scores: Mapping[ScoreKey, pd.DataFrame], key: ScoreKey) -> pd.DataFrame:
+    """The scores file of ``key``, or an error naming the model a figure or table is missing."""
+    try:
+        return scores[key]
+    except KeyError:
+        attack, dataset, arch, seed, sparsity, n_samples = key
+        raise ValueError(
+            f"no {attack} attack scores for dataset {dataset!r}, arch {arch!r}, seed {seed}, "
+            f"sparsity {sparsity:g}, n_samples {n_samples}; the figure or table needs them"
+        ) from None

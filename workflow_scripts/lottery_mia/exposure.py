@@ -27,7 +27,7 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import rankdata
 
-from lottery_mia.uncertainty import percentile_interval
+from lottery_mia.stats.resampling import percentile_interval
 
 #: A pair of score vectors over the same members, in the same order.
 ScorePair = tuple[np.ndarray, np.ndarray]

@@ -1,8 +1,10 @@
 """What a config can conclude, predicted from a pilot run: Table 1's interval widths and power.
 
+The pilot itself (its rows, and the check that it comes from this config) is ``power_pilot``'s.
+
 For each Table 1 row (attack, dataset, arch, n) the pilot gives the 90% interval half-width h_p of
 the AUC difference ticket - dense on r_p paired evaluation rows and S_p seeds. Two sources of
-noise make it (``over_seeds``):
+noise make it (``stats.over_seeds``):
 
 - rows: the paired bootstrap's variance of the difference, ``V_row``, which scales as 1 / rows
   (each row is one independent draw of the evaluation set). One seed's interval is the
@@ -13,7 +15,7 @@ noise make it (``over_seeds``):
   fixed share of them: rows both models were scored on).
 - seeds: the spread s^2 of the seeds' differences (from the pilot's summary), which the seed mean
   divides by S. With S >= 2 seeds Table 1's interval is ``t_0.95(df) * sqrt(s^2 / S + V_row)``,
-  df from Welch-Satterthwaite (``over_seeds.SeedMean``). A pilot of several seeds gives s^2,
+  df from Welch-Satterthwaite (``stats.over_seeds.SeedMean``). A pilot of several seeds gives s^2,
   and its V_row is what is left of its own interval (solved from the same formula). A pilot of
   one seed cannot say how the seeds spread: a seed count above one is then not predicted.
 
@@ -40,43 +42,24 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
-from lottery_mia.attack.registry import SCORE_REFERENCE_ATTACKS, compared_sample_counts
-from lottery_mia.config import canonical_sparsity, sample_counts
-from lottery_mia.over_seeds import SeedMean
+from lottery_mia.attack.registry import SCORE_REFERENCE_ATTACKS
+from lottery_mia.config import sample_counts
 from lottery_mia.plan_disk import scored_rows
+from lottery_mia.power_pilot import Pilot, PilotRow, check_pilot_matches, planned_rows, ticket_of
 from lottery_mia.resources import DATASETS
 from lottery_mia.selection import samples_per_pool
+from lottery_mia.stats.over_seeds import SeedMean
 
 #: Power the plan asks for at a true difference of 0, and the one-sided level of each TOST test.
 POWER = 0.80
 ALPHA = 0.05
 #: The largest seed count the plan searches.
 MAX_SEEDS = 64
-#: Table 1 row identity: (attack, dataset, arch, n_samples).
-RowKey = tuple[str, str, str, int]
-
-
-class PilotError(ValueError):
-    """A pilot that cannot predict this config: missing files, or another config's results."""
-
-
-@dataclass(frozen=True)
-class PilotRow:
-    """One Table 1 row of the pilot and what its noise is made of."""
-
-    key: RowKey
-    n_seeds: int
-    n_rows: int  # paired rows of the table
-    scored_rows: int  # rows the attack scored on each model (the summary's n_eval)
-    half_width: float  # of the 90% interval of the AUC difference
-    seed_differences: tuple[float, ...]  # each seed's ticket - dense AUC (summary)
 
 
 @dataclass(frozen=True)
@@ -92,7 +75,7 @@ def _quantile(level: float, df: float) -> float:
 
 
 def _seed_mean(noise: Noise, rows: float, seeds: int) -> SeedMean | None:
-    """The ``over_seeds.SeedMean`` (at difference 0) a run of ``rows`` and ``seeds`` would give;
+    """The ``stats.over_seeds.SeedMean`` (at difference 0) a run of ``rows`` and ``seeds`` would give;
     None when it needs a seed spread the pilot did not measure."""
     row_variance = noise.row_variance_times_rows / rows
     if seeds == 1:
@@ -268,124 +251,6 @@ def _note(
     if min_seeds is None and noise.seed_variance is None:
         return "one seed does not get there at this eval_size; the pilot cannot tell about more"
     return ""
-
-
-@dataclass(frozen=True)
-class Pilot:
-    """A finished run's Table 1 rows and the ticket sparsities its table compares."""
-
-    folder: Path
-    rows: tuple[PilotRow, ...]
-    tickets: frozenset[str]
-
-
-def read_pilot(folder: Path, method: str) -> Pilot:
-    """Table 1's rows of a finished run (``folder`` = its results/), each with its seeds'
-    differences from the summary of the same run (``method``: the figures' pruning method)."""
-    table_path, summary_path = folder / "tables" / "table1.csv", folder / "summary.parquet"
-    missing = [str(path) for path in (table_path, summary_path) if not path.is_file()]
-    if missing:
-        raise PilotError(
-            f"pilot {folder}: no {' and no '.join(missing)}; expected the results/ folder of a "
-            "finished run (`make demo` or `snakemake` to the end)"
-        )
-    table = pd.read_csv(table_path)
-    summary = pd.read_parquet(summary_path)
-    rows = tuple(_pilot_row(r, summary, method) for r in table.to_dict("records"))
-    tickets = frozenset(canonical_sparsity(p) for p in table["ticket_sparsity"].unique())
-    return Pilot(folder, rows, tickets)
-
-
-def _pilot_row(record: Mapping[str, Any], summary: pd.DataFrame, method: str) -> PilotRow:
-    key: RowKey = (
-        str(record["attack"]),
-        str(record["dataset"]),
-        str(record["arch"]),
-        int(record["n_samples"]),
-    )
-    low, high = record["auc_difference_ci90_low"], record["auc_difference_ci90_high"]
-    return PilotRow(
-        key=key,
-        n_seeds=int(record["n_seeds"]),
-        n_rows=int(record["n_paired_rows"]),
-        scored_rows=int(_rows_of(summary, key)["n_eval"].max()),
-        half_width=float(high - low) / 2,
-        seed_differences=_seed_differences(summary, key, float(record["ticket_sparsity"]), method),
-    )
-
-
-def _rows_of(summary: pd.DataFrame, key: RowKey) -> pd.DataFrame:
-    """The summary's rows of one Table 1 row's attack, dataset, arch and sample count."""
-    attack, dataset, arch, n_samples = key
-    return summary[
-        (summary["attack"] == attack)
-        & (summary["dataset"] == dataset)
-        & (summary["arch"] == arch)
-        & (summary["n_samples"] == n_samples)
-    ]
-
-
-def _seed_differences(
-    summary: pd.DataFrame, key: RowKey, ticket_sparsity: float, method: str
-) -> tuple[float, ...]:
-    rows = _rows_of(summary, key)
-    dense = rows[rows["method"] == "dense"].set_index("seed")["auc"]
-    ticket_rows = rows[(rows["method"] == method) & np.isclose(rows["sparsity"], ticket_sparsity)]
-    ticket = ticket_rows.set_index("seed")["auc"]
-    both = dense.index.intersection(ticket.index).sort_values()
-    return tuple(float(ticket[seed] - dense[seed]) for seed in both)
-
-
-def planned_rows(table1_keys: Sequence[Mapping[str, Any]]) -> set[RowKey]:
-    """Table 1's rows of the config, from the table job's scores keys in the DAG (one n only for
-    an attack whose scores do not depend on n, as ``table1`` compares)."""
-    counts: dict[tuple[str, str, str], set[int]] = {}
-    for k in table1_keys:
-        counts.setdefault((str(k["attack"]), str(k["dataset"]), str(k["arch"])), set()).add(
-            int(k["n_samples"])
-        )
-    return {
-        (*setting, n)
-        for setting, ns in counts.items()
-        for n in compared_sample_counts(setting[0], sorted(ns))
-    }
-
-
-def check_pilot_matches(pilot: Pilot, planned: set[RowKey], ticket: str) -> None:
-    """Refuse a pilot whose Table 1 comes from another config, naming each difference: its
-    datasets, architectures, attacks, sample counts per dataset and ticket sparsity."""
-    found = {row.key for row in pilot.rows}
-    differences = [
-        _difference(name, {pick(k) for k in found}, {pick(k) for k in planned})
-        for name, pick in (
-            ("datasets", lambda k: k[1]),
-            ("architectures", lambda k: k[2]),
-            ("Table 1 attacks", lambda k: k[0]),
-            ("sample counts", lambda k: f"{k[1]} n={k[3]}"),
-        )
-    ]
-    differences.append(_difference("ticket sparsity", set(pilot.tickets), {ticket}))
-    differences = [text for text in differences if text]
-    if not differences and not planned <= found:
-        differences = [f"Table 1 rows: the pilot lacks {sorted(planned - found)}"]
-    if differences:
-        raise PilotError(
-            f"pilot {pilot.folder} comes from another config and cannot predict this one: "
-            + "; ".join(differences)
-        )
-
-
-def _difference(name: str, pilot: set[str], config: set[str]) -> str:
-    if pilot == config:
-        return ""
-    return f"{name}: pilot has {sorted(pilot)}, config has {sorted(config)}"
-
-
-def ticket_of(config: Mapping[str, Any]) -> str:
-    """Table 1's ticket: the grid's non-zero sparsity nearest ``figures.sparsity``."""
-    wanted = config["figures"]["sparsity"]
-    tickets = [p for p in config["grid"]["sparsities"] if p > 0]
-    return canonical_sparsity(min(tickets, key=lambda p: abs(p - wanted)))
 
 
 @dataclass(frozen=True)

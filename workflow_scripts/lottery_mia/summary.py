@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from lottery_mia.uncertainty import METRIC_NAMES
+from lottery_mia.stats.metrics import METRIC_NAMES
 
 #: The columns that identify one attack result; no two summary rows share them.
 KEY_COLUMNS: tuple[str, ...] = (

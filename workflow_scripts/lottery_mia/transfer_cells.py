@@ -12,16 +12,16 @@ averages seed pairs:
   seed's model (seed 0's attack applied to seed 1's model of the same kind is a transfer);
 - off the diagonal, every pair: S_source x S_target.
 
-A cell's interval is ``over_seeds.SeedMean``'s: t * sqrt(training + rows) with
+A cell's interval is ``stats.over_seeds.SeedMean``'s: t * sqrt(training + rows) with
 Welch-Satterthwaite degrees of freedom.
 
 - rows: the variance over bootstrap resamples b of the mean over the cell's pairs of their metric
   on resample b. Every target is scored on the same evaluation rows (``check_same_samples``) and
   every pair resampled with the same seeded index matrix, so the draws are aligned as
-  ``over_seeds.seed_mean_from_draws`` requires. They are accumulated as running sums, so a cell
+  ``stats.over_seeds.seed_mean_from_draws`` requires. They are accumulated as running sums, so a cell
   holds two numbers per resample and metric whatever its number of pairs.
 - training, diagonal: the seeds' models are independent, so s^2 / S as in
-  ``over_seeds.seed_mean_from_draws``.
+  ``stats.over_seeds.seed_mean_from_draws``.
 - training, off the diagonal: the S_source x S_target pairs are not independent, since pairs
   sharing a source share its training noise (and likewise a target). Treating them as S^2
   independent seeds would understate the source and target terms by a factor up to S. Instead,
@@ -40,14 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lottery_mia.over_seeds import SeedMean
+from lottery_mia.stats.metrics import METRIC_NAMES, EvaluationRows
+from lottery_mia.stats.over_seeds import SeedMean
+from lottery_mia.stats.resampling import MetricReport, metrics_and_draws
 from lottery_mia.summary import METRIC_AND_INTERVAL_COLUMNS
-from lottery_mia.uncertainty import (
-    METRIC_NAMES,
-    EvaluationRows,
-    MetricReport,
-    metrics_and_draws,
-)
 
 #: The level of every interval, as in the attack records.
 CONFIDENCE = 0.95
@@ -78,7 +74,7 @@ class PairMetrics:
 
 
 def pair_metrics(rows: EvaluationRows, n_resamples: int, seed: int) -> PairMetrics:
-    """``uncertainty.metrics_with_intervals`` of ``rows``, keeping the draws for the cells."""
+    """``stats.resampling.metrics_with_intervals`` of ``rows``, keeping the draws for the cells."""
     return PairMetrics(*metrics_and_draws(rows, n_resamples, seed, CONFIDENCE))
 
 
@@ -91,7 +87,7 @@ def in_cell(source: Kind, source_seed: int, target: Kind, target_seed: int) -> b
 class CellPairs:
     """The pairs of one cell, added as they are scored: each pair's seeds and report, and per
     metric the running sum and count of the draws on each resample (pairs whose estimate is NaN
-    left out, as ``over_seeds`` leaves out such seeds; NaN draws skipped)."""
+    left out, as ``stats.over_seeds`` leaves out such seeds; NaN draws skipped)."""
 
     def __init__(self, n_resamples: int) -> None:
         self.n_resamples = n_resamples
@@ -111,7 +107,7 @@ class CellPairs:
 
     def row_variance(self, name: str) -> float:
         """Variance over resamples of the mean over pairs: the rows' share of the cell mean's
-        variance (``over_seeds.seed_mean_from_draws``, from running sums)."""
+        variance (``stats.over_seeds.seed_mean_from_draws``, from running sums)."""
         counts = self._counts[name]
         with np.errstate(invalid="ignore", divide="ignore"):
             means = np.where(counts > 0, self._sums[name] / np.maximum(counts, 1), np.nan)

@@ -31,6 +31,7 @@ from lottery_mia.attack.per_model import fit_attack
 from lottery_mia.attack_scores import evaluation_rows
 from lottery_mia.outputs_table import FLIPPED_COLUMN, OUTPUT_SCHEMA, validate_outputs
 from lottery_mia.resources import TRANSFER_EVAL_CACHE_MB
+from lottery_mia.stats.resampling import MetricReport
 from lottery_mia.summary import METRIC_AND_INTERVAL_COLUMNS
 from lottery_mia.transfer_cells import (
     CELL_COLUMNS,
@@ -40,7 +41,6 @@ from lottery_mia.transfer_cells import (
     in_cell,
     pair_metrics,
 )
-from lottery_mia.uncertainty import MetricReport
 
 KEY_FIELDS: tuple[str, ...] = ("arch", "method", "sparsity", "seed")
 SAMPLE_COLUMNS: tuple[str, ...] = ("sample_id", "pool", "attack_eval", "label")

@@ -58,7 +58,7 @@ class AttackSettings:
     does not depend on which class a sample belongs to and so transfers across datasets;
     ``logit_scaled`` is the stable log-odds of the true class with the one-hot label
     (``membership_signals.logit_scaled_features``).
-    ``bootstrap_resamples`` and ``bootstrap_seed`` draw every metric's interval (uncertainty.py).
+    ``bootstrap_resamples`` and ``bootstrap_seed`` draw every metric's interval (stats/resampling.py).
     """
 
     eval_size: int = 400

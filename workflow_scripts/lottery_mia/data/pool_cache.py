@@ -1,7 +1,7 @@
 """Pool sizes remembered across Snakefile parses, for as long as the data on disk is unchanged.
 
 Every ``snakemake`` run checks, before any job, that each dataset is there and large enough for
-every sample count (``config.check_config``). Counting means unpickling 180 MB of CIFAR batches
+every sample count (``config_checks.check_config``). Counting means unpickling 180 MB of CIFAR batches
 or listing 1.33 million ImageNet files: on a cluster file system seconds to minutes, paid again by
 each dry run. The count is kept with a fingerprint of the data: name, size and modification time
 of every entry down to the dataset's second level (CIFAR's batch files; ImageNet's class folders,

@@ -1,4 +1,4 @@
-"""The paper's figures and Table 1, regenerated from ``summary.parquet`` and the transfer cells.
+"""The paper's figures, regenerated from ``summary.parquet`` and the transfer cells.
 
 Each plot function draws one figure, writes it twice, as PNG (for the report) and PDF (for a
 paper), both atomically, and returns it detached from pyplot (its axes can still be inspected).
@@ -11,7 +11,7 @@ Conventions shared by every figure:
   sees attack accuracy fall, is not squeezed into a corner. Sparsity 0 is labelled "dense": the original network, not a ticket.
 * Every point carries its 95% interval: with one seed the stratified bootstrap interval over the
   evaluation rows, with several seeds the interval over seeds and evaluation rows
-  (``over_seeds``); the title says which. A point without an interval has no bar (never a
+  (``stats.over_seeds``); the title says which. A point without an interval has no bar (never a
   zero-length one). The bars take part in autoscaling, so no axis zooms noise into an effect.
   Figure 4's cells carry theirs as text, with several seeds counting training and row noise
   together (``transfer_cells``), and are hatched where the interval contains chance.
@@ -29,18 +29,8 @@ from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
 from lottery_mia.figures.forest import plot_forest
 from lottery_mia.figures.gap_vs_auc import plot_gap_vs_auc
 from lottery_mia.figures.methods import plot_methods
-from lottery_mia.figures.per_class import (
-    per_class_table,
-    plot_per_class,
-    plot_per_class_frequency,
-)
+from lottery_mia.figures.per_class import plot_per_class, plot_per_class_frequency
 from lottery_mia.figures.roc_curves import plot_roc_curves
-from lottery_mia.figures.selection import (
-    model_accuracies,
-    nearest_sparsity,
-    rows_of_method,
-    with_method,
-)
 from lottery_mia.figures.style import (
     FigureStyle,
     arch_label,
@@ -49,27 +39,23 @@ from lottery_mia.figures.style import (
     model_label,
     sparsity_label,
 )
-from lottery_mia.figures.tables import (
-    TABLE1_COLUMNS,
-    markdown_table,
-    table1,
-    write_table,
-    write_table1,
+from lottery_mia.figures.summary_rows import (
+    model_accuracies,
+    nearest_sparsity,
+    rows_of_method,
+    with_method,
 )
 from lottery_mia.figures.test_accuracy import plot_test_accuracy
 from lottery_mia.figures.transfer_heatmap import plot_transfer_heatmap, transfer_grid
 
 __all__ = [
-    "TABLE1_COLUMNS",
     "FigureStyle",
     "arch_label",
     "dataset_label",
     "figure_style",
-    "markdown_table",
     "model_accuracies",
     "model_label",
     "nearest_sparsity",
-    "per_class_table",
     "plot_attack_vs_samples",
     "plot_attack_vs_sparsity",
     "plot_forest",
@@ -82,9 +68,6 @@ __all__ = [
     "plot_transfer_heatmap",
     "rows_of_method",
     "sparsity_label",
-    "table1",
     "transfer_grid",
     "with_method",
-    "write_table",
-    "write_table1",
 ]

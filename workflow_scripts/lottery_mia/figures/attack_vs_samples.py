@@ -18,13 +18,6 @@ from lottery_mia.figures.axes import (
     panel_grid,
     samples_axis,
 )
-from lottery_mia.figures.selection import (
-    mean_over_seeds,
-    nearest_sparsity,
-    rows_for_attack,
-    same_sparsity,
-    seed_note,
-)
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -32,6 +25,13 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
+from lottery_mia.figures.summary_rows import (
+    nearest_sparsity,
+    rows_for_attack,
+    same_sparsity,
+    seed_note,
+)
+from lottery_mia.stats.over_seeds import seed_means_by_group
 
 
 def plot_attack_vs_samples(
@@ -63,7 +63,7 @@ def plot_attack_vs_samples(
             at_p = in_dataset[np.isclose(in_dataset["sparsity"], used, rtol=0, atol=1e-9)]
             for column, metric in enumerate(metrics):
                 ax = axes[row, column]
-                stats = mean_over_seeds(at_p, ["arch", "n_samples"], metric)
+                stats = seed_means_by_group(at_p, ["arch", "n_samples"], metric)
                 panel_stats.append(stats)
                 for arch in archs:
                     line = stats[stats["arch"] == arch]

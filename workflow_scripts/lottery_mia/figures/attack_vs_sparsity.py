@@ -18,12 +18,6 @@ from lottery_mia.figures.axes import (
     sparsity_axis,
     sparsity_panel_width,
 )
-from lottery_mia.figures.selection import (
-    mean_over_seeds,
-    rows_for_attack,
-    sample_count_for,
-    seed_note,
-)
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -31,6 +25,8 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
+from lottery_mia.figures.summary_rows import rows_for_attack, sample_count_for, seed_note
+from lottery_mia.stats.over_seeds import seed_means_by_group
 
 
 def plot_attack_vs_sparsity(
@@ -58,7 +54,7 @@ def plot_attack_vs_sparsity(
             at_n = in_dataset[in_dataset["n_samples"] == n_used]
             for row, metric in enumerate(metrics):
                 ax = axes[row, column]
-                stats = mean_over_seeds(at_n, ["arch", "sparsity"], metric)
+                stats = seed_means_by_group(at_n, ["arch", "sparsity"], metric)
                 panel_stats.append(stats)
                 for arch in archs:
                     line = stats[stats["arch"] == arch]

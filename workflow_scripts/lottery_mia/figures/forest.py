@@ -20,7 +20,6 @@ from matplotlib.ticker import MaxNLocator
 
 from lottery_mia.atomic import PathLike
 from lottery_mia.figures.axes import panel_grid
-from lottery_mia.figures.selection import require_columns
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -30,6 +29,7 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
+from lottery_mia.figures.summary_rows import require_columns
 
 #: Marker of each Holm verdict: filled where the table concludes, hollow where it does not.
 VERDICT_MARKERS: dict[str, dict[str, Any]] = {

@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
 from lottery_mia.figures.axes import chance_line, figure_legend, panel_grid
-from lottery_mia.figures.selection import require_columns, rows_for_attack, sample_count_for
 from lottery_mia.figures.style import arch_label, dataset_label, panels_for, save_figure, styled
+from lottery_mia.figures.summary_rows import require_columns, rows_for_attack, sample_count_for
 
 
 def plot_gap_vs_auc(

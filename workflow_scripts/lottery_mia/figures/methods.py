@@ -1,7 +1,7 @@
 """The methods figure: attack AUC and test accuracy vs sparsity, one line per pruning method.
 
 Every method's line starts at the dense model (sparsity 0), which all methods share. Points and
-bars are those of every figure (``selection.mean_over_seeds``): one seed's bootstrap interval, or
+bars are those of every figure (``stats.over_seeds.seed_means_by_group``): one seed's bootstrap interval, or
 with several seeds the interval over seeds and evaluation rows; test accuracy has a t-interval
 over seeds only (it is measured on the whole test pool).
 """
@@ -25,13 +25,6 @@ from lottery_mia.figures.axes import (
     sparsity_axis,
     sparsity_panel_width,
 )
-from lottery_mia.figures.selection import (
-    mean_over_seeds,
-    require_columns,
-    rows_for_attack,
-    sample_count_for,
-    seed_note,
-)
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -41,18 +34,25 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
+from lottery_mia.figures.summary_rows import (
+    require_columns,
+    rows_for_attack,
+    sample_count_for,
+    seed_note,
+)
+from lottery_mia.stats.over_seeds import seed_means_by_group
 
 _MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 
 
 def method_lines(rows: pd.DataFrame, value: str) -> pd.DataFrame:
-    """Per (dataset, arch, method, sparsity): ``selection.mean_over_seeds`` of ``value``. The
+    """Per (dataset, arch, method, sparsity): ``stats.over_seeds.seed_means_by_group`` of ``value``. The
     dense model's rows are repeated under every ticket method, so each line starts at sparsity 0."""
     require_columns(rows, ("dataset", "arch", "seed", "method", "sparsity", value), "summary")
     methods = sorted(set(rows["method"]) - {"dense"})
     dense = rows[rows["method"] == "dense"]
     lines = pd.concat([rows[rows["method"] != "dense"], *(dense.assign(method=m) for m in methods)])
-    return mean_over_seeds(lines, ["dataset", "arch", "method", "sparsity"], value)
+    return seed_means_by_group(lines, ["dataset", "arch", "method", "sparsity"], value)
 
 
 def plot_methods(

@@ -11,8 +11,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
+from lottery_mia.attack_scores import ScoreKey
 from lottery_mia.figures.axes import figure_legend, panel_grid
-from lottery_mia.figures.comparison import ScoreKey
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -23,7 +23,7 @@ from lottery_mia.figures.style import (
     sparsity_label,
     styled,
 )
-from lottery_mia.uncertainty import roc_points
+from lottery_mia.stats.metrics import roc_points
 
 
 def plot_roc_curves(

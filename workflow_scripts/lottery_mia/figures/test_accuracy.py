@@ -17,7 +17,6 @@ from lottery_mia.figures.axes import (
     sparsity_axis,
     sparsity_panel_width,
 )
-from lottery_mia.figures.selection import mean_over_seeds, model_accuracies, seed_note
 from lottery_mia.figures.style import (
     arch_label,
     dataset_label,
@@ -25,6 +24,8 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
+from lottery_mia.figures.summary_rows import model_accuracies, seed_note
+from lottery_mia.stats.over_seeds import seed_means_by_group
 
 
 def plot_test_accuracy(
@@ -36,7 +37,7 @@ def plot_test_accuracy(
     """Figure 1: test accuracy of the dense model and its tickets vs sparsity, per architecture."""
     models = model_accuracies(summary)
     look, datasets, archs, arch_looks = panels_for(models, style)
-    stats = mean_over_seeds(models, ["dataset", "arch", "sparsity"], "test_accuracy")
+    stats = seed_means_by_group(models, ["dataset", "arch", "sparsity"], "test_accuracy")
     with styled(look):
         fig, axes = panel_grid(1, len(datasets), sparsity_panel_width(models, 3.6), 2.9)
         for ax, dataset in zip(axes[0], datasets, strict=True):

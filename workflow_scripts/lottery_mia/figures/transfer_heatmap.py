@@ -22,7 +22,6 @@ from matplotlib.patches import Rectangle
 
 from lottery_mia.atomic import PathLike
 from lottery_mia.figures.axes import rotate_tick_labels
-from lottery_mia.figures.selection import require_columns
 from lottery_mia.figures.style import (
     METRIC_CHANCE,
     METRIC_LABELS,
@@ -32,6 +31,7 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
+from lottery_mia.figures.summary_rows import require_columns
 from lottery_mia.summary import METRIC_COLUMNS, natural_sort_key
 
 _KIND_FIELDS = ("arch", "method", "sparsity")

@@ -18,19 +18,33 @@ The interval here adds the two variances of the seed mean (a variance-components
 The half-width is ``t(df) * sqrt(training + rows)`` with Welch-Satterthwaite degrees of freedom,
 the row part counting as known (infinite df): with two seeds of near-equal estimates the interval
 rests on the rows (about one seed's bootstrap width), not on a t quantile with df = 1. One seed
-keeps its own percentile-bootstrap interval (``uncertainty``), which needs no normal shape.
+keeps its own percentile-bootstrap interval (``stats.resampling``), which needs no normal shape.
+
+``seed_means_by_group`` applies this to a summary table, group by group (every figure's error bars
+and Table 1's sides); ``t_interval_over_seeds`` is the interval for values measured without row
+sampling (test accuracy on the whole test pool), where training noise is all there is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 #: z of a central 95% interval: a 95% percentile interval spans about 2 * 1.96 standard errors.
 _Z95 = float(stats.norm.ppf(0.975))
+#: What an interval is (``seed_means_by_group``'s ``interval`` column), in the order a note names them.
+ROW_BOOTSTRAP, SEEDS_AND_ROWS, SEEDS_ONLY, NO_INTERVAL = (
+    "rows",
+    "seeds and rows",
+    "seeds",
+    "none",
+)
+INTERVAL_KINDS = (ROW_BOOTSTRAP, SEEDS_AND_ROWS, SEEDS_ONLY, NO_INTERVAL)
 
 
 @dataclass(frozen=True)
@@ -118,3 +132,58 @@ def _nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
     totals = np.nansum(values, axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+
+
+def t_interval_over_seeds(
+    values: Sequence[float], confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Mean of one value over seeds with a Student-t interval of that mean: training randomness
+    only, for values measured without row sampling (``SeedMean`` covers the rows too).
+
+    NaN values (a metric undefined for that seed) are left out, never counted as 0. With fewer
+    than two defined values there is no spread to estimate: the interval is (NaN, NaN).
+    """
+    defined = np.asarray(values, dtype=np.float64)
+    defined = defined[~np.isnan(defined)]
+    if defined.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(defined.mean())
+    if defined.size < 2:
+        return mean, float("nan"), float("nan")
+    half_width = stats.t.ppf(0.5 + confidence / 2, df=defined.size - 1) * stats.sem(defined)
+    return mean, float(mean - half_width), float(mean + half_width)
+
+
+def seed_means_by_group(rows: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+    """Per group: mean of ``value``, its 95% interval (``low``, ``high``), the seed count and
+    which interval it is (``interval``, one of ``INTERVAL_KINDS``).
+
+    One seed: the row's own bootstrap interval over evaluation rows (``{value}_ci_low`` /
+    ``_ci_high``), or none (NaN) for values without one. Several seeds with those columns: the
+    interval over seeds *and* rows (``seed_mean_from_intervals``): every seed is scored
+    on the same rows, so the seeds' spread alone would forget them. Several seeds of a value
+    without a row interval (test accuracy on the whole test pool): a t-interval over seeds.
+    NaN values are left out, never counted as 0.
+    """
+    with_rows = f"{value}_ci_low" in rows.columns
+    records = []
+    for key, group in rows.groupby(by, observed=True, sort=True):
+        defined = group[group[value].notna()]
+        records.append((*key, *_seed_interval(defined, value, with_rows), len(defined)))
+    return pd.DataFrame.from_records(
+        records, columns=[*by, "mean", "low", "high", "interval", "seeds"]
+    )
+
+
+def _seed_interval(defined: pd.DataFrame, value: str, with_rows: bool) -> tuple[Any, ...]:
+    values = defined[value].to_numpy(dtype=float)
+    if len(defined) == 1 and with_rows:
+        low, high = defined[f"{value}_ci_low"].iloc[0], defined[f"{value}_ci_high"].iloc[0]
+        return float(values[0]), float(low), float(high), ROW_BOOTSTRAP
+    if len(defined) > 1 and with_rows:
+        seed_mean = seed_mean_from_intervals(
+            values, defined[f"{value}_ci_low"], defined[f"{value}_ci_high"]
+        )
+        return seed_mean.mean, *seed_mean.interval(0.95), SEEDS_AND_ROWS
+    mean, low, high = t_interval_over_seeds(values)
+    return mean, low, high, (SEEDS_ONLY if len(defined) > 1 else NO_INTERVAL)

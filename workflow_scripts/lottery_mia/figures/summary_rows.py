@@ -1,4 +1,7 @@
-"""Choosing the summary rows a figure or table shows, and aggregating them over seeds."""
+"""Choosing the summary rows a figure or table shows, and the note saying what its error bars are.
+
+The seed means and intervals themselves are ``stats.over_seeds.seed_means_by_group``'s.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,15 @@ from typing import Any
 import pandas as pd
 
 from lottery_mia.figures.style import SPARSITY_TOLERANCE
-from lottery_mia.over_seeds import seed_mean_from_intervals
-from lottery_mia.uncertainty import t_interval_over_seeds
-
-#: What an error bar is (``mean_over_seeds``'s ``interval`` column), in the order a note names them.
-ROW_BOOTSTRAP, SEEDS_AND_ROWS, SEEDS_ONLY, NO_INTERVAL = (
-    "rows",
-    "seeds and rows",
-    "seeds",
-    "none",
+from lottery_mia.stats.over_seeds import (
+    INTERVAL_KINDS,
+    NO_INTERVAL,
+    ROW_BOOTSTRAP,
+    SEEDS_AND_ROWS,
+    SEEDS_ONLY,
 )
-INTERVAL_KINDS = (ROW_BOOTSTRAP, SEEDS_AND_ROWS, SEEDS_ONLY, NO_INTERVAL)
+
+#: How a title names each kind of error bar (``seed_means_by_group``'s ``interval`` column).
 INTERVAL_NOTES = {
     ROW_BOOTSTRAP: "bootstrap interval over evaluation rows (one seed)",
     SEEDS_AND_ROWS: "interval over seeds and evaluation rows",
@@ -89,41 +90,6 @@ def sample_count_for(rows: pd.DataFrame, requested: int) -> tuple[int, str]:
         return requested, f"n = {requested:,}"
     chosen = available[-1]
     return chosen, f"n = {chosen:,} ({requested:,} not run)"
-
-
-def mean_over_seeds(rows: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
-    """Per group: mean of ``value``, its 95% interval (``low``, ``high``), the seed count and
-    which interval it is (``interval``, one of ``INTERVAL_KINDS``).
-
-    One seed: the row's own bootstrap interval over evaluation rows (``{value}_ci_low`` /
-    ``_ci_high``), or none (NaN) for values without one. Several seeds with those columns: the
-    interval over seeds *and* rows (``over_seeds.seed_mean_from_intervals``): every seed is scored
-    on the same rows, so the seeds' spread alone would forget them. Several seeds of a value
-    without a row interval (test accuracy on the whole test pool): a t-interval over seeds.
-    NaN values are left out, never counted as 0.
-    """
-    with_rows = f"{value}_ci_low" in rows.columns
-    records = []
-    for key, group in rows.groupby(by, observed=True, sort=True):
-        defined = group[group[value].notna()]
-        records.append((*key, *_seed_interval(defined, value, with_rows), len(defined)))
-    return pd.DataFrame.from_records(
-        records, columns=[*by, "mean", "low", "high", "interval", "seeds"]
-    )
-
-
-def _seed_interval(defined: pd.DataFrame, value: str, with_rows: bool) -> tuple[Any, ...]:
-    values = defined[value].to_numpy(dtype=float)
-    if len(defined) == 1 and with_rows:
-        low, high = defined[f"{value}_ci_low"].iloc[0], defined[f"{value}_ci_high"].iloc[0]
-        return float(values[0]), float(low), float(high), ROW_BOOTSTRAP
-    if len(defined) > 1 and with_rows:
-        seed_mean = seed_mean_from_intervals(
-            values, defined[f"{value}_ci_low"], defined[f"{value}_ci_high"]
-        )
-        return seed_mean.mean, *seed_mean.interval(0.95), SEEDS_AND_ROWS
-    mean, low, high = t_interval_over_seeds(values)
-    return mean, low, high, (SEEDS_ONLY if len(defined) > 1 else NO_INTERVAL)
 
 
 def seed_note(stats: pd.DataFrame) -> str:

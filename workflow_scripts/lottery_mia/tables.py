@@ -1,4 +1,8 @@
-"""Table 1 (dense baseline vs lottery ticket, with the tested difference) and its files."""
+"""Table 1 (dense baseline vs lottery ticket, with the tested difference) and its files.
+
+A table, not a figure: its numbers come from ``stats``, its rows from ``figures.summary_rows``,
+and it is written as CSV and markdown (``write_table``), never drawn.
+"""
 
 from __future__ import annotations
 
@@ -13,24 +17,16 @@ import pandas as pd
 
 from lottery_mia.atomic import PathLike, atomic_path
 from lottery_mia.attack.registry import compared_sample_counts
-from lottery_mia.figures.comparison import (
-    ScoreKey,
-    difference_columns,
-    score_key,
-    scores_of,
-    ticket_minus_dense,
-    with_holm_verdicts,
-)
-from lottery_mia.figures.selection import (
-    mean_over_seeds,
-    nearest_sparsity,
-    require_columns,
-    rows_for_attack,
-)
+from lottery_mia.attack_scores import ScoreKey, score_key, scores_of
 from lottery_mia.figures.style import ordered_archs, ordered_datasets
-from lottery_mia.uncertainty import DEFAULT_MARGIN, DEFAULT_RESAMPLES, FPR_BOUNDS, resolves_fpr
+from lottery_mia.figures.summary_rows import nearest_sparsity, require_columns, rows_for_attack
+from lottery_mia.stats.metrics import FPR_BOUNDS, resolves_fpr
+from lottery_mia.stats.over_seeds import seed_means_by_group
+from lottery_mia.stats.paired import ticket_minus_dense
+from lottery_mia.stats.resampling import DEFAULT_RESAMPLES
+from lottery_mia.stats.verdicts import DEFAULT_MARGIN, difference_columns, with_holm_verdicts
 
-#: Added over the whole table once its rows are known (``comparison.with_holm_verdicts``).
+#: Added over the whole table once its rows are known (``stats.verdicts.with_holm_verdicts``).
 HOLM_COLUMNS: tuple[str, ...] = ("p_difference_holm", "p_equivalence_holm", "verdict_holm")
 #: Each side's metric with its 95% interval (over rows, or over seeds and rows).
 SIDE_METRICS: tuple[str, ...] = ("accuracy", "precision", "auc")
@@ -83,7 +79,7 @@ def table1(
     """Table 1, one block of rows per attack: attack accuracy, precision and AUC of the dense
     baseline and the lottery ticket, each with its 95% interval; the paired difference ticket -
     dense in AUC, accuracy and TPR at the lowest FPR bound the rows resolve, each with its 95%
-    and 90% intervals (``figures.comparison``; ``scores`` are the scores files by model); the AUC
+    and 90% intervals (``stats.paired``; ``scores`` are the scores files by model); the AUC
     verdict at ``margin`` and its p-values, Holm-adjusted over the whole table.
 
     One row per attack, dataset, architecture and sample count (only the largest for an attack
@@ -184,11 +180,12 @@ def _rows_of(
 
 
 def _side(side: str, rows: pd.DataFrame) -> dict[str, float]:
-    """Each metric's mean over seeds with the figures' 95% interval (``selection.mean_over_seeds``:
-    one seed's bootstrap interval, or over seeds and evaluation rows)."""
+    """Each metric's mean over seeds with the figures' 95% interval
+    (``stats.over_seeds.seed_means_by_group``: one seed's bootstrap interval, or over seeds and
+    evaluation rows)."""
     columns: dict[str, float] = {}
     for metric in SIDE_METRICS:
-        stats = mean_over_seeds(rows, ["attack"], metric).iloc[0]
+        stats = seed_means_by_group(rows, ["attack"], metric).iloc[0]
         columns[f"{side}_{metric}"] = float(stats["mean"])
         columns[f"{side}_{metric}_ci_low"] = float(stats["low"])
         columns[f"{side}_{metric}_ci_high"] = float(stats["high"])
@@ -348,3 +345,15 @@ def _strongest(table: pd.DataFrame) -> pd.DataFrame:
 
 def write_table1(table: pd.DataFrame, csv_path: PathLike, md_path: PathLike) -> None:
     write_table(table, csv_path, md_path, table1_markdown(table))
+
+
+def verdict_sentence(row: Mapping[str, Any]) -> str:
+    """One line a README or log can print: the AUC difference, its interval and the verdict."""
+    low, high = row["auc_difference_ci_low"], row["auc_difference_ci_high"]
+    interval = "n/a" if np.isnan(low) else f"[{low:+.3f}, {high:+.3f}]"
+    holm = f"; Holm-adjusted over the table: {row['verdict_holm']}" if "verdict_holm" in row else ""
+    return (
+        f"{row['attack']} on {row['dataset']} {row['arch']} n={row['n_samples']}: AUC ticket - dense "
+        f"{row['auc_difference']:+.3f}, 95% CI {interval} -> {row['verdict']} "
+        f"(margin ±{row['equivalence_margin']:g}{holm})"
+    )
