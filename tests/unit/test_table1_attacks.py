@@ -149,6 +149,6 @@ def test_an_attack_whose_scores_ignore_n_is_compared_once():
         for attack, seed in (("mlp", n), ("lira_online", 2)):  # LiRA: the same scores twice
             for key, frame in planted(attack, 300, 0.0, 0.3, seed=seed).items():
                 scores[(*key[:-1], n)] = frame
-    table = figures.table1(summary_of(scores), ["mlp", "lira_online"], 0.8, scores, MARGIN, 200)
+    table = tables.table1(summary_of(scores), ["mlp", "lira_online"], 0.8, scores, MARGIN, 200)
     assert table.loc[table["attack"] == "mlp", "n_samples"].tolist() == [400, 1200]
     assert table.loc[table["attack"] == "lira_online", "n_samples"].tolist() == [1200]

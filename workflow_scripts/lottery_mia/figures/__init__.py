@@ -24,6 +24,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # Figures are files: never ask for a display (cluster nodes have none).
 
+from lottery_mia.figures.accuracy_vs_sparsity import plot_test_accuracy
 from lottery_mia.figures.attack_vs_samples import plot_attack_vs_samples
 from lottery_mia.figures.attack_vs_sparsity import plot_attack_vs_sparsity
 from lottery_mia.figures.forest import plot_forest
@@ -45,7 +46,6 @@ from lottery_mia.figures.summary_rows import (
     rows_of_method,
     with_method,
 )
-from lottery_mia.figures.test_accuracy import plot_test_accuracy
 from lottery_mia.figures.transfer_heatmap import plot_transfer_heatmap, transfer_grid
 
 __all__ = [

@@ -10,15 +10,12 @@ them for many rows at once, so its p-values are adjusted by Holm over the table.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
 from lottery_mia.stats.metrics import FPR_BOUNDS
-
-if TYPE_CHECKING:  # paired.py imports this module: the class is needed for annotations only
-    from lottery_mia.stats.paired import PairedDifference
 
 DEFAULT_MARGIN = 0.02
 Verdict = Literal["equivalent", "ticket leaks more", "ticket leaks less", "inconclusive"]
@@ -28,6 +25,24 @@ VERDICTS: tuple[Verdict, ...] = (
     "ticket leaks less",
     "inconclusive",
 )
+
+
+class Difference(Protocol):
+    """What a verdict reads of a difference (``stats.paired.PairedDifference`` is one): its
+    estimate, 95% and 90% intervals, and p-values at a margin."""
+
+    @property
+    def estimate(self) -> float: ...
+
+    @property
+    def ci95(self) -> tuple[float, float]: ...
+
+    @property
+    def ci90(self) -> tuple[float, float]: ...
+
+    def verdict(self, margin: float) -> Verdict: ...
+
+    def p_values(self, margin: float) -> tuple[float, float]: ...
 
 
 def bootstrap_p_values(draws: np.ndarray, margin: float) -> tuple[float, float]:
@@ -74,7 +89,7 @@ def verdict_from_p_values(
     return "inconclusive"
 
 
-def equivalence_verdict(difference: PairedDifference, margin: float = DEFAULT_MARGIN) -> Verdict:
+def equivalence_verdict(difference: Difference, margin: float = DEFAULT_MARGIN) -> Verdict:
     """Verdict on ticket - dense, in this order (the first rule that holds wins):
 
     1. ``equivalent``: the 90% interval lies inside [-margin, +margin]. This is the two one-sided
@@ -102,9 +117,7 @@ def equivalence_verdict(difference: PairedDifference, margin: float = DEFAULT_MA
     return "inconclusive"
 
 
-def difference_columns(
-    differences: Mapping[str, PairedDifference], margin: float
-) -> dict[str, Any]:
+def difference_columns(differences: Mapping[str, Difference], margin: float) -> dict[str, Any]:
     """Table columns: each difference with its 95% and 90% intervals (the verdict reads the 90%
     one against the margin), and the AUC verdict with its p-values at ``margin``."""
     columns: dict[str, Any] = {}
