@@ -5,9 +5,11 @@ The table drawn here is ``per_class_table.per_class_table``'s.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -39,8 +41,9 @@ def plot_per_class(
             )
             sns.boxplot(rows, x="architecture", y="auc", hue="model", ax=ax, fliersize=0,
                         palette=look.palette)  # fmt: skip
-            sns.stripplot(rows, x="architecture", y="auc", hue="model", dodge=True, ax=ax,
-                          size=3, palette="dark:0.25", legend=False)  # fmt: skip
+            with _seeded_jitter():
+                sns.stripplot(rows, x="architecture", y="auc", hue="model", dodge=True, ax=ax,
+                              size=3, palette="dark:0.25", legend=False)  # fmt: skip
             chance_line(ax)
             n_classes = rows["label"].nunique()
             ax.set_title(f"{dataset_label(dataset)} ({n_classes} classes)")
@@ -49,6 +52,18 @@ def plot_per_class(
         fig.suptitle("Per-class vulnerability: attack AUC by class label, dense vs ticket")
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+@contextlib.contextmanager
+def _seeded_jitter(seed: int = 0) -> Iterator[None]:
+    """seaborn jitters strip points with numpy's global generator: seed it for this call only,
+    so the same table always gives the same figure (and restore what the caller had)."""
+    state = np.random.get_state()  # noqa: NPY002 (the generator seaborn draws from)
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        yield
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
 
 
 def _frequency_panel(ax: Any, rows: pd.DataFrame, look: Any) -> None:
