@@ -50,7 +50,12 @@ GPU_RULES = {"train_dense", "train_ticket", "export_outputs"}
 TRAINING_RULES = {"train_dense", "train_ticket"}
 #: Rules whose every job must run on the cluster (run_attacks only inside group jobs).
 CLUSTER_RULES = {*GPU_RULES, "initialise", "prune", "transfer", "run_attacks"}
+#: Attack bundles are the rules' own groups attacks_<k> (compute.attacks_per_job, default 4).
 ATTACK_GROUP = "attacks"
+ATTACK_BUNDLE = re.compile(rf"^{ATTACK_GROUP}_\d+$")
+ATTACKS_PER_JOB = 4
+#: The profile's request of one attack job (set-resources: run_attacks).
+ATTACK_MB, ATTACK_MINUTES = 8000, 120
 RUN_TIMEOUT_S = 1800
 SIGINT_GRACE_S = 90
 
@@ -288,12 +293,12 @@ def test_tiny_grid_runs_through_the_slurm_profile(
     assert {job.rule for job in planned} >= CLUSTER_RULES, "the tiny grid lost a stage"
     # ... and the attacks went out bundled: fewer group jobs than attacks, each one submitted.
     attacks = [job for job in planned if job.rule == "run_attacks"]
-    assert all(job.group == ATTACK_GROUP for job in attacks), "an attack ran outside its group"
-    group_submissions = [
-        slurm_id for slurm_id, log in submissions.values() if f"/group_{ATTACK_GROUP}_" in log
-    ]
-    group_headers = run.log.count(f"Group job {ATTACK_GROUP} (")
-    assert 0 < len(group_submissions) == group_headers < len(attacks)
+    assert all(ATTACK_BUNDLE.match(job.group or "") for job in attacks), "an attack ran alone"
+    group_submissions = {
+        slurm_id: log for slurm_id, log in submissions.values() if f"/group_{ATTACK_GROUP}_" in log
+    }
+    group_headers = len(re.findall(rf"Group job {ATTACK_GROUP}_\d+ \(", run.log))
+    assert len(group_submissions) == group_headers == math.ceil(len(attacks) / ATTACKS_PER_JOB)
 
     # SLURM's record of each job: finished, in the partition the profile chose, with a GPU
     # exactly for the GPU rules. Comment carries the rule name (rule_<name>_wildcards_...).
@@ -323,8 +328,60 @@ def test_tiny_grid_runs_through_the_slurm_profile(
         seen_by_training.add(device["SLURM_JOB_ID"])
     assert seen_by_training == training_jobs
 
-    # The same files as the local run of the same configuration, logs and benchmarks included.
+    # Each attack bundle is one allocation whose members run side by side, as many at once as
+    # the submitting machine's cores (profiles/default: cores: all) allow: it asks for their
+    # summed CPUs and memory and for the runtimes of its rounds added up, so -t covers them.
+    check_attack_bundles(workdir, group_submissions, environment)
+
+    # The same files as the local run of the same configuration, logs and benchmarks included,
+    # and every table byte for byte.
     assert relative_files(workdir, skip=()) == relative_files(tiny_run, skip=())
+    tables = {
+        name: digest for name, digest in model_files(workdir).items() if name.endswith(".parquet")
+    }
+    local = {
+        name: digest for name, digest in model_files(tiny_run).items() if name.endswith(".parquet")
+    }
+    assert tables == local
+
+
+def benchmark_interval(path: Path) -> tuple[float, float]:
+    """When a job ran, from its benchmark file: written as the job ends, after ``s`` seconds."""
+    seconds = float(path.read_text().splitlines()[1].split("\t")[0])
+    end = path.stat().st_mtime
+    return end - seconds, end
+
+
+def check_attack_bundles(
+    workdir: Path, group_submissions: dict[str, str], environment: dict[str, str]
+) -> None:
+    """Every attack bundle's allocation: its members (read from the allocation's own SLURM log),
+    its request as SLURM recorded it, and the members' time spans (benchmark files)."""
+    from snakemake.utils import available_cpu_count
+
+    benchmarks = workdir / "results" / "benchmarks" / "run_attacks"
+    attack_logs = {str(path.relative_to(workdir)): path for path in benchmarks.rglob("*.tsv")}
+    seen: set[str] = set()
+    for slurm_id, slurm_log in group_submissions.items():
+        record = scontrol_job(slurm_id, environment)
+        text = Path(slurm_log).read_text()
+        members = sorted(name for name in attack_logs if f"benchmark: {name}" in text)
+        assert 0 < len(members) <= ATTACKS_PER_JOB, (slurm_id, members)
+        seen.update(members)
+        width = min(len(members), available_cpu_count())
+        rounds = math.ceil(len(members) / width)
+        intervals = [benchmark_interval(attack_logs[name]) for name in members]
+        at_once = most_at_once(intervals)
+        print(
+            f"attack bundle {slurm_id}: {len(members)} jobs, NumCPUs={record['NumCPUs']}, "
+            f"MinMemoryNode={record['MinMemoryNode']}, TimeLimit={record['TimeLimit']}, "
+            f"at most {at_once} at once, {intervals}"
+        )
+        assert int(record["NumCPUs"]) == width, record
+        assert record["MinMemoryNode"] == f"{width * ATTACK_MB}M", record
+        assert minutes(record["TimeLimit"]) == rounds * ATTACK_MINUTES, record
+        assert at_once >= min(2, width), intervals
+    assert seen == set(attack_logs), "an attack job ran outside the bundles' allocations"
 
 
 # ---- Small trainings share a GPU (compute.trainings_per_gpu = G, docs/slurm.md).
@@ -570,8 +627,9 @@ def test_profile_name_slurm_plans_what_the_path_profiles_slurm_plans(tmp_path: P
         partition = GPU_PARTITION if rule in GPU_RULES else CPU_PARTITION
         assert f"slurm_partition={partition}" in rules[rule], (rule, rules[rule])
         assert ("cpus_per_gpu=4" in rules[rule]) == (rule in GPU_RULES), (rule, rules[rule])
-    groups = {group for rule, group, *_ in plans[PROFILE_NAME] if rule == "run_attacks"}
-    assert groups == {ATTACK_GROUP}
+    groups = [group for rule, group, *_ in plans[PROFILE_NAME] if rule == "run_attacks"]
+    assert all(ATTACK_BUNDLE.match(group) for group in groups), groups
+    assert len(set(groups)) == math.ceil(len(groups) / ATTACKS_PER_JOB)
 
 
 # The parsers above decide what the SLURM test checks; these excerpts are real log lines.
