@@ -345,43 +345,65 @@ def test_tiny_grid_runs_through_the_slurm_profile(
     assert tables == local
 
 
-def benchmark_interval(path: Path) -> tuple[float, float]:
-    """When a job ran, from its benchmark file: written as the job ends, after ``s`` seconds."""
-    seconds = float(path.read_text().splitlines()[1].split("\t")[0])
-    end = path.stat().st_mtime
-    return end - seconds, end
+STAMP = re.compile(r"^\[(?P<stamp>\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+FINISHED = re.compile(r"^Finished jobid: (?P<jobid>\d+) \(Rule: (?P<rule>\w+)\)$")
+
+
+def jobs_inside_allocation(slurm_log: str) -> dict[str, tuple[float, float]]:
+    """Benchmark file -> (start, end) of every job the Snakemake inside an allocation ran itself
+    (``localrule`` blocks after ``Provided cores``, ended by the first ``Finished jobid``), from
+    the allocation's SLURM log: when each member of a bundle ran, to the second."""
+    lines = slurm_log.splitlines()
+    inner = next(i for i, line in enumerate(lines) if line.startswith("Provided cores:"))
+    stamp = 0.0
+    started: dict[str, tuple[str, float]] = {}  # jobid -> (benchmark, start)
+    spans: dict[str, tuple[float, float]] = {}
+    block: dict[str, str] | None = None
+    for line in lines[inner:]:
+        if match := STAMP.match(line.strip()):
+            stamp = time.mktime(time.strptime(match["stamp"], "%a %b %d %H:%M:%S %Y"))
+        elif line.startswith("localrule "):
+            block = {"start": str(stamp)}
+        elif block is not None and (match := JOB_ID.match(line)):
+            block["jobid"] = match["jobid"]
+        elif block is not None and line.strip().startswith("benchmark: "):
+            started[block["jobid"]] = (line.split(": ", 1)[1], float(block["start"]))
+            block = None
+        elif (match := FINISHED.match(line.strip())) and match["jobid"] in started:
+            benchmark, begin = started.pop(match["jobid"])
+            spans[benchmark] = (begin, stamp)
+    return spans
 
 
 def check_attack_bundles(
     workdir: Path, group_submissions: dict[str, str], environment: dict[str, str]
 ) -> None:
-    """Every attack bundle's allocation: its members (read from the allocation's own SLURM log),
-    its request as SLURM recorded it, and the members' time spans (benchmark files)."""
+    """Every attack bundle's allocation: its members and when they ran (the allocation's own
+    SLURM log), and its request as SLURM recorded it."""
     from snakemake.utils import available_cpu_count
 
     benchmarks = workdir / "results" / "benchmarks" / "run_attacks"
-    attack_logs = {str(path.relative_to(workdir)): path for path in benchmarks.rglob("*.tsv")}
+    attacks = {str(path.relative_to(workdir)) for path in benchmarks.rglob("*.tsv")}
     seen: set[str] = set()
     for slurm_id, slurm_log in group_submissions.items():
         record = scontrol_job(slurm_id, environment)
-        text = Path(slurm_log).read_text()
-        members = sorted(name for name in attack_logs if f"benchmark: {name}" in text)
-        assert 0 < len(members) <= ATTACKS_PER_JOB, (slurm_id, members)
-        seen.update(members)
-        width = min(len(members), available_cpu_count())
-        rounds = math.ceil(len(members) / width)
-        intervals = [benchmark_interval(attack_logs[name]) for name in members]
-        at_once = most_at_once(intervals)
+        spans = jobs_inside_allocation(Path(slurm_log).read_text())
+        assert 0 < len(spans) <= ATTACKS_PER_JOB and set(spans) <= attacks, (slurm_id, spans)
+        assert not seen & set(spans), "an attack job ran in two allocations"
+        seen.update(spans)
+        width = min(len(spans), available_cpu_count())
+        rounds = math.ceil(len(spans) / width)
+        at_once = most_at_once(list(spans.values()))
         print(
-            f"attack bundle {slurm_id}: {len(members)} jobs, NumCPUs={record['NumCPUs']}, "
+            f"attack bundle {slurm_id}: {len(spans)} jobs, NumCPUs={record['NumCPUs']}, "
             f"MinMemoryNode={record['MinMemoryNode']}, TimeLimit={record['TimeLimit']}, "
-            f"at most {at_once} at once, {intervals}"
+            f"at most {at_once} at once: {sorted(spans.values())}"
         )
         assert int(record["NumCPUs"]) == width, record
         assert record["MinMemoryNode"] == f"{width * ATTACK_MB}M", record
         assert minutes(record["TimeLimit"]) == rounds * ATTACK_MINUTES, record
-        assert at_once >= min(2, width), intervals
-    assert seen == set(attack_logs), "an attack job ran outside the bundles' allocations"
+        assert at_once == width, spans
+    assert seen == attacks, "an attack job ran outside the bundles' allocations"
 
 
 # ---- Small trainings share a GPU (compute.trainings_per_gpu = G, docs/slurm.md).
@@ -687,3 +709,55 @@ def test_log_parser_tells_submitted_grouped_and_local_jobs_apart() -> None:
 )
 def test_gpu_tres_count_reads_every_slurm_spelling(tres: str | None, count: int) -> None:
     assert gpu_tres_count(tres) == count
+
+
+# Excerpt of an attack bundle's SLURM log (the loopback cluster, 2 real cores): the Snakemake
+# inside the allocation runs the members itself, two at a time.
+ALLOCATION_LOG = """\
+[Sat Dec  5 12:00:51 2026] Group job attacks_0 (jobs in lexicogr. order):
+
+    [Sat Dec  5 12:00:51 2026]
+    rule run_attacks:
+        jobid: 0
+        benchmark: results/benchmarks/run_attacks/a.tsv
+Provided cores: 2
+Select jobs to execute...
+Execute 2 jobs...
+
+[Sat Dec  5 12:00:52 2026]
+localrule run_attacks:
+    jobid: 3
+    benchmark: results/benchmarks/run_attacks/c.tsv
+[Sat Dec  5 12:00:52 2026]
+localrule run_attacks:
+    jobid: 1
+    benchmark: results/benchmarks/run_attacks/b.tsv
+Select jobs to execute...
+[Sat Dec  5 12:00:55 2026]
+Finished jobid: 1 (Rule: run_attacks)
+Execute 1 jobs...
+
+[Sat Dec  5 12:00:55 2026]
+localrule run_attacks:
+    jobid: 0
+    benchmark: results/benchmarks/run_attacks/a.tsv
+[Sat Dec  5 12:00:55 2026]
+Finished jobid: 3 (Rule: run_attacks)
+[Sat Dec  5 12:00:58 2026]
+Finished jobid: 0 (Rule: run_attacks)
+[Sat Dec  5 12:00:59 2026]
+Finished jobid: 3 (Rule: run_attacks)
+"""
+
+
+def test_allocation_log_parser_reads_when_each_member_ran() -> None:
+    spans = jobs_inside_allocation(ALLOCATION_LOG)
+    start = time.mktime(time.strptime("Sat Dec  5 12:00:52 2026", "%a %b %d %H:%M:%S %Y"))
+    assert {
+        Path(name).stem: (begin - start, end - start) for name, (begin, end) in spans.items()
+    } == {
+        "c": (0, 3),
+        "b": (0, 3),
+        "a": (3, 6),
+    }
+    assert most_at_once(list(spans.values())) == 2
