@@ -12,6 +12,8 @@ rule run_attacks:
         f"{LOGS}/run_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.log",
     benchmark:
         f"{BENCHMARKS}/run_attacks/{{dataset}}/{{arch}}/{{run}}/{{model}}_n{{n}}.tsv"
+    group:
+        ATTACK_GROUP
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]

@@ -39,22 +39,51 @@ def _gpu_bundle_place(wildcards):
     return GPU_BUNDLES.place(f"gpu_{wildcards.dataset}_{wildcards.arch}_{stage}", model)
 
 
-def gpu_bundle(wildcards):
-    """`group:` of training and export jobs when G > 1. Snakemake bundles a group's unconnected
-    parts only up to --group-components, which the profile cannot know and which cluster jobs
-    are not passed: set it here for every bundle (before Snakemake reads it, after the groups).
-    """
-    group, _ = _gpu_bundle_place(wildcards)
+def _bundle(group, size):
+    """Return `group`, a bundle of up to `size` jobs (`group:` of its members). Snakemake bundles
+    a group's unconnected parts only up to --group-components, which the profile cannot know and
+    which cluster jobs are not passed: set it here for every bundle (before Snakemake reads it,
+    after the groups). The SLURM plugin passes neither --groups nor --group-components to the
+    Snakemake inside an allocation, which runs the members of a profile-made group one after the
+    other; a rule's own `group:` it sees, and runs the bundle's members side by side."""
     settings = workflow.group_settings
-    if settings.group_components.get(group) != TRAININGS_PER_GPU:
-        settings.group_components = {
-            **settings.group_components,
-            group: TRAININGS_PER_GPU,
-        }
+    if settings.group_components.get(group) != size:
+        settings.group_components = {**settings.group_components, group: size}
     return group
 
 
+def gpu_bundle(wildcards):
+    """`group:` of training and export jobs when G > 1."""
+    group, _ = _gpu_bundle_place(wildcards)
+    return _bundle(group, TRAININGS_PER_GPU)
+
+
 GPU_GROUP = gpu_bundle if TRAININGS_PER_GPU > 1 else None
+
+
+# ---- Attack jobs go to SLURM in bundles (compute.attacks_per_job = A > 1; docs/slurm.md).
+# A grid has one run_attacks job per model and sample count, hundreds at paper scale and seconds
+# to minutes each: A of them are one allocation, which asks for the sum of the CPUs and memory of
+# the members that run side by side and for the runtimes of its rounds added up (one round when
+# --cores holds all A). Local runs have no groups.
+ATTACKS_PER_JOB = config["compute"]["attacks_per_job"]
+ATTACK_BUNDLES = throughput.AttackBundles(ATTACKS_PER_JOB)
+
+
+def attack_bundle(wildcards):
+    """`group:` of run_attacks jobs when A > 1: `attacks_<k>`, filled in the order Snakemake asks."""
+    member = (
+        wildcards.dataset,
+        wildcards.arch,
+        wildcards.run,
+        wildcards.model,
+        wildcards.n,
+    )
+    group, _ = ATTACK_BUNDLES.place("attacks", member)
+    return _bundle(group, ATTACKS_PER_JOB)
+
+
+ATTACK_GROUP = attack_bundle if ATTACKS_PER_JOB > 1 else None
 
 
 def shared_gpu_request(wildcards):

@@ -1,10 +1,11 @@
-"""Bundles of trainings that share a GPU (compute.trainings_per_gpu, rules/resources.smk)."""
+"""Bundles of jobs that go to SLURM as one allocation (rules/resources.smk): trainings that share
+a GPU (compute.trainings_per_gpu) and attack jobs (compute.attacks_per_job)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lottery_mia.resources import GpuBundles, shared_minutes
+from lottery_mia.resources import AttackBundles, Bundles, GpuBundles, shared_minutes
 
 pytestmark = pytest.mark.unit
 
@@ -38,3 +39,16 @@ def test_a_shared_runtime_is_the_runtime_alone_times_the_slowdown_rounded_up():
     assert shared_minutes(6, 2.0) == 12
     assert shared_minutes(7, 1.5) == 11
     assert shared_minutes(10, 1.0) == 10
+
+
+def test_attack_jobs_fill_bundles_of_a_in_one_stage_and_share_the_gpu_bundles_rules():
+    bundles = AttackBundles(4)
+    jobs = [("digits", "resnet18", "seed0", f"sparsity{k}", 200) for k in range(9)]
+    placed = [bundles.place("attacks", job) for job in jobs]
+    assert [group for group, _ in placed] == ["attacks_0"] * 4 + ["attacks_1"] * 4 + ["attacks_2"]
+    assert [slot for _, slot in placed] == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    assert bundles.place("attacks", jobs[5]) == placed[5]
+    # One mechanism for both kinds of bundle.
+    assert isinstance(bundles, Bundles) and isinstance(GpuBundles(2), Bundles)
+    with pytest.raises(ValueError, match="attack job"):
+        AttackBundles(0)

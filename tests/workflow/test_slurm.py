@@ -50,7 +50,12 @@ GPU_RULES = {"train_dense", "train_ticket", "export_outputs"}
 TRAINING_RULES = {"train_dense", "train_ticket"}
 #: Rules whose every job must run on the cluster (run_attacks only inside group jobs).
 CLUSTER_RULES = {*GPU_RULES, "initialise", "prune", "transfer", "run_attacks"}
+#: Attack bundles are the rules' own groups attacks_<k> (compute.attacks_per_job, default 4).
 ATTACK_GROUP = "attacks"
+ATTACK_BUNDLE = re.compile(rf"^{ATTACK_GROUP}_\d+$")
+ATTACKS_PER_JOB = 4
+#: The profile's request of one attack job (set-resources: run_attacks).
+ATTACK_MB, ATTACK_MINUTES = 8000, 120
 RUN_TIMEOUT_S = 1800
 SIGINT_GRACE_S = 90
 
@@ -288,12 +293,12 @@ def test_tiny_grid_runs_through_the_slurm_profile(
     assert {job.rule for job in planned} >= CLUSTER_RULES, "the tiny grid lost a stage"
     # ... and the attacks went out bundled: fewer group jobs than attacks, each one submitted.
     attacks = [job for job in planned if job.rule == "run_attacks"]
-    assert all(job.group == ATTACK_GROUP for job in attacks), "an attack ran outside its group"
-    group_submissions = [
-        slurm_id for slurm_id, log in submissions.values() if f"/group_{ATTACK_GROUP}_" in log
-    ]
-    group_headers = run.log.count(f"Group job {ATTACK_GROUP} (")
-    assert 0 < len(group_submissions) == group_headers < len(attacks)
+    assert all(ATTACK_BUNDLE.match(job.group or "") for job in attacks), "an attack ran alone"
+    group_submissions = {
+        slurm_id: log for slurm_id, log in submissions.values() if f"/group_{ATTACK_GROUP}_" in log
+    }
+    group_headers = len(re.findall(rf"Group job {ATTACK_GROUP}_\d+ \(", run.log))
+    assert len(group_submissions) == group_headers == math.ceil(len(attacks) / ATTACKS_PER_JOB)
 
     # SLURM's record of each job: finished, in the partition the profile chose, with a GPU
     # exactly for the GPU rules. Comment carries the rule name (rule_<name>_wildcards_...).
@@ -323,8 +328,82 @@ def test_tiny_grid_runs_through_the_slurm_profile(
         seen_by_training.add(device["SLURM_JOB_ID"])
     assert seen_by_training == training_jobs
 
-    # The same files as the local run of the same configuration, logs and benchmarks included.
+    # Each attack bundle is one allocation whose members run side by side, as many at once as
+    # the submitting machine's cores (profiles/default: cores: all) allow: it asks for their
+    # summed CPUs and memory and for the runtimes of its rounds added up, so -t covers them.
+    check_attack_bundles(workdir, group_submissions, environment)
+
+    # The same files as the local run of the same configuration, logs and benchmarks included,
+    # and every table byte for byte.
     assert relative_files(workdir, skip=()) == relative_files(tiny_run, skip=())
+    tables = {
+        name: digest for name, digest in model_files(workdir).items() if name.endswith(".parquet")
+    }
+    local = {
+        name: digest for name, digest in model_files(tiny_run).items() if name.endswith(".parquet")
+    }
+    assert tables == local
+
+
+STAMP = re.compile(r"^\[(?P<stamp>\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+FINISHED = re.compile(r"^Finished jobid: (?P<jobid>\d+) \(Rule: (?P<rule>\w+)\)$")
+
+
+def jobs_inside_allocation(slurm_log: str) -> dict[str, tuple[float, float]]:
+    """Benchmark file -> (start, end) of every job the Snakemake inside an allocation ran itself
+    (``localrule`` blocks after ``Provided cores``, ended by the first ``Finished jobid``), from
+    the allocation's SLURM log: when each member of a bundle ran, to the second."""
+    lines = slurm_log.splitlines()
+    inner = next(i for i, line in enumerate(lines) if line.startswith("Provided cores:"))
+    stamp = 0.0
+    started: dict[str, tuple[str, float]] = {}  # jobid -> (benchmark, start)
+    spans: dict[str, tuple[float, float]] = {}
+    block: dict[str, str] | None = None
+    for line in lines[inner:]:
+        if match := STAMP.match(line.strip()):
+            stamp = time.mktime(time.strptime(match["stamp"], "%a %b %d %H:%M:%S %Y"))
+        elif line.startswith("localrule "):
+            block = {"start": str(stamp)}
+        elif block is not None and (match := JOB_ID.match(line)):
+            block["jobid"] = match["jobid"]
+        elif block is not None and line.strip().startswith("benchmark: "):
+            started[block["jobid"]] = (line.split(": ", 1)[1], float(block["start"]))
+            block = None
+        elif (match := FINISHED.match(line.strip())) and match["jobid"] in started:
+            benchmark, begin = started.pop(match["jobid"])
+            spans[benchmark] = (begin, stamp)
+    return spans
+
+
+def check_attack_bundles(
+    workdir: Path, group_submissions: dict[str, str], environment: dict[str, str]
+) -> None:
+    """Every attack bundle's allocation: its members and when they ran (the allocation's own
+    SLURM log), and its request as SLURM recorded it."""
+    from snakemake.utils import available_cpu_count
+
+    benchmarks = workdir / "results" / "benchmarks" / "run_attacks"
+    attacks = {str(path.relative_to(workdir)) for path in benchmarks.rglob("*.tsv")}
+    seen: set[str] = set()
+    for slurm_id, slurm_log in group_submissions.items():
+        record = scontrol_job(slurm_id, environment)
+        spans = jobs_inside_allocation(Path(slurm_log).read_text())
+        assert 0 < len(spans) <= ATTACKS_PER_JOB and set(spans) <= attacks, (slurm_id, spans)
+        assert not seen & set(spans), "an attack job ran in two allocations"
+        seen.update(spans)
+        width = min(len(spans), available_cpu_count())
+        rounds = math.ceil(len(spans) / width)
+        at_once = most_at_once(list(spans.values()))
+        print(
+            f"attack bundle {slurm_id}: {len(spans)} jobs, NumCPUs={record['NumCPUs']}, "
+            f"MinMemoryNode={record['MinMemoryNode']}, TimeLimit={record['TimeLimit']}, "
+            f"at most {at_once} at once: {sorted(spans.values())}"
+        )
+        assert int(record["NumCPUs"]) == width, record
+        assert record["MinMemoryNode"] == f"{width * ATTACK_MB}M", record
+        assert minutes(record["TimeLimit"]) == rounds * ATTACK_MINUTES, record
+        assert at_once == width, spans
+    assert seen == attacks, "an attack job ran outside the bundles' allocations"
 
 
 # ---- Small trainings share a GPU (compute.trainings_per_gpu = G, docs/slurm.md).
@@ -570,8 +649,9 @@ def test_profile_name_slurm_plans_what_the_path_profiles_slurm_plans(tmp_path: P
         partition = GPU_PARTITION if rule in GPU_RULES else CPU_PARTITION
         assert f"slurm_partition={partition}" in rules[rule], (rule, rules[rule])
         assert ("cpus_per_gpu=4" in rules[rule]) == (rule in GPU_RULES), (rule, rules[rule])
-    groups = {group for rule, group, *_ in plans[PROFILE_NAME] if rule == "run_attacks"}
-    assert groups == {ATTACK_GROUP}
+    groups = [group for rule, group, *_ in plans[PROFILE_NAME] if rule == "run_attacks"]
+    assert all(ATTACK_BUNDLE.match(group) for group in groups), groups
+    assert len(set(groups)) == math.ceil(len(groups) / ATTACKS_PER_JOB)
 
 
 # The parsers above decide what the SLURM test checks; these excerpts are real log lines.
@@ -629,3 +709,55 @@ def test_log_parser_tells_submitted_grouped_and_local_jobs_apart() -> None:
 )
 def test_gpu_tres_count_reads_every_slurm_spelling(tres: str | None, count: int) -> None:
     assert gpu_tres_count(tres) == count
+
+
+# Excerpt of an attack bundle's SLURM log (the loopback cluster, 2 real cores): the Snakemake
+# inside the allocation runs the members itself, two at a time.
+ALLOCATION_LOG = """\
+[Sat Dec  5 12:00:51 2026] Group job attacks_0 (jobs in lexicogr. order):
+
+    [Sat Dec  5 12:00:51 2026]
+    rule run_attacks:
+        jobid: 0
+        benchmark: results/benchmarks/run_attacks/a.tsv
+Provided cores: 2
+Select jobs to execute...
+Execute 2 jobs...
+
+[Sat Dec  5 12:00:52 2026]
+localrule run_attacks:
+    jobid: 3
+    benchmark: results/benchmarks/run_attacks/c.tsv
+[Sat Dec  5 12:00:52 2026]
+localrule run_attacks:
+    jobid: 1
+    benchmark: results/benchmarks/run_attacks/b.tsv
+Select jobs to execute...
+[Sat Dec  5 12:00:55 2026]
+Finished jobid: 1 (Rule: run_attacks)
+Execute 1 jobs...
+
+[Sat Dec  5 12:00:55 2026]
+localrule run_attacks:
+    jobid: 0
+    benchmark: results/benchmarks/run_attacks/a.tsv
+[Sat Dec  5 12:00:55 2026]
+Finished jobid: 3 (Rule: run_attacks)
+[Sat Dec  5 12:00:58 2026]
+Finished jobid: 0 (Rule: run_attacks)
+[Sat Dec  5 12:00:59 2026]
+Finished jobid: 3 (Rule: run_attacks)
+"""
+
+
+def test_allocation_log_parser_reads_when_each_member_ran() -> None:
+    spans = jobs_inside_allocation(ALLOCATION_LOG)
+    start = time.mktime(time.strptime("Sat Dec  5 12:00:52 2026", "%a %b %d %H:%M:%S %Y"))
+    assert {
+        Path(name).stem: (begin - start, end - start) for name, (begin, end) in spans.items()
+    } == {
+        "c": (0, 3),
+        "b": (0, 3),
+        "a": (3, 6),
+    }
+    assert most_at_once(list(spans.values())) == 2

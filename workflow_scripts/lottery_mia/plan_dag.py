@@ -1,7 +1,7 @@
 """The DAG Snakemake builds for a config, read through Snakemake's Python API (``make plan``).
 
 The workflow is parsed and its DAG built exactly as ``snakemake --profile profiles/slurm -n``
-does (the profile's resource expressions, the ``run_attacks`` groups), in an empty working
+does (the profile's resource expressions, the rules' job groups), in an empty working
 directory with every job forced, so the plan is the whole grid whatever ``results/`` already
 holds. Each job is read with its rule, wildcards and first-attempt resources. The config gate
 runs as in any run, but in planning mode (``resources.PLANNING_ENV``): pool sizes are the

@@ -248,29 +248,53 @@ def shared_minutes(minutes: int, slowdown: float) -> int:
     return math.ceil(minutes * slowdown)
 
 
-class GpuBundles:
-    """Which bundle of ``size`` models shares one GPU, and each model's slot in it.
+class Bundles:
+    """Which bundle of up to ``size`` jobs goes to SLURM as one allocation, and each job's slot.
 
-    A bundle is a Snakemake job group (its id, ``<stage>_<index>``): the training and export jobs
-    of up to ``size`` models of one stage (one dataset, architecture and kind of model, so that no
-    member depends on another through a job outside the group), filled in the order Snakemake asks
-    for them. Slot 0 asks for the bundle's GPU and the others for none: Snakemake adds up the
-    integer resources of members that run side by side, so the bundle holds one GPU."""
+    A bundle is a Snakemake job group (its id, ``<stage>_<index>``) that the rules set themselves
+    (rules/resources.smk), filled in the order Snakemake asks for its members. A stage holds jobs
+    that never wait for each other through a job outside the group, so that the members of a
+    bundle run side by side in its allocation. ``GpuBundles`` holds the training and export jobs
+    of models that share one GPU, ``AttackBundles`` the ``run_attacks`` jobs of a grid."""
+
+    #: What ``size`` counts, for the error message.
+    member = "job"
 
     def __init__(self, size: int) -> None:
         if size < 1:
-            raise ValueError(f"a bundle holds at least one model, not {size}")
+            raise ValueError(f"a bundle holds at least one {self.member}, not {size}")
         self.size = size
         self._placed: dict[Hashable, tuple[str, int]] = {}
         self._filled: dict[str, int] = {}
 
-    def place(self, stage: str, model: Hashable) -> tuple[str, int]:
-        """(group id, slot) of ``model`` in ``stage``; the same answer every time it is asked."""
-        if model not in self._placed:
+    def place(self, stage: str, member: Hashable) -> tuple[str, int]:
+        """(group id, slot) of ``member`` in ``stage``; the same answer every time it is asked."""
+        if member not in self._placed:
             count = self._filled.get(stage, 0)
             self._filled[stage] = count + 1
-            self._placed[model] = (f"{stage}_{count // self.size}", count % self.size)
-        return self._placed[model]
+            self._placed[member] = (f"{stage}_{count // self.size}", count % self.size)
+        return self._placed[member]
+
+
+class GpuBundles(Bundles):
+    """Bundles of ``size`` models that share one GPU (``compute.trainings_per_gpu``).
+
+    A bundle holds the training and export jobs of up to ``size`` models of one stage (one
+    dataset, architecture and kind of model, so that no member depends on another through a job
+    outside the group). Slot 0 asks for the bundle's GPU and the others for none: Snakemake adds
+    up the integer resources of members that run side by side, so the bundle holds one GPU."""
+
+    member = "model"
+
+
+class AttackBundles(Bundles):
+    """Bundles of ``size`` ``run_attacks`` jobs (``compute.attacks_per_job``), one SLURM job each.
+
+    Attack jobs depend only on exported outputs, never on each other, so one stage holds them all.
+    Every member asks for its own CPUs and memory: Snakemake adds them up for members that run
+    side by side and takes the slowest member's runtime."""
+
+    member = "attack job"
 
 
 def local_gpu_present(
