@@ -1,7 +1,5 @@
 # Inputs of the per-example exposure rules (rules/exposure.smk): which models, scores files and
 # reference outputs each dataset's exposure table reads.
-CLASS_COUNTS = "results/{dataset}/class_counts.parquet"
-MODEL_OUTPUTS = f"{MODEL_DIR}/outputs.parquet"
 
 
 def exposure_reference_attack():
@@ -81,13 +79,3 @@ def exposure_keep_input(wildcards):
         if exposure_references(wildcards.dataset)
         else {}
     )
-
-
-def exposure_files(dataset):
-    return [
-        f"{TABLES}/exposure_{dataset}.parquet",
-        f"{TABLES}/exposure_{dataset}.md",
-        f"{TABLES}/exposure_agreement_{dataset}.csv",
-        *figure_paths(f"fig8_exposure_{dataset}"),
-        *figure_paths(f"fig9_memorisation_{dataset}"),
-    ]
