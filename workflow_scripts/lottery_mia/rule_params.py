@@ -42,7 +42,7 @@ def reference_settings(config: Config, run: str) -> Settings:
 
 
 def train_settings(config: Config, dataset: str, run: str) -> Settings:
-    """What a training reads: the data, the model, the training schedule (and a reference's rows)."""
+    """What a training reads: the data, the model, the schedule (and a reference's rows)."""
     return {
         "data": data_settings(config, dataset),
         "model": config["model"],
