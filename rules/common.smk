@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow_scripts"))
 
-from lottery_mia import grid, model_inputs, rule_params
+from lottery_mia import exposure_grid, grid, model_inputs, rule_params
 from lottery_mia.config import (
     NONZERO_SPARSITY_PATTERN,
     SCHEMA_PATH,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from lottery_mia import grid, model_inputs, rule_params
+from lottery_mia import exposure_grid, grid, model_inputs, rule_params
 from lottery_mia.config import canonical_config, load_schema, validate_config
 
 SCHEMA = load_schema(REPO / "rules" / "schemas" / "config.schema.yaml")
@@ -244,3 +244,30 @@ def test_model_keys_from_wildcards() -> None:
     assert key["seed"] != 1
     mask = {"dataset": "d", "arch": "a", "run": "seed0", "method": "random", "sparsity": "0.5"}
     assert rule_params.model_key(mask)["method"] == "random"
+
+
+def test_exposure_reads_the_strongest_reference_attack_on_the_referenced_models() -> None:
+    config = small(
+        grid={"attacks": ["mlp", "rmia", "lira_online"]},
+        attack={"reference_models": 4, "reference_sparsities": [0], "reference_archs": None},
+    )
+    assert exposure_grid.exposure_reference_attack(config) == "lira_online"
+    scores = exposure_grid.exposure_scores(config, "digits")
+    assert [(s["key"]["model"], s["key"]["attack"]) for s in scores] == [
+        ("sparsity0", "mlp"),
+        ("sparsity0", "lira_online"),
+        ("magnitude/sparsity0.5", "mlp"),
+    ]
+    references = exposure_grid.exposure_references(config, "digits")
+    assert [r["key"]["reference"] for r in references] == [0, 1, 2, 3]
+    assert exposure_grid.exposure_keep_input(config, "digits") == {
+        "keep_path": "results/digits/reference_keep.parquet"
+    }
+
+
+def test_exposure_without_references_reads_the_figures_attack_only() -> None:
+    config = small()
+    assert exposure_grid.exposure_reference_attack(config) is None
+    assert {s["key"]["attack"] for s in exposure_grid.exposure_scores(config, "digits")} == {"mlp"}
+    assert exposure_grid.exposure_references(config, "digits") == []
+    assert exposure_grid.exposure_keep_input(config, "digits") == {}
