@@ -25,7 +25,7 @@ from lottery_mia.config import (
 from lottery_mia.config_checks import check_config
 from lottery_mia.data import pool_sizes
 from lottery_mia.data.pool_cache import cached_pool_sizes
-from lottery_mia.grid import attack_dir, attack_dirs, attack_file, scored_dirs
+from lottery_mia.grid import attack_dir, attack_dirs, scored_dirs
 from lottery_mia.prune import METHODS
 from lottery_mia.attack.registry import ATTACKS, REFERENCE_ATTACKS
 from lottery_mia.reference_keep import RUN_PATTERN
@@ -39,15 +39,12 @@ from lottery_mia.result_paths import (
     INIT,
     LOGS,
     MODEL_DIR,
-    MODEL_OUTPUTS,
     REFERENCE_ATTACK_DIR,
     REFERENCE_KEEP,
     REFERENCE_STATISTICS,
     RESULTS,
     TABLES,
     TICKET_DIR,
-    exposure_files,
-    figure_paths,
 )
 
 # The one gate: schema (keys, types, ranges, defaults), then the checks a schema cannot express.
@@ -86,11 +83,10 @@ wildcard_constraints:
     model=MODEL_PATTERN,
 
 
-# The grid of this config: its models, which get references, every result, the final targets.
-model_variants = partial(grid.model_variants, config)
+# The grid of this config: its models, every result, the scores the figures read, the final
+# targets (lottery_mia.grid), and what train_dense keeps for rewinding (lottery_mia.model_inputs).
 dataset_models = partial(grid.dataset_models, config)
 figure_method = partial(grid.figure_method, config)
-has_references = partial(grid.has_references, config)
 grid_results = partial(grid.grid_results, config)
 attack_results = partial(grid.attack_results, config)
 scored_models = partial(grid.scored_models, config)
