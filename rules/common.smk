@@ -1,6 +1,8 @@
 # The config gate (before any job runs), path templates, wildcard constraints, and the names the
 # rules call: the grid (lottery_mia.grid), the inputs per pruning method (lottery_mia.model_inputs)
-# and the rules' params (lottery_mia.rule_params), each bound here to this run's config.
+# and the rules' params (lottery_mia.rule_params), each bound here to this run's config (the
+# exposure rules' inputs, lottery_mia.exposure_grid, in rules/exposure_inputs.smk). Unit tests of
+# them all: tests/unit/test_grid.py.
 import sys
 from functools import partial
 from pathlib import Path
