@@ -1,6 +1,6 @@
 """The membership-inference attacks by name: family, the settings each reads, references or not.
 
-Only the standard library: the config gate and the DAG (``rules/common.smk``) read it at every
+Only the standard library: the config gate and the DAG (``grid``, ``rule_params``) read it at every
 Snakefile parse. Each family's behaviour lives in one module (``lottery_mia.attack.<module>``,
 imported on first use). Adding an attack of an existing family is one line here (and its name in
 the schema's ``attack_name`` enum); a new family is a module too.

@@ -1,9 +1,9 @@
 """The pruning methods by name: what each needs, how its ticket starts, which settings it reads.
 
-Only the standard library: the config gate and the DAG (``rules/common.smk``) read it at every
-Snakefile parse, which must not pay for importing torch. Each entry names the module that owns the
-method's behaviour (``lottery_mia.prune.<module>``, imported on first use); adding a method is a
-module with ``mask(context) -> Mask`` and one line here (and its name in the schema).
+Only the standard library: the config gate and the DAG (``model_inputs``, ``rule_params``) read it
+at every Snakefile parse, which must not pay for importing torch. Each entry names the module that
+owns the method's behaviour (``lottery_mia.prune.<module>``, imported on first use); adding a
+method is a module with ``mask(context) -> Mask`` and one line here (and its name in the schema).
 """
 
 from __future__ import annotations
