@@ -88,4 +88,4 @@ rule fig_exposure:
         top_fraction=config["figures"]["exposure_top_fraction"],
         reference_attack=exposure_reference_attack(),
     script:
-        "../workflow_scripts/fig_exposure.py"
+        "../workflow_scripts/draw_figure.py"

@@ -31,7 +31,7 @@ rule fig_test_accuracy:
         style=figure_look(),
         method=figure_method(),
     script:
-        "../workflow_scripts/fig_test_accuracy.py"
+        "../workflow_scripts/draw_figure.py"
 
 
 rule fig_attack_vs_sparsity:
@@ -51,7 +51,7 @@ rule fig_attack_vs_sparsity:
         attack=config["figures"]["attack"],
         method=figure_method(),
     script:
-        "../workflow_scripts/fig_attack_vs_sparsity.py"
+        "../workflow_scripts/draw_figure.py"
 
 
 rule fig_attack_vs_samples:
@@ -71,7 +71,7 @@ rule fig_attack_vs_samples:
         attack=config["figures"]["attack"],
         method=figure_method(),
     script:
-        "../workflow_scripts/fig_attack_vs_samples.py"
+        "../workflow_scripts/draw_figure.py"
 
 
 rule fig_transfer:
@@ -98,7 +98,7 @@ rule fig_transfer:
         metric=config["figures"]["transfer_metric"],
         dataset="{dataset}",
     script:
-        "../workflow_scripts/fig_transfer.py"
+        "../workflow_scripts/draw_figure.py"
 
 
 rule table1:
@@ -142,7 +142,7 @@ rule fig_forest:
     params:
         style=figure_look(),
     script:
-        "../workflow_scripts/fig_forest.py"
+        "../workflow_scripts/draw_figure.py"
 
 
 rule fig_roc_curves:
@@ -162,7 +162,7 @@ rule fig_roc_curves:
         scores=[m["path"] for m in scored_models(roc_attacks())],
         score_keys=[m["key"] for m in scored_models(roc_attacks())],
     script:
-        "../workflow_scripts/fig_roc_curves.py"
+        "../workflow_scripts/draw_figure.py"
 
 
 rule fig_gap_vs_auc:
@@ -182,7 +182,7 @@ rule fig_gap_vs_auc:
         attack=config["figures"]["attack"],
         method=figure_method(),
     script:
-        "../workflow_scripts/fig_gap_vs_auc.py"
+        "../workflow_scripts/draw_figure.py"
 
 
 rule per_class:
@@ -233,4 +233,4 @@ rule fig_methods:
         n_samples=figure2_sample_count(),
         attack=config["figures"]["attack"],
     script:
-        "../workflow_scripts/fig_methods.py"
+        "../workflow_scripts/draw_figure.py"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from snakemake.iocontainers import Namedlist
 
-from lottery_mia.snakemake_job import run_step
+from lottery_mia.snakemake_job import read_tables, run_step
 
 
 def job(tmp_path, **sections):
@@ -48,3 +49,22 @@ def test_a_rule_name_the_step_does_not_know_fails_naming_it(tmp_path):
     snakemake = job(tmp_path, input={"summry": "summary.parquet"})
     with pytest.raises(TypeError, match="summry"):
         run_step(snakemake, lambda summary: None)
+
+
+def test_named_inputs_are_read_as_tables_by_their_suffix(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    frame.to_parquet(tmp_path / "t.cells.parquet")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    inputs = Namedlist(fromdict={"cells": str(tmp_path / "t.cells.parquet")})
+    inputs.append(str(tmp_path / "scored_dir"))  # an unnamed input (a folder) is not read
+    inputs.append(str(tmp_path / "t.csv"))
+    inputs._set_name("agreement", 2)
+    tables = read_tables(inputs)
+    assert list(tables) == ["cells", "agreement"]
+    pd.testing.assert_frame_equal(tables["cells"], frame)
+    pd.testing.assert_frame_equal(tables["agreement"], frame)
+
+
+def test_a_named_input_without_a_table_reader_fails_naming_it():
+    with pytest.raises(ValueError, match="'record'.*'.json'"):
+        read_tables(Namedlist(fromdict={"record": "metrics.json"}))

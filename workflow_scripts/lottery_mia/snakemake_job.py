@@ -7,6 +7,7 @@ A rule names its input, output and params exactly as the step's arguments, so an
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from lottery_mia.logs import log_to_file
@@ -29,3 +30,18 @@ def run_step(
             torch.set_num_threads(snakemake.threads)
         arguments = {**named(snakemake.input), **named(snakemake.output), **named(snakemake.params)}
         step(**{**arguments, **extra})
+
+
+def read_tables(items: Any) -> dict[str, Any]:
+    """The named entries of a Snakemake ``input`` list, each read as a table by its suffix:
+    ``.parquet`` with ``pandas.read_parquet``, ``.csv`` with ``pandas.read_csv``."""
+    import pandas as pd  # only the jobs that read tables pay for importing pandas
+
+    readers = {".parquet": pd.read_parquet, ".csv": pd.read_csv}
+    tables = {}
+    for name, path in named(items).items():
+        suffix = Path(str(path)).suffix
+        if suffix not in readers:
+            raise ValueError(f"input {name!r} ({path}): no table reader for {suffix!r}")
+        tables[name] = readers[suffix](path)
+    return tables

@@ -20,6 +20,10 @@ Conventions shared by every figure:
   value is used and the panel title says so, rather than failing or silently plotting another.
 """
 
+import importlib
+import pkgutil
+from collections.abc import Callable
+
 import matplotlib
 
 matplotlib.use("Agg")  # Figures are files: never ask for a display (cluster nodes have none).
@@ -52,6 +56,7 @@ __all__ = [
     "FigureStyle",
     "arch_label",
     "dataset_label",
+    "drawing",
     "figure_style",
     "model_accuracies",
     "model_label",
@@ -71,3 +76,14 @@ __all__ = [
     "transfer_grid",
     "with_method",
 ]
+
+
+def drawing(rule: str) -> Callable[..., object]:
+    """The step of a figure rule (``workflow_scripts/draw_figure.py``): ``draw`` of the module of
+    this package whose ``RULE`` is ``rule``. A new figure is a module here with both, its rule and
+    its caption; nothing else names it."""
+    for found in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{found.name}")
+        if getattr(module, "RULE", None) == rule:
+            return module.draw
+    raise LookupError(f"no module of lottery_mia.figures draws rule {rule!r} (RULE = {rule!r})")

@@ -24,7 +24,7 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
-from lottery_mia.figures.summary_rows import model_accuracies, seed_note
+from lottery_mia.figures.summary_rows import model_accuracies, seed_note, with_method
 from lottery_mia.stats.over_seeds import seed_means_by_group
 
 
@@ -54,3 +54,9 @@ def plot_test_accuracy(
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_test_accuracy"
+draw = with_method(plot_test_accuracy)

@@ -30,6 +30,7 @@ from lottery_mia.figures.summary_rows import (
     rows_for_attack,
     same_sparsity,
     seed_note,
+    with_method,
 )
 from lottery_mia.stats.over_seeds import seed_means_by_group
 
@@ -86,3 +87,9 @@ def plot_attack_vs_samples(
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_attack_vs_samples"
+draw = with_method(plot_attack_vs_samples)

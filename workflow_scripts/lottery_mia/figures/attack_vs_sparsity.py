@@ -25,7 +25,12 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
-from lottery_mia.figures.summary_rows import rows_for_attack, sample_count_for, seed_note
+from lottery_mia.figures.summary_rows import (
+    rows_for_attack,
+    sample_count_for,
+    seed_note,
+    with_method,
+)
 from lottery_mia.stats.over_seeds import seed_means_by_group
 
 
@@ -74,3 +79,9 @@ def plot_attack_vs_sparsity(
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_attack_vs_sparsity"
+draw = with_method(plot_attack_vs_sparsity)

@@ -162,3 +162,9 @@ def plot_exposure_figures(
     shown = agreement[agreement["dataset"] == dataset] if not agreement.empty else agreement
     plot_exposure(table, shown, top_fraction, exposure_png, exposure_pdf, look)
     plot_memorisation(table, reference_attack, memorisation_png, memorisation_pdf, look)
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_exposure"
+draw = plot_exposure_figures

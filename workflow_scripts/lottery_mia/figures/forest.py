@@ -167,3 +167,9 @@ def _verdict_legend(fig: Figure, axes: np.ndarray) -> None:
         frameon=False,
         title="verdict (Holm-adjusted over the table)",
     )
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_forest"
+draw = plot_forest

@@ -12,7 +12,12 @@ from matplotlib.figure import Figure
 from lottery_mia.atomic import PathLike
 from lottery_mia.figures.axes import chance_line, figure_legend, panel_grid
 from lottery_mia.figures.style import arch_label, dataset_label, panels_for, save_figure, styled
-from lottery_mia.figures.summary_rows import require_columns, rows_for_attack, sample_count_for
+from lottery_mia.figures.summary_rows import (
+    require_columns,
+    rows_for_attack,
+    sample_count_for,
+    with_method,
+)
 
 
 def plot_gap_vs_auc(
@@ -57,3 +62,9 @@ def plot_gap_vs_auc(
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, panels.look.dpi)
     return fig
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_gap_vs_auc"
+draw = with_method(plot_gap_vs_auc)

@@ -105,3 +105,9 @@ def plot_methods(
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_methods"
+draw = plot_methods

@@ -11,7 +11,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
-from lottery_mia.attack_scores import ScoreKey
+from lottery_mia.attack_scores import ScoreKey, read_score_files
 from lottery_mia.figures.axes import figure_legend, panel_grid
 from lottery_mia.figures.style import (
     arch_label,
@@ -94,3 +94,20 @@ def _draw_curve(ax: Any, frame: pd.DataFrame, label: str, colour: Any) -> None:
     ax.set_ylim(curve.min_tpr, 1.05)
     ax.set_xlabel(f"False-positive rate (from 1/{round(1 / curve.min_fpr)})")
     ax.set_ylabel("True-positive rate")
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_roc_curves"
+
+
+def draw(
+    scores: Sequence[PathLike],
+    score_keys: Sequence[Mapping[str, Any]],
+    attacks: Sequence[str],
+    png: PathLike,
+    pdf: PathLike,
+    style: Mapping[str, Any],
+) -> Figure:
+    """Figure 5 from the rule's params: the scores files (``scores``) and their keys."""
+    return plot_roc_curves(read_score_files(score_keys, scores), attacks, png, pdf, style)

@@ -253,3 +253,9 @@ def _title(
         f"attack {METRIC_LABELS[metric]} [95% interval]; diagonal outlined{hatching}\n"
         f"{seed_pairs_note(cells)}"
     )
+
+
+#: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are
+#: ``draw``'s keyword arguments).
+RULE = "fig_transfer"
+draw = plot_transfer_heatmap
