@@ -45,7 +45,10 @@ include: "rules/exposure.smk"
 include: "rules/figures.smk"
 
 
+# The summary, transfer matrices and tables (grid.final_targets), and every figure its rule adds
+# through figure_output (rules/figure_files.smk).
 rule all:
     default_target: True
     input:
         final_targets(),
+        FIGURE_TARGETS,

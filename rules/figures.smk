@@ -221,7 +221,12 @@ rule fig_methods:
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
-        **figure_output("fig_methods", "fig_methods"),
+        # A final target only when the grid compares several pruning methods.
+        **figure_output(
+            "fig_methods",
+            "fig_methods",
+            target=len(config["grid"]["pruning_methods"]) > 1,
+        ),
     log:
         figure_log("fig_methods"),
     benchmark:

@@ -66,5 +66,5 @@ def test_named_inputs_are_read_as_tables_by_their_suffix(tmp_path):
 
 
 def test_a_named_input_without_a_table_reader_fails_naming_it():
-    with pytest.raises(ValueError, match="'record'.*'.json'"):
+    with pytest.raises(ValueError, match=r"'record'.*'\.json'"):
         read_tables(Namedlist(fromdict={"record": "metrics.json"}))

@@ -14,13 +14,7 @@ from typing import Any
 from lottery_mia.attack.registry import REFERENCE_ATTACKS
 from lottery_mia.attack_paths import attack_folder, result_files
 from lottery_mia.config import canonical_sparsity, sample_counts
-from lottery_mia.result_paths import (
-    MODEL_DIR,
-    RESULTS,
-    TABLES,
-    exposure_files,
-    figure_paths,
-)
+from lottery_mia.result_paths import MODEL_DIR, RESULTS, TABLES, exposure_files
 
 Config = Mapping[str, Any]
 #: One model of the grid: its folder ("dir") and its identity ("key": arch, method, sparsity, seed).
@@ -200,26 +194,17 @@ def transfer_matrices(config: Config, dataset: str) -> list[str]:
 
 
 def final_targets(config: Config) -> list[str]:
-    """What `snakemake` with no target makes (rule all): the summary, the transfer matrices,
-    every figure and table, and the methods figure when the grid has several pruning methods."""
+    """What `snakemake` with no target makes (rule all) besides the figures: the summary, the
+    transfer matrices and every table. The figures' files come from their rules
+    (``figure_output`` in rules/figure_files.smk), so a figure is never listed twice."""
     datasets = config["datasets"]
     return [
         f"{RESULTS}/summary.parquet",
         *[path for dataset in datasets for path in transfer_matrices(config, dataset)],
-        *figure_paths("fig1_test_accuracy"),
-        *figure_paths("fig2_attack_vs_sparsity"),
-        *figure_paths("fig3_attack_vs_samples"),
-        *[path for dataset in datasets for path in figure_paths(f"fig4_transfer_{dataset}")],
         f"{TABLES}/table1.csv",
         f"{TABLES}/table1.md",
-        *figure_paths("fig_forest"),
-        *figure_paths("fig5_roc_curves"),
-        *figure_paths("fig6_gap_vs_auc"),
-        *figure_paths("fig7_per_class"),
-        *figure_paths("fig7_per_class_frequency"),
         f"{TABLES}/per_class.csv",
         f"{TABLES}/per_class.md",
         # Per-example exposure (rules/exposure.smk), per dataset.
         *[path for dataset in datasets for path in exposure_files(dataset)],
-        *(figure_paths("fig_methods") if len(config["grid"]["pruning_methods"]) > 1 else []),
     ]

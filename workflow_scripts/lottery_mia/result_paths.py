@@ -7,6 +7,8 @@ Plain strings and nothing imported beyond ``attack_paths``: ``rules/common.smk``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lottery_mia.attack_paths import attack_folder
 
 RESULTS = "results"
@@ -34,12 +36,17 @@ def figure_paths(name: str) -> list[str]:
     return [f"{FIGURES}/{name}.png", f"{FIGURES}/{name}.pdf"]
 
 
+def figure_files(name: str, datasets: Sequence[str]) -> list[str]:
+    """The files of figure ``name``, once per dataset where the name has ``{dataset}``."""
+    names = [name.format(dataset=d) for d in datasets] if "{dataset}" in name else [name]
+    return [path for each in names for path in figure_paths(each)]
+
+
 def exposure_files(dataset: str) -> list[str]:
-    """What the per-example exposure rules (rules/exposure.smk) write for a dataset."""
+    """The tables the per-example exposure rule (rules/exposure.smk) writes for a dataset (its
+    figures are the figure rule's)."""
     return [
         f"{TABLES}/exposure_{dataset}.parquet",
         f"{TABLES}/exposure_{dataset}.md",
         f"{TABLES}/exposure_agreement_{dataset}.csv",
-        *figure_paths(f"fig8_exposure_{dataset}"),
-        *figure_paths(f"fig9_memorisation_{dataset}"),
     ]
