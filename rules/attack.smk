@@ -36,6 +36,7 @@ rule summarize:
         f"{LOGS}/summarize.log",
     benchmark:
         f"{BENCHMARKS}/summarize.tsv"
+    localrule: True
     conda:
         "../envs/attack.yaml"
     params:

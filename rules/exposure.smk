@@ -3,11 +3,6 @@
 # figures' attack or of figures.exposure_top_fraction reruns only these jobs.
 
 
-localrules:
-    exposure,
-    fig_exposure,
-
-
 rule class_counts:
     output:
         counts_path=CLASS_COUNTS,
@@ -40,6 +35,7 @@ rule exposure:
         summary_path=f"{TABLES}/exposure_{{dataset}}.md",
     log:
         f"{LOGS}/exposure/{{dataset}}.log",
+    localrule: True
     conda:
         "../envs/attack.yaml"
     params:
@@ -80,6 +76,7 @@ rule fig_exposure:
         figure_log("fig_exposure_{dataset}"),
     benchmark:
         figure_benchmark("fig_exposure_{dataset}")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:

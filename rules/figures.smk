@@ -1,19 +1,6 @@
 # Stage 7: the study's figures and Table 1, drawn from the summary and transfer matrices.
 # Only `figures` settings reach these rules, so restyling reruns nothing else.
-
-
-localrules:
-    summarize,
-    fig_test_accuracy,
-    fig_attack_vs_sparsity,
-    fig_attack_vs_samples,
-    fig_transfer,
-    fig_methods,
-    table1,
-    fig_forest,
-    fig_roc_curves,
-    fig_gap_vs_auc,
-    per_class,
+# Each runs on the submitting machine (`localrule: True`): seconds of work, no SLURM job.
 
 
 rule fig_test_accuracy:
@@ -25,6 +12,7 @@ rule fig_test_accuracy:
         figure_log("fig1_test_accuracy"),
     benchmark:
         figure_benchmark("fig1_test_accuracy")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -43,6 +31,7 @@ rule fig_attack_vs_sparsity:
         figure_log("fig2_attack_vs_sparsity"),
     benchmark:
         figure_benchmark("fig2_attack_vs_sparsity")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -63,6 +52,7 @@ rule fig_attack_vs_samples:
         figure_log("fig3_attack_vs_samples"),
     benchmark:
         figure_benchmark("fig3_attack_vs_samples")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -91,6 +81,7 @@ rule fig_transfer:
         figure_log("fig4_transfer_{dataset}"),
     benchmark:
         figure_benchmark("fig4_transfer_{dataset}")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -114,6 +105,7 @@ rule table1:
         f"{LOGS}/figures/table1.log",
     benchmark:
         f"{BENCHMARKS}/figures/table1.tsv"
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -137,6 +129,7 @@ rule fig_forest:
         figure_log("fig_forest"),
     benchmark:
         figure_benchmark("fig_forest")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -154,6 +147,7 @@ rule fig_roc_curves:
         figure_log("fig5_roc_curves"),
     benchmark:
         figure_benchmark("fig5_roc_curves")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -174,6 +168,7 @@ rule fig_gap_vs_auc:
         figure_log("fig6_gap_vs_auc"),
     benchmark:
         figure_benchmark("fig6_gap_vs_auc")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -204,6 +199,7 @@ rule per_class:
         figure_log("per_class"),
     benchmark:
         figure_benchmark("per_class")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
@@ -231,6 +227,7 @@ rule fig_methods:
         figure_log("fig_methods"),
     benchmark:
         figure_benchmark("fig_methods")
+    localrule: True
     conda:
         "../envs/plot.yaml"
     params:
