@@ -57,6 +57,7 @@ __all__ = [
     "arch_label",
     "dataset_label",
     "drawing",
+    "drawings",
     "figure_style",
     "model_accuracies",
     "model_label",
@@ -78,12 +79,24 @@ __all__ = [
 ]
 
 
+def drawings() -> dict[str, Callable[..., object]]:
+    """Each figure rule's step by the rule's name: ``draw`` of every module of this package that
+    names its rule in ``RULE``. A new figure is such a module, its rule and its caption; nothing
+    else names it."""
+    found: dict[str, Callable[..., object]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        rule = getattr(module, "RULE", None)
+        if rule is not None:
+            if rule in found:
+                raise LookupError(f"two modules of lottery_mia.figures draw rule {rule!r}")
+            found[rule] = module.draw
+    return found
+
+
 def drawing(rule: str) -> Callable[..., object]:
-    """The step of a figure rule (``workflow_scripts/draw_figure.py``): ``draw`` of the module of
-    this package whose ``RULE`` is ``rule``. A new figure is a module here with both, its rule and
-    its caption; nothing else names it."""
-    for found in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{found.name}")
-        if getattr(module, "RULE", None) == rule:
-            return module.draw
-    raise LookupError(f"no module of lottery_mia.figures draws rule {rule!r} (RULE = {rule!r})")
+    """The step of figure rule ``rule`` (``workflow_scripts/draw_figure.py``)."""
+    steps = drawings()
+    if rule not in steps:
+        raise LookupError(f"no module of lottery_mia.figures has RULE = {rule!r}")
+    return steps[rule]
