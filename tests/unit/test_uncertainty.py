@@ -109,6 +109,31 @@ def test_resampled_metrics_equal_sklearn_on_each_resample():
         )
 
 
+def test_resampled_auc_equals_the_rank_sum_formula_to_the_last_bit():
+    # The AUC is counted from draw counts over one sort; the rank-sum formula sorts each
+    # resample. Both are exact sums and one division, so they must agree exactly, ties included.
+    rows = gaussian_rows(np.random.default_rng(2), 90, 110, shift=0.4)
+    rows = EvaluationRows(rows.member, np.round(rows.score, 1), rows.predicted)
+    indices = stratified_bootstrap_indices(rows.member, 40, seed=3)
+    ranks = stats.rankdata(rows.score[indices], axis=1)
+    rank_sums = ranks[:, rows.member].sum(axis=1) - 90 * 91 / 2
+    expected = rank_sums / (90 * 110)
+    np.testing.assert_array_equal(bootstrap_distribution(rows, 40, seed=3)["auc"], expected)
+
+
+def test_remembered_resamples_belong_to_their_rows_and_cannot_be_changed():
+    # A transfer job bootstraps many models on the same rows, so the draws are remembered: they
+    # must never be served for other rows of the same size, nor be altered by a caller.
+    first = np.r_[np.ones(30, bool), np.zeros(70, bool)]
+    second = first[::-1].copy()
+    for member in (first, second, first):
+        (counts,) = resampling.bootstrap_count_blocks(member, 25, seed=4)
+        assert counts[:, member].sum(axis=1).tolist() == [member.sum()] * 25
+        assert counts[:, ~member].sum(axis=1).tolist() == [(~member).sum()] * 25
+        with pytest.raises(ValueError, match="read-only"):
+            counts[0, 0] = 7
+
+
 def test_metric_signs_member_is_the_positive_class():
     rng = np.random.default_rng(2)
     leaky = gaussian_rows(rng, 300, 300, shift=1.5)

@@ -1,7 +1,7 @@
 """Attack metrics of evaluation rows: point values, ROC points, and what the rows can resolve.
 
 Member is the positive class and a higher score means "more likely member". Every metric here is
-computed for a whole matrix of row indices at once (``metrics_of_resamples``), so the bootstrap
+computed for a whole matrix of resamples at once (``metrics_of_counts``), so the bootstrap
 (``stats.resampling``) and the paired comparison (``stats.paired``) reuse the one definition.
 
 Definitions (``docs/attacks_and_statistics.md``; Carlini et al. 2022, "Membership Inference Attacks
@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 from sklearn.metrics import roc_curve
 
 #: FPR bound of each low-FPR metric.
@@ -134,64 +133,95 @@ def resolves_fpr(fpr_bound: float, n_non_members: int) -> bool:
     return allowed_false_positives(fpr_bound, n_non_members) >= 1
 
 
-def _roc_counts(
-    scores: np.ndarray, member: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per resample row: cumulative TP and FP counts down the descending scores, and where a
-    threshold may cut (after the last of a run of tied scores): the ROC points of each row."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    sorted_scores = np.take_along_axis(scores, order, axis=1)
-    true_positives = np.cumsum(member[order], axis=1)
-    false_positives = np.arange(1, member.size + 1) - true_positives
-    at_threshold = np.ones_like(sorted_scores, dtype=bool)
-    at_threshold[:, :-1] = sorted_scores[:, :-1] != sorted_scores[:, 1:]
-    return true_positives, false_positives, at_threshold
+def resample_counts(indices: np.ndarray, n_rows: int) -> np.ndarray:
+    """How often each row is drawn in each resample: (r, n) row indices -> (r, n_rows) counts."""
+    offsets = (np.arange(indices.shape[0]) * n_rows)[:, np.newaxis]
+    flat = np.bincount((indices + offsets).ravel(), minlength=indices.shape[0] * n_rows)
+    return flat.reshape(indices.shape[0], n_rows)
 
 
-def auc_per_resample(scores: np.ndarray, member: np.ndarray) -> np.ndarray:
-    """Mann-Whitney AUC per row of ``scores`` (one resample per row, shape (r, n) -> (r,)): rank
-    sum of the members, ties at their average rank, so all resamples are ranked in one call."""
-    n_members = int(member.sum())
-    n_non_members = member.size - n_members
-    ranks = stats.rankdata(scores, axis=1)
-    member_rank_sum = ranks[:, member].sum(axis=1)
-    return (member_rank_sum - n_members * (n_members + 1) / 2) / (n_members * n_non_members)
+@dataclass(frozen=True)
+class RocCounts:
+    """Per resample, cumulative TP and FP counts at each threshold: the ends of the runs of tied
+    scores, in descending score order. Thresholds no resample row reaches repeat the previous
+    point, which changes no metric below."""
+
+    true_positives: np.ndarray
+    false_positives: np.ndarray
+
+    @classmethod
+    def of(cls, score: np.ndarray, member: np.ndarray, counts: np.ndarray) -> RocCounts:
+        """From draw counts (``resample_counts``): a resample holds each row as often as it was
+        drawn, so sorting the scores once serves every resample (no sort per resample)."""
+        order = np.argsort(-score, kind="stable")
+        sorted_score, sorted_member = score[order], member[order]
+        run_ends = np.flatnonzero(np.append(sorted_score[:-1] != sorted_score[1:], True))
+        drawn = counts[:, order]
+        true_positives = np.cumsum(np.where(sorted_member, drawn, 0), axis=1)
+        false_positives = np.cumsum(drawn, axis=1) - true_positives
+        return cls(true_positives[:, run_ends], false_positives[:, run_ends])
+
+    def auc(self) -> np.ndarray:
+        """Mann-Whitney AUC per resample, ties counting one half: each threshold's non-members
+        lose to the members above it and tie with its own. Exact integer sums, then one division,
+        so it equals the rank-sum formula to the last bit."""
+        n_members = self.true_positives[:, -1:]
+        n_non_members = self.false_positives[:, -1:]
+        above = np.zeros_like(self.true_positives)
+        above[:, 1:] = self.true_positives[:, :-1]
+        new_false = np.diff(self.false_positives, axis=1, prepend=0)
+        doubled = (new_false * (above + self.true_positives)).sum(axis=1)
+        return doubled / (2 * n_members * n_non_members)[:, 0]
+
+
+def auc_of_resamples(score: np.ndarray, member: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Mann-Whitney AUC of each resample (row of ``indices``, shape (r, n) -> (r,))."""
+    return RocCounts.of(score, member, resample_counts(indices, member.size)).auc()
 
 
 def metrics_of_resamples(rows: EvaluationRows, indices: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric of ``METRIC_NAMES`` for each row of ``indices`` (shape (r, n) -> (r,)): the one
-    definition the point estimate, the bootstrap and the paired comparison all use."""
+    """Every metric of ``METRIC_NAMES`` for each row of ``indices`` (shape (r, n) -> (r,)). The
+    indices must be stratified (``member[indices[b]] == member``), as the bootstrap's are."""
+    return metrics_of_counts(rows, resample_counts(indices, rows.member.size))
+
+
+def metrics_of_counts(rows: EvaluationRows, counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric of ``METRIC_NAMES`` for each resample given as draw counts (``resample_counts``,
+    shape (r, n) -> (r,)): the one definition the point estimate, the bootstrap and the paired
+    comparison all use."""
     member = rows.member
     n_members, n_non_members = rows.n_members, rows.n_non_members
-    scores, decisions = rows.score[indices], rows.predicted[indices]
-    true_pos = (decisions & member).sum(axis=1)
-    false_pos = (decisions & ~member).sum(axis=1)
+    true_pos = counts[:, rows.predicted & member].sum(axis=1)
+    false_pos = counts[:, rows.predicted & ~member].sum(axis=1)
     called = true_pos + false_pos
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(called > 0, true_pos / called, np.nan)
-    tp_curve, fp_curve, at_threshold = _roc_counts(scores, member)
-    youden = np.where(at_threshold, tp_curve / n_members - fp_curve / n_non_members, 0.0)
+    roc = RocCounts.of(rows.score, member, counts)
+    tp_curve, fp_curve = roc.true_positives, roc.false_positives
+    youden = tp_curve / n_members - fp_curve / n_non_members
     values = {
         "accuracy": (true_pos + n_non_members - false_pos) / member.size,
         "precision": precision,
         "recall": true_pos / n_members,
-        "auc": auc_per_resample(scores, member),
+        "auc": roc.auc(),
         "advantage": true_pos / n_members - false_pos / n_non_members,
         "advantage_oracle": np.maximum(youden.max(axis=1), 0.0),  # (0, 0) is an ROC point too
     }
     for name, bound in FPR_BOUNDS.items():
         if not resolves_fpr(bound, n_non_members):
-            values[name] = np.full(len(indices), np.nan)
+            values[name] = np.full(len(counts), np.nan)
             continue
-        allowed = at_threshold & (fp_curve <= allowed_false_positives(bound, n_non_members))
+        allowed = fp_curve <= allowed_false_positives(bound, n_non_members)
         values[name] = np.where(allowed, tp_curve, 0).max(axis=1) / n_members
     return {name: values[name] for name in METRIC_NAMES}
 
 
 def point_metrics(rows: EvaluationRows) -> dict[str, float]:
     """Every metric of ``METRIC_NAMES`` on the evaluation rows as they are."""
-    identity = np.arange(rows.member.size)[np.newaxis, :]
-    return {name: float(value[0]) for name, value in metrics_of_resamples(rows, identity).items()}
+    every_row_once = np.ones((1, rows.member.size), dtype=np.int64)
+    return {
+        name: float(value[0]) for name, value in metrics_of_counts(rows, every_row_once).items()
+    }
 
 
 @dataclass(frozen=True)

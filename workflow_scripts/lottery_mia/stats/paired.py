@@ -21,13 +21,13 @@ from lottery_mia.attack_scores import ScoreKey, score_key, scores_of
 from lottery_mia.stats.metrics import (
     METRIC_NAMES,
     EvaluationRows,
-    metrics_of_resamples,
+    metrics_of_counts,
     point_metrics,
 )
 from lottery_mia.stats.over_seeds import SeedMean, seed_mean_from_draws
 from lottery_mia.stats.resampling import (
     DEFAULT_RESAMPLES,
-    bootstrap_index_blocks,
+    bootstrap_count_blocks,
     percentile_interval,
 )
 from lottery_mia.stats.verdicts import (
@@ -103,9 +103,9 @@ def paired_differences(
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; expected some of {METRIC_NAMES}")
     gaps: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
-    for indices in bootstrap_index_blocks(ticket.member, n_resamples, seed):
-        ticket_values = metrics_of_resamples(ticket, indices)
-        dense_values = metrics_of_resamples(dense, indices)
+    for counts in bootstrap_count_blocks(ticket.member, n_resamples, seed):
+        ticket_values = metrics_of_counts(ticket, counts)
+        dense_values = metrics_of_counts(dense, counts)
         for name in metrics:
             gaps[name].append(ticket_values[name] - dense_values[name])
     ticket_point, dense_point = point_metrics(ticket), point_metrics(dense)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -22,11 +23,12 @@ from lottery_mia.stats.metrics import (
     WITHOUT_INTERVAL,
     EvaluationRows,
     as_bool_vector,
-    auc_per_resample,
+    auc_of_resamples,
     checked_scores,
-    metrics_of_resamples,
+    metrics_of_counts,
     min_resolvable_fpr,
     point_metrics,
+    resample_counts,
 )
 
 DEFAULT_RESAMPLES = 1000
@@ -67,13 +69,39 @@ def stratified_bootstrap_indices(member: np.ndarray, n_resamples: int, seed: int
     return np.concatenate(list(bootstrap_index_blocks(member, n_resamples, seed)))
 
 
+def bootstrap_count_blocks(member: np.ndarray, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """``bootstrap_index_blocks`` as draw counts (``stats.metrics.resample_counts``), which is what
+    the metrics read. A matrix of one block is remembered: a job that bootstraps many models on
+    the same rows (the transfer matrix, the paired comparisons) draws it once."""
+    member = as_bool_vector(member, "member")
+    if n_resamples * member.size <= _BLOCK_ELEMENTS:
+        yield from _remembered_count_blocks(member.tobytes(), member.size, n_resamples, seed)
+        return
+    for indices in bootstrap_index_blocks(member, n_resamples, seed):
+        yield resample_counts(indices, member.size)
+
+
+@lru_cache(maxsize=4)
+def _remembered_count_blocks(
+    member_bytes: bytes, n_rows: int, n_resamples: int, seed: int
+) -> tuple[np.ndarray, ...]:
+    member = np.frombuffer(member_bytes, dtype=np.bool_, count=n_rows)
+    blocks = tuple(
+        resample_counts(indices, n_rows)
+        for indices in bootstrap_index_blocks(member, n_resamples, seed)
+    )
+    for block in blocks:
+        block.flags.writeable = False  # shared by every caller
+    return blocks
+
+
 def bootstrap_distribution(
     rows: EvaluationRows, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """Each metric on every stratified resample: arrays of shape (n_resamples,)."""
     blocks = [
-        metrics_of_resamples(rows, idx)
-        for idx in bootstrap_index_blocks(rows.member, n_resamples, seed)
+        metrics_of_counts(rows, counts)
+        for counts in bootstrap_count_blocks(rows.member, n_resamples, seed)
     ]
     return {name: np.concatenate([block[name] for block in blocks]) for name in METRIC_NAMES}
 
@@ -207,7 +235,7 @@ def _class_auc_with_bootstrap_interval(
     """AUC of one class's rows and its percentile interval (``per_class_auc``): only the AUC is
     resampled, since the other metrics are not reported per class."""
     member, score = checked_scores(member, score)
-    point = float(auc_per_resample(score[np.newaxis, :], member)[0])
+    point = float(auc_of_resamples(score, member, np.arange(member.size)[np.newaxis, :])[0])
     blocks = bootstrap_index_blocks(member, n_resamples, seed)
-    resampled = np.concatenate([auc_per_resample(score[indices], member) for indices in blocks])
+    resampled = np.concatenate([auc_of_resamples(score, member, indices) for indices in blocks])
     return (point, *percentile_interval(resampled, confidence))
