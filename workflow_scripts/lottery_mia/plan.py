@@ -12,10 +12,12 @@ grid re-derived here. Per job:
 - ``CPU-hours requested``: runtime request times threads, over the jobs without a GPU that go to
   SLURM (``localrules`` jobs run on the submitting machine and request nothing). GPU jobs hold
   ``cpus_per_gpu`` CPUs besides and are counted in GPU-hours only.
-- Shared GPUs (``compute.trainings_per_gpu`` = G > 1): the training and export jobs of G models
-  share one GPU, each running ``compute.sharing_slowdown`` (S) times slower than alone
-  (rules/resources.smk), so each counts 1/G of its hours at S times its runtime alone: its runtime
-  request already carries S, its table-rate time gets it here (``shared_gpu_hours``).
+- Shared GPUs (``compute.trainings_per_gpu`` = G > 1): the training and export jobs of up to G
+  models share one GPU, each running ``compute.sharing_slowdown`` (S) times slower than alone
+  (rules/resources.smk). GPU-hours are counted per allocation (``gpu_allocations``): a bundle
+  holds one GPU for its longest member, whose runtime request already carries S and whose
+  table-rate time gets it here. A bundle short of G members (a stage of fewer models than G, or
+  the last bundle of one) costs a whole allocation.
 
 Stages: ``dense`` (w0 and dense training of the targets), ``tickets`` (masks and ticket
 training), ``references`` (everything that builds reference models and their keep matrix),
@@ -130,33 +132,51 @@ def rates_used(jobs: Sequence[PlannedJob], config: Mapping[str, Any]) -> list[Ra
     return list(seen.values())
 
 
-def shared_gpu_hours(hours_alone: float, trainings_per_gpu: int, slowdown: float) -> float:
-    """GPU-hours of a job that would hold a GPU ``hours_alone`` by itself, when it shares one GPU
-    with ``trainings_per_gpu`` - 1 others (G) and runs ``slowdown`` (S) times slower for it: S x
-    its hours, of which it holds 1/G of the GPU. G = 1: ``hours_alone`` (S is not applied)."""
-    if trainings_per_gpu == 1:
-        return hours_alone
-    return hours_alone * slowdown / trainings_per_gpu
+def gpu_allocations(jobs: Sequence[PlannedJob]) -> list[list[int]]:
+    """The GPU jobs (indices into ``jobs``) as SLURM holds GPUs for them: each job alone, except
+    the training (or the export) jobs of one bundle of models that share a GPU (one job group and
+    rule), which run side by side in one allocation. Snakemake's group job stacks a bundle's
+    layers (its trainings, then its exports) and holds each for its longest member, so a bundle of
+    one rule is one allocation whatever its number of members: a bundle short of G costs as much
+    as a full one."""
+    allocations: dict[tuple[object, ...], list[int]] = {}
+    for index, job in enumerate(jobs):
+        if not job.gpus or job.local:
+            continue
+        bundled = job.group is not None and job.rule in SHARED_GPU_RULES
+        key = (job.group, job.rule) if bundled else (index,)
+        allocations.setdefault(key, []).append(index)
+    return list(allocations.values())
 
 
-def gpu_hours_requested(job: PlannedJob, config: Mapping[str, Any]) -> float:
-    """GPU-hours SLURM is asked to hold for ``job``: its GPUs x its runtime request. A job that
-    shares a GPU asks for its runtime alone x S already (``resources.shared_minutes``), so only
-    1/G of it counts: the bundle holds one GPU for its slowest member's request."""
-    hours = job.gpus * job.runtime_minutes / 60
-    if job.rule in SHARED_GPU_RULES:
-        return hours / config["compute"]["trainings_per_gpu"]
-    return hours
+def gpu_hours_requested(allocation: Sequence[PlannedJob]) -> float:
+    """GPU-hours SLURM is asked to hold for one allocation (``gpu_allocations``): its longest
+    member's GPUs x runtime request. A member of a bundle asks for its runtime alone x S already
+    (``resources.shared_minutes``)."""
+    return max(job.gpus * job.runtime_minutes for job in allocation) / 60
 
 
-def gpu_hours_at_table_rates(job: PlannedJob, config: Mapping[str, Any]) -> float:
-    """GPU-hours of ``job``'s compute time at the table's rate; ``shared_gpu_hours`` of it for a
-    job that shares a GPU."""
-    hours = job.gpus * table_rate_seconds(job, config) / 3600
-    if job.rule not in SHARED_GPU_RULES:
-        return hours
-    compute = config["compute"]
-    return shared_gpu_hours(hours, compute["trainings_per_gpu"], compute["sharing_slowdown"])
+def gpu_hours_at_table_rates(allocation: Sequence[PlannedJob], config: Mapping[str, Any]) -> float:
+    """GPU-hours of one allocation's compute time at the table's rates: its longest member's,
+    times the contention factor S (``compute.sharing_slowdown``) when members share the GPU."""
+    hours = max(job.gpus * table_rate_seconds(job, config) for job in allocation) / 3600
+    return hours * config["compute"]["sharing_slowdown"] if len(allocation) > 1 else hours
+
+
+def gpu_hour_shares(
+    jobs: Sequence[PlannedJob], config: Mapping[str, Any]
+) -> list[tuple[float, float]]:
+    """(GPU-hours requested, at table rates) of each job: a job alone has its allocation's, the
+    members of a bundle share theirs equally (a bundle may hold models of several stages, such as
+    a target and its references). Jobs without a GPU have none."""
+    shares = [(0.0, 0.0)] * len(jobs)
+    for allocation in gpu_allocations(jobs):
+        members = [jobs[index] for index in allocation]
+        requested = gpu_hours_requested(members) / len(members)
+        at_table_rates = gpu_hours_at_table_rates(members, config) / len(members)
+        for index in allocation:
+            shares[index] = (requested, at_table_rates)
+    return shares
 
 
 @dataclass(frozen=True)
@@ -179,28 +199,33 @@ def hours_by_dataset_stage(
 ) -> list[StageHours]:
     """One ``StageHours`` per dataset and stage that has jobs, datasets in config order."""
     datasets = [*config["datasets"], "all"]
-    groups: dict[tuple[str, str], list[PlannedJob]] = {}
-    for job in jobs:
-        groups.setdefault((job.dataset, stage_of(job)), []).append(job)
+    shares = gpu_hour_shares(jobs, config)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, job in enumerate(jobs):
+        groups.setdefault((job.dataset, stage_of(job)), []).append(index)
     ordered = sorted(groups, key=lambda key: (datasets.index(key[0]), STAGES.index(key[1])))
     return [
-        _stage_hours(dataset, stage, groups[(dataset, stage)], config) for dataset, stage in ordered
+        _stage_hours(key, [jobs[i] for i in groups[key]], [shares[i] for i in groups[key]], config)
+        for key in ordered
     ]
 
 
 def _stage_hours(
-    dataset: str, stage: str, jobs: Sequence[PlannedJob], config: Mapping[str, Any]
+    key: tuple[str, str],
+    jobs: Sequence[PlannedJob],
+    gpu_shares: Sequence[tuple[float, float]],
+    config: Mapping[str, Any],
 ) -> StageHours:
     gpu_jobs = [job for job in jobs if job.gpus and not job.local]
     cpu_jobs = [job for job in jobs if not job.gpus and not job.local]
     rates = [rate_use(job, config) for job in gpu_jobs if job.rule in RATED_RULES]
     return StageHours(
-        dataset=dataset,
-        stage=stage,
+        dataset=key[0],
+        stage=key[1],
         jobs=len(jobs),
         gpu_jobs=len(gpu_jobs),
-        gpu_hours_requested=sum(gpu_hours_requested(job, config) for job in gpu_jobs),
-        gpu_hours_at_table_rates=sum(gpu_hours_at_table_rates(job, config) for job in gpu_jobs),
+        gpu_hours_requested=sum(requested for requested, _ in gpu_shares),
+        gpu_hours_at_table_rates=sum(at_table_rates for _, at_table_rates in gpu_shares),
         cpu_hours_requested=sum(job.threads * job.runtime_minutes for job in cpu_jobs) / 60,
         rate_kinds=tuple(sorted({r.kind for r in rates})),
         estimated=any(r.estimated for r in rates),

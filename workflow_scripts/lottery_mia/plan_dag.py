@@ -47,6 +47,7 @@ class PlannedJob:
     runtime_minutes: int
     mem_mb: int
     local: bool  # a `localrules` job: runs on the submitting machine, asks SLURM for nothing
+    group: str | None = None  # the job group (a bundle of jobs in one SLURM allocation)
 
     @property
     def dataset(self) -> str:
@@ -181,4 +182,5 @@ def _planned_job(workflow: Any, job: Any) -> PlannedJob:
         runtime_minutes=int(resources.get("runtime", 0)),
         mem_mb=int(resources.get("mem_mb", 0)),
         local=bool(local),
+        group=job.group,
     )

@@ -110,8 +110,9 @@ def _hours_lines(cost: CostPlan) -> list[str]:
         g, s = cost.trainings_per_gpu, cost.sharing_slowdown
         shared = [
             f"Training and export jobs share a GPU, {g} to one SLURM allocation "
-            f"(compute.trainings_per_gpu): each counts {s:g}/{g} of its GPU-hours alone "
-            f"(compute.sharing_slowdown = {s:g}, the contention factor).",
+            f"(compute.trainings_per_gpu): a bundle holds one GPU for its longest member at "
+            f"{s:g} x its time alone (compute.sharing_slowdown, the contention factor), a bundle "
+            f"short of {g} as long as a full one.",
         ]
     return [
         "Hours per dataset and stage. GPU-h requested: the GPU jobs' runtime requests; at table "
