@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from lottery_mia import figures, tables
 from lottery_mia.attack_scores import score_key
+from lottery_mia.figures.summary_rows import seed_note
 from lottery_mia.stats.metrics import METRIC_NAMES
 from lottery_mia.summary import build_summary
 
@@ -235,6 +236,27 @@ def test_figure2_falls_back_to_largest_sample_count_and_says_so(tmp_path: Path) 
         for p in SPARSITIES
     ]
     np.testing.assert_allclose(y, expected)
+
+
+def test_a_one_seed_title_says_one_seed_once_on_its_own_line(tmp_path: Path) -> None:
+    summary = synthetic_summary(("cifar10",))
+    summary = summary[summary["seed"] == summary["seed"].min()]
+    fig = figures.plot_attack_vs_sparsity(
+        summary, 1000, "mlp", tmp_path / "f.png", tmp_path / "f.pdf", STYLE
+    )
+    heading, note = fig._suptitle.get_text().split("\n")
+    assert heading == "Membership inference (mlp attack) vs sparsity"
+    assert note == "one seed; bars: 95% bootstrap interval over evaluation rows"
+
+
+def test_a_title_mixing_one_and_several_seeds_says_which_bars_are_which() -> None:
+    stats = pd.DataFrame(
+        {"seeds": [1, 3], "interval": ["rows", "seeds and rows"], "low": [0.4, 0.45]}
+    )
+    assert seed_note(stats) == (
+        "mean over 1-3 seeds; bars: 95% bootstrap interval over evaluation rows (one-seed "
+        "groups); interval over seeds and evaluation rows"
+    )
 
 
 def test_figure3_uses_nearest_sparsity_and_says_so(tmp_path: Path) -> None:

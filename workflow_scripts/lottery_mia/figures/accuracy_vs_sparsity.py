@@ -50,7 +50,7 @@ def plot_test_accuracy(
             sparsity_axis(ax, in_dataset["sparsity"])
             metric_axis(ax, "accuracy", "Test ")
             ax.set_title(dataset_label(dataset))
-        fig.suptitle(f"Test accuracy of dense models and lottery tickets ({seed_note(stats)})")
+        fig.suptitle(f"Test accuracy of dense models and lottery tickets\n{seed_note(stats)}")
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig

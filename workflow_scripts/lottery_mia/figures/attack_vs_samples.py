@@ -81,8 +81,8 @@ def plot_attack_vs_samples(
                 if (row, column) != (len(datasets) - 1, len(metrics) // 2):
                     ax.set_xlabel("")
         fig.suptitle(
-            f"Membership inference ({attack} attack) vs attack training samples "
-            f"({seed_note(pd.concat(panel_stats))})"
+            f"Membership inference ({attack} attack) vs attack training samples\n"
+            f"{seed_note(pd.concat(panel_stats))}"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)

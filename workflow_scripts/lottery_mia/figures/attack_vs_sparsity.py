@@ -74,7 +74,8 @@ def plot_attack_vs_sparsity(
                 if row < len(metrics) - 1:
                     ax.set_xlabel("")
         fig.suptitle(
-            f"Membership inference ({attack} attack) vs sparsity ({seed_note(pd.concat(panel_stats))})"
+            f"Membership inference ({attack} attack) vs sparsity\n"
+            f"{seed_note(pd.concat(panel_stats))}"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)

@@ -100,7 +100,7 @@ def plot_methods(
                     chance_line(ax)
                     ax.set_title(f"{dataset_label(dataset)}, {arch_label(arch)}")
         fig.suptitle(
-            f"Pruning methods: {attack} attack AUC ({n_note}; {seed_note(auc)}) and test accuracy"
+            f"Pruning methods: {attack} attack AUC ({n_note}) and test accuracy\n{seed_note(auc)}"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)

@@ -21,7 +21,7 @@ from lottery_mia.stats.over_seeds import (
 
 #: How a title names each kind of error bar (``seed_means_by_group``'s ``interval`` column).
 INTERVAL_NOTES = {
-    ROW_BOOTSTRAP: "bootstrap interval over evaluation rows (one seed)",
+    ROW_BOOTSTRAP: "bootstrap interval over evaluation rows",
     SEEDS_AND_ROWS: "interval over seeds and evaluation rows",
     SEEDS_ONLY: "t-interval over seeds",
 }
@@ -99,7 +99,12 @@ def seed_note(stats: pd.DataFrame) -> str:
     seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     points = "one seed" if counts[-1] <= 1 else f"mean over {seeds} seeds"
     kinds = [kind for kind in INTERVAL_KINDS if kind in set(stats["interval"])]
-    bars = [INTERVAL_NOTES[kind] for kind in kinds if kind != NO_INTERVAL]
+    with_bars = [kind for kind in kinds if kind != NO_INTERVAL]
+    mixed = len(with_bars) > 1  # then say which groups the row bootstrap is for
+    bars = [
+        INTERVAL_NOTES[kind] + (" (one-seed groups)" if mixed and kind == ROW_BOOTSTRAP else "")
+        for kind in with_bars
+    ]
     notes = [points]
     if bars:
         notes.append("bars: 95% " + "; ".join(bars))
