@@ -9,7 +9,9 @@ dense AUC difference, and whether it has 80% power for ``equivalent``) and its d
 the finished run's Table 1 and result files. Writes to ``--out``:
 
 - ``prediction.csv``: one row per Table 1 row: the pilot's rows and half-width, the predicted and
-  the measured ones, measured / predicted, the predicted power and the measured verdict;
+  the measured ones, measured / predicted, the predicted power and the measured verdicts (alone,
+  and Holm-adjusted over the table as Table 1 reports it);
+- ``plan.json``: the plan the predictions come from;
 - ``summary.csv``: ``quantity, value``: the spread of measured / predicted over the rows whose
   evaluation rows changed and over those whose rows did not, what taking the pilot's half-width
   as it is would have been off by, and the disk predicted and measured per kind.
@@ -57,7 +59,8 @@ def prediction_rows(plan: dict, table: pd.DataFrame) -> pd.DataFrame:
                 "measured_half_width": round(half_width, 4),
                 "measured_over_predicted": round(half_width / predicted, 2),
                 "powered_predicted": "yes" if row["powered"] else "no",
-                "measured_verdict": got["verdict_holm"],
+                "measured_verdict": got["verdict"],
+                "measured_verdict_holm": got["verdict_holm"],
             }
         )
     return pd.DataFrame.from_records(records)
@@ -76,13 +79,13 @@ def summary_rows(rows: pd.DataFrame, plan: dict, results: Path) -> list[tuple[st
     changed = rows[rows["measured_rows"] != rows["pilot_rows"]]
     same = rows[rows["measured_rows"] == rows["pilot_rows"]]
     ratio = changed["measured_over_predicted"]
-    as_is = changed["pilot_half_width"] / changed["measured_half_width"]
+    as_is = changed["measured_half_width"] / changed["pilot_half_width"]
     summary = [
         ("rows whose evaluation rows changed", len(changed)),
         ("changed: measured / predicted, lowest", ratio.min()),
         ("changed: measured / predicted, highest", ratio.max()),
         ("changed: measured / predicted, median", round(statistics.median(ratio), 2)),
-        ("changed: measured / pilot as it is, median", round(1 / statistics.median(as_is), 2)),
+        ("changed: measured / pilot as it is, median", round(statistics.median(as_is), 2)),
         ("rows whose evaluation rows stayed", len(same)),
         ("stayed: measured / predicted, lowest", same["measured_over_predicted"].min()),
         ("stayed: measured / predicted, highest", same["measured_over_predicted"].max()),
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = prediction_rows(plan, pd.read_csv(args.results / "tables" / "table1.csv"))
     args.out.mkdir(parents=True, exist_ok=True)
     rows.to_csv(args.out / "prediction.csv", index=False)
+    (args.out / "plan.json").write_text(json.dumps(plan, indent=1) + "\n")
     summary = pd.DataFrame(summary_rows(rows, plan, args.results), columns=["quantity", "value"])
     summary.to_csv(args.out / "summary.csv", index=False)
     print(rows.to_string(index=False))
