@@ -26,13 +26,14 @@ demo: $(INSTALLED)  ## Run the whole study on config.yaml (digits) and draw ever
 report: $(INSTALLED)  ## After `make demo`: every figure and table with its caption in results/report.html
 	$(VENV)/bin/snakemake --cores $(CORES) --report results/report.html
 
-docs: $(INSTALLED)  ## After `make demo`: its tables and figures into docs/demo/; the paper configs' plans into docs/plans/
+docs: $(INSTALLED)  ## After `make demo`: its tables, figures and job times into docs/demo/; the paper configs' plans into docs/plans/
 	mkdir -p docs/plans
 	for name in paper paper_budget; do \
 	  $(PYTHON) workflow_scripts/plan.py --config configs/$$name.yaml --output docs/plans/$$name.json \
 	    > docs/plans/$$name.txt || exit 1; \
 	done
 	$(PYTHON) tools/demo_docs.py --results results --out docs/demo --plans docs/plans
+	$(PYTHON) benchmarks/job_fixed_cost.py --results . > docs/demo/job_times.md
 
 test: $(INSTALLED)  ## Unit, workflow and (where root and apt allow) SLURM tests, plus style checks
 	$(PYTHON) -m pytest --durations=10

@@ -139,7 +139,8 @@ def import_breakdown(code: Path, rule: str, top: int = 8) -> list[tuple[str, flo
 
 
 def summarise_benchmark_files(results: Path) -> None:
-    """Jobs, median and total wall and CPU seconds per rule, from Snakemake's benchmark files
+    """Jobs, median, largest and total wall seconds and median and total CPU seconds per rule,
+    from Snakemake's benchmark files
     (``cpu_time`` is psutil's sampled user + system time of the job; it moves less with load)."""
     rows: dict[str, list[dict[str, str]]] = collections.defaultdict(list)
     base = results / "results" / "benchmarks"
@@ -147,13 +148,15 @@ def summarise_benchmark_files(results: Path) -> None:
         with path.open() as table:
             rule = path.relative_to(base).parts[0].removesuffix(".tsv")  # folder, or summarize.tsv
             rows[rule] += csv.DictReader(table, delimiter="\t")
-    print("| rule | jobs | median wall s | median cpu s | total wall s | total cpu s |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| rule | jobs | median wall s | max wall s | median cpu s | total wall s | total cpu s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for rule, found in sorted(rows.items(), key=lambda item: -len(item[1])):
         wall = [float(row["s"]) for row in found]
         cpu = [float(row["cpu_time"]) for row in found]
         print(
-            f"| {rule} | {len(found)} | {statistics.median(wall):.1f} "
+            f"| {rule} | {len(found)} | {statistics.median(wall):.1f} | {max(wall):.1f} "
             f"| {statistics.median(cpu):.1f} | {sum(wall):.0f} | {sum(cpu):.0f} |"
         )
 
