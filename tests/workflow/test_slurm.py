@@ -536,6 +536,15 @@ def run_shared(
     return workdir, run, records
 
 
+def planned_gpu_hours(config: Path) -> float:
+    """GPU-hours requested by ``make plan`` for ``config`` (its DAG under profiles/slurm)."""
+    from lottery_mia.plan import cost_plan
+    from lottery_mia.plan_dag import planned_workflow
+
+    workflow = planned_workflow(config)
+    return cost_plan(workflow.jobs, workflow.config).total("gpu_hours_requested")
+
+
 @pytest.mark.slurm
 @pytest.mark.workflow
 @pytest.mark.slow
@@ -580,6 +589,11 @@ def test_trainings_share_one_gpu_per_bundle_with_the_same_results(
         assert gpu_tres_count(record.get("CpusPerTres")) == 4 * count, record
         assert record["MinMemoryNode"] == f"{count * job_mb}M", record
         assert minutes(record["TimeLimit"]) == expected_limit, record
+
+    # `make plan` counts what SLURM was asked for: one GPU for each allocation's time limit.
+    for workdir, records, g in ((single_dir, single, 1), (shared_dir, shared, SHARED_G)):
+        asked = sum(minutes(record["TimeLimit"]) for record in records.values()) / 60
+        assert planned_gpu_hours(workdir / f"g{g}.yaml") == pytest.approx(asked), records
 
     # Members of a bundle ran side by side in its allocation: their training logs overlap (as
     # many at once as the node's real cores allow; the test node may have only 2).
