@@ -179,16 +179,11 @@ def auc_of_resamples(score: np.ndarray, member: np.ndarray, indices: np.ndarray)
     return RocCounts.of(score, member, resample_counts(indices, member.size)).auc()
 
 
-def metrics_of_resamples(rows: EvaluationRows, indices: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric of ``METRIC_NAMES`` for each row of ``indices`` (shape (r, n) -> (r,)). The
-    indices must be stratified (``member[indices[b]] == member``), as the bootstrap's are."""
-    return metrics_of_counts(rows, resample_counts(indices, rows.member.size))
-
-
 def metrics_of_counts(rows: EvaluationRows, counts: np.ndarray) -> dict[str, np.ndarray]:
     """Every metric of ``METRIC_NAMES`` for each resample given as draw counts (``resample_counts``,
     shape (r, n) -> (r,)): the one definition the point estimate, the bootstrap and the paired
-    comparison all use."""
+    comparison all use. The resamples must be stratified (each draws as many members as the rows
+    hold), as the bootstrap's are."""
     member = rows.member
     n_members, n_non_members = rows.n_members, rows.n_non_members
     true_pos = counts[:, rows.predicted & member].sum(axis=1)
