@@ -17,6 +17,8 @@ rule run_attacks:
     conda:
         "../envs/attack.yaml"
     threads: config["compute"]["attack_threads"]
+    resources:
+        runtime=attack_runtime,
     params:
         settings={"attack": supervised_attack_settings()},
         attack_names=[

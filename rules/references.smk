@@ -67,6 +67,7 @@ rule reference_attacks:
     threads: config["compute"]["attack_threads"]
     resources:
         mem_mb=reference_mem_mb,
+        runtime=reference_attack_runtime,
     params:
         settings={"attack": reference_attack_settings()},
         attack_names=[a for a in config["grid"]["attacks"] if a in REFERENCE_ATTACKS],

@@ -1,6 +1,7 @@
 # Cluster resources from measured or published throughput (lottery_mia/resources.py), one small
 # function per resource. A retry gets `attempt` times as much and resumes from the epoch
 # checkpoint. Locally Snakemake only enforces what `--resources` limits.
+from lottery_mia import attack_cost
 from lottery_mia import resources as throughput
 
 
@@ -165,3 +166,46 @@ def reference_mem_mb(wildcards, attempt):
     pools = throughput.DATASETS[wildcards.dataset]
     rows = 2 * min(pools.train, pools.test) * export_queries(config, wildcards.dataset)
     return throughput.attack_fit_mem_mb(wildcards.dataset, rows, attempt)
+
+
+# ---- Attack and transfer time limits grow with the rows they fit (lottery_mia/attack_cost.py):
+# an SVM on ImageNet's 98,000 rows of 1,000 probabilities takes hours, not the 2 h the profile
+# used to ask for every attack job.
+def _attack_features(dataset):
+    attack = config["attack"]
+    if attack["features"] == "sorted_topk":
+        return attack["top_k"]
+    return throughput.DATASETS[dataset].classes
+
+
+def attack_runtime(wildcards, attempt):
+    """Minutes of a run_attacks job: its classifiers' fits on n rows."""
+    attacks = [a for a in config["grid"]["attacks"] if a not in REFERENCE_ATTACKS]
+    features = _attack_features(wildcards.dataset)
+    rows, epochs = int(wildcards.n), config["attack"]["mlp"]["max_iter"]
+    return attack_cost.attack_minutes(
+        "run_attacks", attacks, rows, features, attempt, epochs
+    )
+
+
+def reference_attack_runtime(wildcards, attempt):
+    """Minutes of a reference_attacks job: the shadow MLP's fit on n rows (LiRA, RMIA: none)."""
+    attacks = [a for a in config["grid"]["attacks"] if a in REFERENCE_ATTACKS]
+    features = _attack_features(wildcards.dataset)
+    rows, epochs = int(wildcards.n), config["attack"]["mlp"]["max_iter"]
+    return attack_cost.attack_minutes(
+        "reference_attacks", attacks, rows, features, attempt, epochs
+    )
+
+
+def transfer_runtime(wildcards, attempt):
+    """Minutes of a transfer job: one fit per model of the dataset, every pair bootstrapped."""
+    return attack_cost.transfer_minutes(
+        wildcards.attack,
+        len(dataset_models(wildcards.dataset)),
+        int(wildcards.n),
+        _attack_features(wildcards.dataset),
+        config["attack"]["eval_size"],
+        attempt,
+        config["attack"]["mlp"]["max_iter"],
+    )

@@ -19,6 +19,7 @@ rule transfer:
     threads: config["compute"]["attack_threads"]
     resources:
         mem_mb=transfer_mem_mb,
+        runtime=transfer_runtime,
     params:
         settings=attack_settings,
         model_keys=lambda w: [model["key"] for model in dataset_models(w.dataset)],

@@ -69,3 +69,35 @@ def test_reference_jobs_request_memory_for_the_targets_rows_and_mirror_images(tm
         if rule in ("reference_statistics", "reference_attacks")
     }
     assert requested == {"reference_statistics": expected, "reference_attacks": expected}
+
+
+@pytest.mark.workflow
+def test_attack_time_limits_grow_with_the_rows_they_fit():
+    """configs/paper.yaml under the SLURM profile: an ImageNet attack job fitting the SVM on
+    98,000 rows of 1,000 probabilities asks for hours (the former fixed 2 h would have had it
+    killed), a small CIFAR job keeps the former 2 h, and a transfer job counts its 18 fits."""
+    from lottery_mia import attack_cost
+    from lottery_mia.plan_dag import planned_workflow
+
+    workflow = planned_workflow(REPO / "configs" / "paper.yaml")
+    config = workflow.config
+
+    def runtime(rule: str, **wildcards: str) -> int:
+        (minutes,) = {
+            job.runtime_minutes
+            for job in workflow.jobs
+            if job.rule == rule and wildcards.items() <= job.wildcards.items()
+        }
+        return minutes
+
+    attacks = [a for a in config["grid"]["attacks"] if a in ("mlp", "svm", "random_forest")]
+    imagenet = runtime("run_attacks", dataset="imagenet", n="98000")
+    assert imagenet == attack_cost.attack_minutes("run_attacks", attacks, 98000, 1000) > 5 * 60
+    assert runtime("run_attacks", dataset="cifar10", n="2000") == 120
+    models = len(config["grid"]["archs"]) * len(config["grid"]["sparsities"])
+    transfer = runtime("transfer", dataset="imagenet", n="98000")
+    assert (
+        transfer
+        == attack_cost.transfer_minutes("mlp", models, 98000, 1000, config["attack"]["eval_size"])
+        > 60
+    )
