@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lottery_mia.attack_cost import ESTIMATE
 from lottery_mia.plan import CostPlan, RateUse, StageHours
 from lottery_mia.power import PowerPlan, RowForecast
 
@@ -117,7 +118,8 @@ def _hours_lines(cost: CostPlan) -> list[str]:
     return [
         "Hours per dataset and stage. GPU-h requested: the GPU jobs' runtime requests; at table "
         "rates: their compute time alone (no safety margin, no start-up). CPU-h: runtime x "
-        "threads of the CPU jobs SLURM runs.",
+        "threads of the CPU jobs SLURM runs; the attack and transfer runtimes rest on fit times "
+        f"{ESTIMATE} (lottery_mia/attack_cost.py).",
         *shared,
         *_table(header, [*[_hours_row(row) for row in cost.hours], total]),
         f"{ESTIMATE_MARK} rests on an estimated rate (or on the JPEG-decoding cap): replace it "
