@@ -21,9 +21,7 @@ rule run_attacks:
         runtime=attack_runtime,
     params:
         settings={"attack": supervised_attack_settings()},
-        attack_names=[
-            a for a in config["grid"]["attacks"] if a not in REFERENCE_ATTACKS
-        ],
+        attack_names=rule_params.job_attacks(config, references=False),
         key=lambda w: {**model_key(w), "n_samples": int(w.n)},
     script:
         "../workflow_scripts/run_attacks.py"

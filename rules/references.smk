@@ -70,7 +70,7 @@ rule reference_attacks:
         runtime=reference_attack_runtime,
     params:
         settings={"attack": reference_attack_settings()},
-        attack_names=[a for a in config["grid"]["attacks"] if a in REFERENCE_ATTACKS],
+        attack_names=rule_params.job_attacks(config, references=True),
         key=lambda w: {**model_key(w), "n_samples": int(w.n)},
         largest_n=lambda w: max(sample_counts(config, w.dataset)),
     script:

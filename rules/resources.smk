@@ -178,24 +178,25 @@ def _attack_features(dataset):
     return throughput.DATASETS[dataset].classes
 
 
+def _attack_job_minutes(job_rule, references, wildcards, attempt):
+    return attack_cost.attack_minutes(
+        job_rule,
+        rule_params.job_attacks(config, references),
+        int(wildcards.n),
+        _attack_features(wildcards.dataset),
+        attempt,
+        config["attack"]["mlp"]["max_iter"],
+    )
+
+
 def attack_runtime(wildcards, attempt):
     """Minutes of a run_attacks job: its classifiers' fits on n rows."""
-    attacks = [a for a in config["grid"]["attacks"] if a not in REFERENCE_ATTACKS]
-    features = _attack_features(wildcards.dataset)
-    rows, epochs = int(wildcards.n), config["attack"]["mlp"]["max_iter"]
-    return attack_cost.attack_minutes(
-        "run_attacks", attacks, rows, features, attempt, epochs
-    )
+    return _attack_job_minutes("run_attacks", False, wildcards, attempt)
 
 
 def reference_attack_runtime(wildcards, attempt):
     """Minutes of a reference_attacks job: the shadow MLP's fit on n rows (LiRA, RMIA: none)."""
-    attacks = [a for a in config["grid"]["attacks"] if a in REFERENCE_ATTACKS]
-    features = _attack_features(wildcards.dataset)
-    rows, epochs = int(wildcards.n), config["attack"]["mlp"]["max_iter"]
-    return attack_cost.attack_minutes(
-        "reference_attacks", attacks, rows, features, attempt, epochs
-    )
+    return _attack_job_minutes("reference_attacks", True, wildcards, attempt)
 
 
 def transfer_runtime(wildcards, attempt):

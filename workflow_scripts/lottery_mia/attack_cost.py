@@ -22,10 +22,9 @@ are ``resources.SAFETY`` x its seconds plus ``resources.STARTUP_MINUTES``, times
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
-from lottery_mia.resources import SAFETY, STARTUP_MINUTES
+from lottery_mia.resources import padded_minutes
 
 ESTIMATE = (
     "estimated: power laws fitted to benchmarks/attack_fit_time.py (n <= 8,000 rows, d = 100 "
@@ -60,8 +59,7 @@ def fit_seconds(attack: str, rows: int, features: int, mlp_epochs: int = MLP_EPO
 
 
 def _minutes(rule: str, seconds: float, attempt: int) -> int:
-    minutes = math.ceil(STARTUP_MINUTES + SAFETY * seconds / 60)
-    return max(MIN_MINUTES[rule], minutes) * max(1, attempt)
+    return max(MIN_MINUTES[rule] * max(1, attempt), padded_minutes(seconds, attempt))
 
 
 def attack_minutes(

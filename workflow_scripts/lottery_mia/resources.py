@@ -133,7 +133,9 @@ def rate(device: str, dataset: str, arch: str, width: int, workers: int = 0) -> 
     return Rate(train, infer, width, base.source)
 
 
-def _minutes(seconds: float, attempt: int) -> int:
+def padded_minutes(seconds: float, attempt: int) -> int:
+    """A job's ``runtime`` request for ``seconds`` of work: x ``SAFETY`` + ``STARTUP_MINUTES``,
+    times the attempt."""
     return math.ceil(STARTUP_MINUTES + SAFETY * seconds / 60) * max(1, attempt)
 
 
@@ -193,7 +195,7 @@ def train_minutes(
 ) -> int:
     """``runtime`` of a dense or ticket training job: ``train_seconds`` with margin and start-up."""
     seconds = train_seconds(device, dataset, arch, width, epochs, metrics_max_samples, workers)
-    return _minutes(seconds, attempt)
+    return padded_minutes(seconds, attempt)
 
 
 def export_minutes(
@@ -207,7 +209,7 @@ def export_minutes(
 ) -> int:
     """``runtime`` of an export job: ``export_seconds`` with margin and start-up."""
     seconds = export_seconds(device, dataset, arch, width, workers, queries)
-    return _minutes(seconds, attempt)
+    return padded_minutes(seconds, attempt)
 
 
 def train_mem_mb(dataset: str, workers: int = 0, attempt: int = 1) -> int:

@@ -78,6 +78,12 @@ def prune_settings(config: Config, method: str, dataset: str, run: str) -> Setti
     return settings
 
 
+def job_attacks(config: Config, references: bool) -> list[str]:
+    """The config's attacks that one job kind runs: those reading reference models
+    (``reference_attacks``) or those trained on one model's outputs (``run_attacks``)."""
+    return [name for name in config["grid"]["attacks"] if (name in REFERENCE_ATTACKS) == references]
+
+
 def supervised_attack_settings(config: Config) -> Settings:
     """What the attacks trained on one model's outputs read (the registry's settings keys): not
     the reference keys, so that changing K or LiRA's settings does not rerun them."""
