@@ -15,6 +15,7 @@ from lottery_mia.plan import (
     cost_plan,
     hours_by_dataset_stage,
     peak_memory_per_rule,
+    peak_runtime_per_rule,
     rates_used,
     stage_of,
     table_rate_seconds,
@@ -97,13 +98,15 @@ def test_imagenet_rates_capped_by_jpeg_decoding_count_as_estimates():
     assert rate.train_images_per_second == 8 * resources.JPEG_IMAGES_PER_WORKER
 
 
-def test_peak_memory_is_the_largest_request_of_each_rule():
+def test_peak_memory_and_runtime_are_the_largest_requests_of_each_rule():
     jobs = [
         PlannedJob("transfer", {"n": "400"}, 0, 2, 60, 1500, False),
         PlannedJob("transfer", {"n": "1200"}, 0, 2, 60, 2500, False),
         PlannedJob("prune", {}, 0, 1, 60, 8000, False),
     ]
     assert peak_memory_per_rule(jobs) == {"prune": 8000, "transfer": 2500}
+    jobs.append(PlannedJob("transfer", {"n": "98000"}, 0, 2, 160, 2500, False))
+    assert peak_runtime_per_rule(jobs) == {"prune": 60, "transfer": 160}
 
 
 @pytest.mark.parametrize("arch", ["resnet18", "resnet50"])

@@ -27,7 +27,7 @@ and ``figures`` (summary, figures, Table 1).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -232,12 +232,24 @@ def _stage_hours(
     )
 
 
-def peak_memory_per_rule(jobs: Sequence[PlannedJob]) -> dict[str, int]:
-    """The largest first-attempt ``mem_mb`` any job of each rule requests."""
+def _peak_per_rule(
+    jobs: Sequence[PlannedJob], request: Callable[[PlannedJob], int]
+) -> dict[str, int]:
     peaks: dict[str, int] = {}
     for job in jobs:
-        peaks[job.rule] = max(peaks.get(job.rule, 0), job.mem_mb)
+        peaks[job.rule] = max(peaks.get(job.rule, 0), request(job))
     return dict(sorted(peaks.items()))
+
+
+def peak_memory_per_rule(jobs: Sequence[PlannedJob]) -> dict[str, int]:
+    """The largest first-attempt ``mem_mb`` any job of each rule requests."""
+    return _peak_per_rule(jobs, lambda job: job.mem_mb)
+
+
+def peak_runtime_per_rule(jobs: Sequence[PlannedJob]) -> dict[str, int]:
+    """The longest first-attempt ``runtime`` (minutes) any job of each rule requests: what to
+    hold against the cluster's largest time limit."""
+    return _peak_per_rule(jobs, lambda job: job.runtime_minutes)
 
 
 @dataclass(frozen=True)
@@ -247,6 +259,7 @@ class CostPlan:
     jobs_per_rule: dict[str, int]
     hours: list[StageHours]
     peak_mem_mb: dict[str, int]
+    peak_runtime_minutes: dict[str, int]
     disk_bytes: dict[str, int]
     rates: list[RateUse]
     skipped_checks: tuple[str, ...]
@@ -270,6 +283,7 @@ class CostPlan:
             "total_gpu_hours_at_table_rates": self.total("gpu_hours_at_table_rates"),
             "total_cpu_hours_requested": self.total("cpu_hours_requested"),
             "peak_mem_mb_per_rule": self.peak_mem_mb,
+            "peak_runtime_minutes_per_rule": self.peak_runtime_minutes,
             "disk_bytes": self.disk_bytes,
             "total_disk_bytes": sum(self.disk_bytes.values()),
             "rates": [asdict(r) for r in self.rates],
@@ -285,6 +299,7 @@ def cost_plan(jobs: Sequence[PlannedJob], config: Mapping[str, Any]) -> CostPlan
         jobs_per_rule=jobs_per_rule(jobs),
         hours=hours_by_dataset_stage(jobs, config),
         peak_mem_mb=peak_memory_per_rule(jobs),
+        peak_runtime_minutes=peak_runtime_per_rule(jobs),
         disk_bytes=disk_by_kind(jobs, config),
         rates=rates_used(jobs, config),
         skipped_checks=SKIPPED_CHECKS,

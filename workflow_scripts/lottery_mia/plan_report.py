@@ -69,12 +69,19 @@ def cost_lines(cost: CostPlan, config_name: str) -> list[str]:
 
 def _rule_lines(cost: CostPlan) -> list[str]:
     rows = [
-        [rule, n, "login node" if rule in cost.local_rules else "SLURM", cost.peak_mem_mb[rule]]
+        [
+            rule,
+            n,
+            "login node" if rule in cost.local_rules else "SLURM",
+            cost.peak_mem_mb[rule],
+            cost.peak_runtime_minutes[rule],
+        ]
         for rule, n in cost.jobs_per_rule.items()
     ]
     return [
-        "Jobs and peak memory request per rule (first attempt; login-node jobs request nothing)",
-        *_table(["rule", "jobs", "runs on", "peak mem_mb"], rows),
+        "Jobs and peak memory and runtime request per rule (first attempt; login-node jobs "
+        "request nothing)",
+        *_table(["rule", "jobs", "runs on", "peak mem_mb", "peak runtime min"], rows),
     ]
 
 
