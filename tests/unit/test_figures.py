@@ -380,6 +380,29 @@ def test_transfer_heatmap_hatches_the_cells_whose_interval_contains_chance(tmp_p
     assert patches(heatmap(cells, tmp_path, "recall"), "interval contains chance") == []
 
 
+def colour_scale(fig: Figure) -> tuple[float, float]:
+    """The (low, high) ends of the heatmap's colour scale."""
+    (mesh,) = fig.axes[0].collections
+    return mesh.get_clim()
+
+
+def test_transfer_heatmap_colours_span_the_intervals_centred_on_chance(tmp_path: Path) -> None:
+    # Estimates 0.600-0.753, intervals +-0.03: the scale reaches 0.783, as far below 0.5 as above.
+    low, high = colour_scale(heatmap(transfer_cells(), tmp_path))
+    assert (low, high) == (pytest.approx(0.217), pytest.approx(0.783))
+    # Near-chance noise (estimates 0.49-0.51, intervals +-0.05) stays near the neutral colour.
+    cells = transfer_cells()
+    cells["accuracy"] = 0.49 + 0.02 * (cells.index % 2)
+    cells["accuracy_ci_low"], cells["accuracy_ci_high"] = (
+        cells.accuracy - 0.05,
+        cells.accuracy + 0.05,
+    )
+    low, high = colour_scale(heatmap(cells, tmp_path))
+    assert (low, high) == (pytest.approx(0.44), pytest.approx(0.56))
+    # Without a chance level (recall) the scale runs from the lowest to the highest interval end.
+    assert colour_scale(heatmap(transfer_cells(), tmp_path, "recall")) == (0.4, 0.9)
+
+
 def test_transfer_heatmap_with_several_seeds_states_both_pair_counts(tmp_path: Path) -> None:
     title = heatmap(transfer_cells(n_seeds=3), tmp_path).axes[0].get_title()
     assert title.endswith(

@@ -139,6 +139,24 @@ def contains_chance(low: pd.DataFrame, high: pd.DataFrame, chance: float | None)
     return (low.to_numpy() <= chance) & (chance <= high.to_numpy())
 
 
+def colour_limits(
+    grid: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame, centre: float | None
+) -> tuple[float, float]:
+    """The colour scale's ends: they span every cell's interval, not only the estimates, so two
+    cells whose intervals overlap never look far apart. A metric with a chance level gets a
+    scale symmetric about it, so chance is the map's neutral colour."""
+    values = np.concatenate([frame.to_numpy().ravel() for frame in (grid, low, high)])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("transfer cells have no finite value to colour")
+    lowest, highest = float(values.min()), float(values.max())
+    if centre is None:
+        return (lowest, highest) if highest > lowest else (lowest - 0.5, highest + 0.5)
+    reach = max(highest - centre, centre - lowest)
+    reach = reach if reach > 0 else 0.5
+    return centre - reach, centre + reach
+
+
 def _annotate_intervals(ax: Axes, low: pd.DataFrame, high: pd.DataFrame, fmt: str) -> None:
     """Raise each value seaborn wrote and put its interval under it, in the same colour (which
     seaborn picked to read on the cell); a cell without an interval (NaN) shows none."""
@@ -194,7 +212,7 @@ def plot_transfer_heatmap(
     interval contains chance are hatched and the diagonal (attack trained and applied on the
     same kind of model) is outlined. Accuracy, precision and AUC are coloured with a diverging
     map centred on chance (0.5), so transfers that fall below chance stand out; advantage is
-    centred on 0.
+    centred on 0. The colour scale spans the cells' intervals (``colour_limits``).
     """
     look = figure_style(style)
     grid = transfer_grid(cells, metric)
@@ -203,6 +221,7 @@ def plot_transfer_heatmap(
     attack = str(cells["attack"].iloc[0])
     n_samples = int(cells["n_samples"].iloc[0])
     centre = METRIC_CHANCE.get(metric)
+    vmin, vmax = colour_limits(grid, low, high, centre)
     fmt = ".3f" if metric.startswith("tpr_") else ".2f"
     rows, columns = grid.shape
     # Room for the cells (a value and its interval each) plus the labels, colour bar and title.
@@ -223,6 +242,8 @@ def plot_transfer_heatmap(
             annot_kws={"fontsize": max(5.0, 9.0 - 0.25 * max(rows, columns))},
             cmap="vlag" if centre is not None else "rocket_r",
             center=centre,
+            vmin=vmin,
+            vmax=vmax,
             square=True,
             linewidths=0.5,
             linecolor="white",
