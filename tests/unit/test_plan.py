@@ -22,6 +22,7 @@ from lottery_mia.plan import (
 )
 from lottery_mia.plan_dag import PlannedJob
 from lottery_mia.plan_disk import disk_by_kind, exported_rows, job_bytes, state_shape
+from lottery_mia.plan_report import cost_lines
 
 pytestmark = pytest.mark.unit
 
@@ -157,6 +158,13 @@ def test_cost_plan_lists_the_login_node_rules(demo_config):
     assert plan.local_rules == ("table1",)
     assert plan.total_jobs == 2
     assert plan.as_dict()["jobs_per_rule"] == {"table1": 1, "train_dense": 1}
+    # The printed table shows no request for a login-node rule: Snakemake runs it itself.
+    lines = cost_lines(plan, "config.yaml")
+    rows = {line.split()[0]: line.split()[1:] for line in lines[4:6]}
+    assert rows == {
+        "table1": ["1", "login", "node", "-", "-"],
+        "train_dense": ["1", "SLURM", "1000", "60"],
+    }
 
 
 def test_lira_and_rmia_scores_hold_every_row_outside_the_largest_ns_training_rows(demo_config):

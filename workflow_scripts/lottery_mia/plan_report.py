@@ -28,6 +28,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 
 def _is_number(text: str) -> bool:
+    if text == "-":  # a number that does not apply
+        return True
     return text.replace(".", "", 1).replace(ESTIMATE_MARK, "").replace(",", "").isdigit()
 
 
@@ -68,19 +70,15 @@ def cost_lines(cost: CostPlan, config_name: str) -> list[str]:
 
 
 def _rule_lines(cost: CostPlan) -> list[str]:
-    rows = [
-        [
-            rule,
-            n,
-            "login node" if rule in cost.local_rules else "SLURM",
-            cost.peak_mem_mb[rule],
-            cost.peak_runtime_minutes[rule],
-        ]
-        for rule, n in cost.jobs_per_rule.items()
-    ]
+    def row(rule: str, n: int) -> list[Any]:
+        if rule in cost.local_rules:  # run by Snakemake itself: no request reaches SLURM
+            return [rule, n, "login node", "-", "-"]
+        return [rule, n, "SLURM", cost.peak_mem_mb[rule], cost.peak_runtime_minutes[rule]]
+
+    rows = [row(rule, n) for rule, n in cost.jobs_per_rule.items()]
     return [
         "Jobs and peak memory and runtime request per rule (first attempt; login-node jobs "
-        "request nothing)",
+        "request nothing: -)",
         *_table(["rule", "jobs", "runs on", "peak mem_mb", "peak runtime min"], rows),
     ]
 
