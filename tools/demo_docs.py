@@ -10,8 +10,9 @@ them, so that refreshing a quoted block is a paste:
   models, at the largest sample count, as docs/reference_models.md shows them.
 
 With ``--plans``, it also sums up the ``make plan`` documents of that folder (``*.json``, written
-there by ``make docs`` for the paper configs) in ``plans.csv``: jobs, GPU-hours and disk per
-config, as README.md quotes them.
+there by ``make docs`` for the paper configs) in ``plans.csv``: jobs, GPU-hours (also as a percent
+of the paper config's) and disk per config, as README.md quotes them; and ``plans_by_dataset.csv``:
+each config's GPU-hours per dataset, as docs/datasets_downsampled_imagenet.md quotes them.
 
 Files of an earlier ``make docs`` that the demo no longer writes are removed. The test
 tests/unit/test_docs_numbers.py checks every quoted number against these files.
@@ -171,27 +172,47 @@ def copy_demo(results: Path, out: Path) -> list[Path]:
     return written
 
 
-def plans_table(folder: Path) -> Path:
+#: The config the other plans are measured against (``percent_of_paper`` columns).
+PAPER_CONFIG = "configs/paper.yaml"
+
+
+def plans_table(folder: Path) -> list[Path]:
     """``plans.csv``: one row per ``make plan`` document of ``folder``, the totals README.md
-    quotes (disk in GB, rounded as the plan prints it)."""
-    rows = []
-    for path in sorted(folder.glob("*.json")):
-        plan = json.loads(path.read_text())
-        rows.append(
-            {
-                "config": plan["config"],
-                "jobs": plan["total_jobs"],
-                "gpu_hours_requested": round(plan["total_gpu_hours_requested"], 1),
-                "gpu_hours_at_table_rates": round(plan["total_gpu_hours_at_table_rates"], 1),
-                "cpu_hours_requested": round(plan["total_cpu_hours_requested"], 1),
-                "disk_gb": round(plan["total_disk_bytes"] / 1e9, 1),
-            }
-        )
-    if not rows:
+    quotes (disk in GB, rounded as the plan prints it), with each config's GPU-hours as a percent
+    of ``PAPER_CONFIG``'s; ``plans_by_dataset.csv``: the GPU-hours of each config per dataset."""
+    plans = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+    if not plans:
         raise SystemExit(f"make docs: no plan (*.json) in {folder}")
-    target = folder / "plans.csv"
-    pd.DataFrame(rows).to_csv(target, index=False)
-    return target
+    totals = pd.DataFrame([_plan_totals(plan) for plan in plans])
+    paper = totals[totals["config"] == PAPER_CONFIG]
+    for column in ("gpu_hours_requested", "gpu_hours_at_table_rates"):
+        share = 100 * totals[column] / paper[column].item() if len(paper) else float("nan")
+        totals[f"{column}_percent_of_paper"] = round(share, 1)
+    by_dataset = pd.concat([_gpu_hours_by_dataset(plan) for plan in plans], ignore_index=True)
+    targets = [folder / "plans.csv", folder / "plans_by_dataset.csv"]
+    totals.to_csv(targets[0], index=False)
+    by_dataset.to_csv(targets[1], index=False)
+    return targets
+
+
+def _plan_totals(plan: dict) -> dict:
+    return {
+        "config": plan["config"],
+        "jobs": plan["total_jobs"],
+        "gpu_hours_requested": round(plan["total_gpu_hours_requested"], 1),
+        "gpu_hours_at_table_rates": round(plan["total_gpu_hours_at_table_rates"], 1),
+        "cpu_hours_requested": round(plan["total_cpu_hours_requested"], 1),
+        "disk_gb": round(plan["total_disk_bytes"] / 1e9, 1),
+    }
+
+
+def _gpu_hours_by_dataset(plan: dict) -> pd.DataFrame:
+    """One row per dataset of a plan: its GPU-hours over every stage, rounded as printed."""
+    hours = pd.DataFrame(plan["hours"])
+    hours = hours[hours["dataset"] != "all"]
+    columns = ["gpu_hours_requested", "gpu_hours_at_table_rates"]
+    summed = hours.groupby("dataset", sort=False)[columns].sum().round(1).reset_index()
+    return summed.assign(config=plan["config"])[["config", "dataset", *columns]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in copy_demo(args.results, args.out):
         print(path)
     if args.plans is not None:
-        print(plans_table(args.plans))
+        for path in plans_table(args.plans):
+            print(path)
     return 0
 
 
