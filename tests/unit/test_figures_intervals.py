@@ -10,6 +10,7 @@ from scipy import stats
 
 from lottery_mia import figures, tables
 from lottery_mia.attack_scores import score_key
+from lottery_mia.figures.per_class import SAMPLING_BAND_LABEL
 from lottery_mia.per_class_table import per_class_table
 from lottery_mia.stats.over_seeds import seed_means_by_group
 from lottery_mia.stats.paired import ticket_minus_dense
@@ -181,8 +182,14 @@ def test_per_class_table_compares_dense_and_nearest_ticket(tmp_path):
     assert (table["auc_ci_low"] <= table["auc"]).all() and (
         table["auc"] <= table["auc_ci_high"]
     ).all()
-    figures.plot_per_class(table, tmp_path / "c.png", tmp_path / "c.pdf", STYLE)
+    fig = figures.plot_per_class(table, tmp_path / "c.png", tmp_path / "c.pdf", STYLE)
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    # The grey band is the median class's interval around chance: what sampling alone spreads.
+    half = ((table["auc_ci_high"] - table["auc_ci_low"]) / 2).median()
+    (band,) = [p for p in fig.axes[0].patches if p.get_label() == SAMPLING_BAND_LABEL]
+    corners = band.get_path().transformed(band.get_patch_transform()).vertices[:, 1]
+    assert (corners.min(), corners.max()) == pytest.approx((0.5 - half, 0.5 + half))
+    assert fig.axes[0].get_title().endswith(f"; band ±{half:.2f})")
     # The strip points' jitter is seeded: the same table draws the same figure, whatever the
     # global generator's state.
     np.random.seed(1)  # noqa: NPY002

@@ -6,6 +6,7 @@ The table drawn here is ``per_class_table.per_class_table``'s.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,10 +14,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from lottery_mia.atomic import PathLike
-from lottery_mia.figures.axes import chance_line, panel_grid
+from lottery_mia.figures.axes import chance_line, figure_legend, panel_grid
 from lottery_mia.figures.style import (
+    CHANCE_LEVEL,
     arch_label,
     dataset_label,
     figure_style,
@@ -25,33 +28,69 @@ from lottery_mia.figures.style import (
     styled,
 )
 
+#: Label of the grey band, so that a reader of the figure object can find it.
+SAMPLING_BAND_LABEL = "median class's 95% interval"
+
 
 def plot_per_class(
     table: pd.DataFrame, png: PathLike, pdf: PathLike, style: Mapping[str, Any]
 ) -> Figure:
     """Distribution of per-class AUC (box) with every class as a point, dense vs ticket, per
-    architecture; a distribution, so 1,000 classes read as well as 10."""
+    architecture; a distribution, so 1,000 classes read as well as 10.
+
+    A class holds few evaluation rows, so its AUC is noisy: a grey band around chance shows the
+    median class's 95% interval (``sampling_band``, its half-width in the panel's title), the
+    spread that sampling alone gives."""
     look = figure_style(style)
     datasets = ordered_datasets(table["dataset"])
+    models = sorted(table["model"].unique(), key=lambda model: (model != "dense", model))
     with styled(look):
         fig, axes = panel_grid(1, len(datasets), 4.0, 3.2)
         for ax, dataset in zip(axes[0], datasets, strict=True):
             rows = table[table["dataset"] == dataset].assign(
                 architecture=lambda frame: frame["arch"].map(arch_label)
             )
-            sns.boxplot(rows, x="architecture", y="auc", hue="model", ax=ax, fliersize=0,
-                        palette=look.palette)  # fmt: skip
+            half = sampling_band(rows)
+            if np.isfinite(half):
+                ax.axhspan(CHANCE_LEVEL - half, CHANCE_LEVEL + half, color="0.9", zorder=0,
+                           label=SAMPLING_BAND_LABEL)  # fmt: skip
+            with warnings.catch_warnings():
+                # seaborn 0.13 passes matplotlib 3.11 the deprecated `vert`: its code, not ours.
+                warnings.filterwarnings("ignore", message="vert: bool was deprecated")
+                sns.boxplot(rows, x="architecture", y="auc", hue="model", hue_order=models,
+                            ax=ax, fliersize=0, palette=look.palette, legend=False)  # fmt: skip
             with _seeded_jitter():
-                sns.stripplot(rows, x="architecture", y="auc", hue="model", dodge=True, ax=ax,
-                              size=3, palette="dark:0.25", legend=False)  # fmt: skip
+                sns.stripplot(rows, x="architecture", y="auc", hue="model", hue_order=models,
+                              dodge=True, ax=ax, size=3, palette="dark:0.25",
+                              legend=False)  # fmt: skip
             chance_line(ax)
             n_classes = rows["label"].nunique()
-            ax.set_title(f"{dataset_label(dataset)} ({n_classes} classes)")
+            band = f"; band ±{half:.2f}" if np.isfinite(half) else ""
+            ax.set_title(f"{dataset_label(dataset)} ({n_classes} classes{band})")
             ax.set_ylabel("Attack AUC within a class")
             ax.set_xlabel("")
-        fig.suptitle("Per-class vulnerability: attack AUC by class label, dense vs ticket")
+        _model_legend(fig, axes, models, look.palette)
+        fig.suptitle(
+            "Per-class vulnerability: attack AUC by class label, dense vs ticket\n"
+            "grey band: the median class's 95% interval around chance (sampling noise alone)"
+        )
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+def sampling_band(rows: pd.DataFrame) -> float:
+    """Half-width of the median class's 95% interval: how far from chance a class's AUC may
+    lie by the sampling of its few evaluation rows alone (NaN when no class has an interval)."""
+    half_widths = (rows["auc_ci_high"] - rows["auc_ci_low"]) / 2
+    return float(half_widths.median()) if half_widths.notna().any() else float("nan")
+
+
+def _model_legend(fig: Figure, axes: np.ndarray, models: list[str], palette: Any) -> None:
+    """One legend below the panels: the models' box colours, chance and the sampling band."""
+    colours = sns.color_palette(palette, n_colors=len(models))
+    for model, colour in zip(models, colours, strict=True):
+        axes[0, 0].add_patch(Rectangle((0, 0), 0, 0, facecolor=colour, label=model))
+    figure_legend(fig, axes)
 
 
 @contextlib.contextmanager
