@@ -32,6 +32,7 @@ rule exposure:
             category="Tables",
             labels={"table": "exposure agreement", "dataset": "{dataset}"},
         ),
+        memorisation_path=f"{TABLES}/exposure_memorisation_{{dataset}}.csv",
         summary_path=f"{TABLES}/exposure_{{dataset}}.md",
     log:
         f"{LOGS}/exposure/{{dataset}}.log",
@@ -57,6 +58,7 @@ rule fig_exposure:
     input:
         table=f"{TABLES}/exposure_{{dataset}}.parquet",
         agreement=f"{TABLES}/exposure_agreement_{{dataset}}.csv",
+        memorisation=f"{TABLES}/exposure_memorisation_{{dataset}}.csv",
     output:
         **figure_output(
             "fig8_exposure_{dataset}",

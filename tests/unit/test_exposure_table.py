@@ -8,10 +8,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from fabricate_outputs import write_outputs
+from scipy.stats import spearmanr
 
 from lottery_mia.atomic import write_parquet
 from lottery_mia.attack_scores import SCORES_SCHEMA, score_frame
-from lottery_mia.exposure import NEEDS_TWO_SEEDS, memorisation, modal_prediction
+from lottery_mia.exposure import (
+    NEEDS_TWO_SEEDS,
+    memorisation,
+    modal_prediction,
+    spearman_with_interval,
+)
 from lottery_mia.exposure_steps import exposure
 from lottery_mia.figures.exposure import plot_exposure_figures
 from lottery_mia.reference_keep import reference_keep_frame
@@ -72,15 +78,19 @@ def fabricated(tmp_path):
     ]
     counts_path = tmp_path / "counts.parquet"
     write_parquet(pd.DataFrame({"label": [0, 1, 2], "class_frequency": [60, 30, 6]}), counts_path)
-    paths = {name: tmp_path / name for name in ("table.parquet", "agreement.csv", "summary.md")}
+    names = ("table.parquet", "agreement.csv", "memorisation.csv", "summary.md")
+    paths = {name: tmp_path / name for name in names}
     exposure(
         outputs=outputs, output_keys=output_keys, scores=scores, score_keys=score_keys,
         reference_outputs=references,
         reference_keys=[{"arch": "resnet18", "model": "sparsity0", "reference": k} for k in range(4)],
         counts_path=counts_path, dataset="digits", n_references=4,
-        bootstrap={"resamples": 200, "seed": 0}, top_fraction=0.1, reference_attack=None,
+        bootstrap={"resamples": 200, "seed": 0}, top_fraction=0.1,
+        # The fabricated mlp score stands in for a reference attack's.
+        reference_attack="mlp",
         table_path=paths["table.parquet"], agreement_path=paths["agreement.csv"],
-        summary_path=paths["summary.md"], keep_path=keep_path,
+        memorisation_path=paths["memorisation.csv"], summary_path=paths["summary.md"],
+        keep_path=keep_path,
     )  # fmt: skip
     return {"outputs": outputs, "references": references, "keep": keep, **paths}
 
@@ -136,15 +146,47 @@ def test_two_seeds_give_the_dense_vs_dense_level_with_an_interval(fabricated):
     assert "steps of 0.5" in summary and "| resnet18 |" in summary
 
 
+def test_memorisation_rows_carry_spearman_with_its_interval(fabricated):
+    table = pd.read_parquet(fabricated["table.parquet"])
+    (row,) = pd.read_csv(fabricated["memorisation.csv"]).to_dict("records")
+    members = table[table["member"]]
+    estimate = members["resnet18/sparsity0/memorisation"]
+    assert (row["arch"], row["model"], row["attack"]) == ("resnet18", "sparsity0", "mlp")
+    assert row["n_members"] == EVAL // 2
+    assert row["mean"] == pytest.approx(estimate.mean())
+    expected = spearmanr(estimate, members["resnet18/seed0/sparsity0/score_mlp"]).statistic
+    assert row["spearman"] == pytest.approx(expected)
+    assert row["spearman_ci_low"] < row["spearman"] < row["spearman_ci_high"]
+    summary = fabricated["summary.md"].read_text()
+    interval = (
+        f"{row['spearman']:.3f} [{row['spearman_ci_low']:.3f}, {row['spearman_ci_high']:.3f}]"
+    )
+    assert f"| {row['share_at_least_half']:.3f} | {interval} |" in summary
+
+
+def test_spearman_interval_covers_the_truth_and_is_exact_for_a_monotone_pair():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    assert spearman_with_interval(x, np.exp(x), 200, 0) == (1.0, 1.0, 1.0)
+    rho, low, high = spearman_with_interval(x, rng.normal(size=300), 500, 0)
+    assert low < 0 < high and low < rho < high and high - low < 0.3
+    # A vector constant in some resamples (mostly zeros) leaves those resamples out.
+    sparse = np.zeros(300)
+    sparse[:3] = 1.0
+    rho, low, high = spearman_with_interval(sparse, x, 500, 0)
+    assert np.isfinite([rho, low, high]).all()
+
+
 def test_the_figures_draw_from_the_tables(fabricated, tmp_path):
     from lottery_mia.figures.exposure import plot_exposure, plot_memorisation
     from lottery_mia.figures.style import figure_style
 
     table = pd.read_parquet(fabricated["table.parquet"])
     agreement = pd.read_csv(fabricated["agreement.csv"])
+    memorised = pd.read_csv(fabricated["memorisation.csv"])
     names = ("e.png", "e.pdf", "m.png", "m.pdf")
     plot_exposure_figures(
-        table, agreement, "digits", 0.1, None, STYLE, *(tmp_path / n for n in names)
+        table, agreement, memorised, "digits", 0.1, None, STYLE, *(tmp_path / n for n in names)
     )
     assert all((tmp_path / n).stat().st_size > 0 for n in names)
     look = figure_style(STYLE)
@@ -153,6 +195,11 @@ def test_the_figures_draw_from_the_tables(fabricated, tmp_path):
     )
     assert "dense-dense" in exposure_fig.axes[0].get_title()
     # The fabricated mlp score stands in for a reference attack: one box per memorisation level.
-    boxes = plot_memorisation(table, "mlp", tmp_path / "b.png", tmp_path / "b.pdf", look)
+    boxes = plot_memorisation(table, memorised, "mlp", tmp_path / "b.png", tmp_path / "b.pdf", look)
     levels = table.loc[table["member"], "resnet18/sparsity0/memorisation"].nunique()
     assert len(boxes.axes[0].get_xticks()) == levels
+    (row,) = memorised.to_dict("records")
+    assert boxes.axes[0].get_title() == (
+        f"ResNet-18 dense\nSpearman {row['spearman']:.2f} "
+        f"[{row['spearman_ci_low']:.2f}, {row['spearman_ci_high']:.2f}]"
+    )

@@ -70,6 +70,7 @@ def test_tiny_run_writes_every_file_of_the_contract(tiny_run):
         "results/tables/exposure_digits.parquet",
         "results/tables/exposure_digits.md",
         "results/tables/exposure_agreement_digits.csv",
+        "results/tables/exposure_memorisation_digits.csv",
     }
     for arch in ("resnet18", "resnet50"):
         expected.add(f"results/digits/{arch}/seed0/init.pt")

@@ -191,6 +191,18 @@ def member_resamples(n_members: int, n_resamples: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n_members, size=(n_resamples, n_members))
 
 
+def spearman_with_interval(
+    a: np.ndarray, b: np.ndarray, n_resamples: int, seed: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Spearman's rho of two vectors over the same members, and the percentile interval of its
+    bootstrap over members (a resample in which one vector is constant has no rho: left out)."""
+    ((a, b),) = _checked_pairs([(a, b)])
+    rho = _spearman_rows(a[np.newaxis, :], b[np.newaxis, :])[0]
+    resampled = member_resamples(a.size, n_resamples, seed)
+    low, high = percentile_interval(_spearman_rows(a[resampled], b[resampled]), confidence)
+    return float(rho), low, high
+
+
 def agreement_verdict(low: float, high: float) -> str:
     """Reading of the interval of (dense-vs-ticket) - (dense-vs-dense) agreement."""
     if math.isnan(low) or math.isnan(high):

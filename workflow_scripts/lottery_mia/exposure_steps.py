@@ -10,11 +10,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from lottery_mia.atomic import PathLike, atomic_path, write_parquet
-from lottery_mia.exposure import NEEDS_TWO_SEEDS, memorisation_resolution
+from lottery_mia.exposure import (
+    NEEDS_TWO_SEEDS,
+    memorisation_resolution,
+    spearman_with_interval,
+)
 from lottery_mia.exposure_table import (
+    DENSE_MODEL,
     agreement_rows,
     evaluated_rows,
     exposure_table,
@@ -58,11 +62,12 @@ def exposure(
     reference_attack: str | None,
     table_path: PathLike,
     agreement_path: PathLike,
+    memorisation_path: PathLike,
     summary_path: PathLike,
     keep_path: PathLike | None = None,
 ) -> None:
-    """``exposure_{dataset}.parquet`` (one row per evaluated example), the agreement CSV and the
-    markdown summary."""
+    """``exposure_{dataset}.parquet`` (one row per evaluated example), the agreement and
+    memorisation CSVs and the markdown summary."""
     model_frames, score_frames = read_inputs(outputs, output_keys, scores, score_keys)
     rows = evaluated_rows(list(score_frames.values()))
     keep_frame = None if keep_path is None else pd.read_parquet(keep_path)
@@ -77,13 +82,15 @@ def exposure(
         agreement.insert(0, "dataset", dataset)
         agreement.insert(3, "method", [m for m, _ in method_sparsity])
         agreement.insert(4, "sparsity", [p for _, p in method_sparsity])
+    memorised = memorisation_rows(table, reference_attack, bootstrap)
     log.info("%d evaluated rows, %d agreement rows", len(table), len(agreement))
     write_parquet(table, table_path)
-    with atomic_path(agreement_path) as tmp:
-        agreement.to_csv(tmp, index=False)
+    for frame, path in ((agreement, agreement_path), (memorised, memorisation_path)):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False)
     with atomic_path(summary_path) as tmp:
         Path(tmp).write_text(
-            summary_markdown(dataset, table, agreement, n_references, reference_attack)
+            summary_markdown(dataset, table, agreement, memorised, n_references, reference_attack)
         )
 
 
@@ -119,11 +126,51 @@ def _agreement_lines(agreement: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
+#: Columns of ``exposure_memorisation_{dataset}.csv``: one row per model with references.
+MEMORISATION_COLUMNS = (
+    "arch", "model", "attack", "n_members", "mean", "share_at_least_half",
+    "spearman", "spearman_ci_low", "spearman_ci_high",
+)  # fmt: skip
+
+
+def memorisation_columns(table: pd.DataFrame) -> list[str]:
+    """The table's ``{arch}/{model}/memorisation`` columns, each architecture's dense model first."""
+    names = [c for c in table.columns if c.endswith("/memorisation")]
+    return sorted(
+        names, key=lambda c: (c.split("/")[0], not c.endswith(f"/{DENSE_MODEL}/memorisation"), c)
+    )
+
+
+def memorisation_rows(
+    table: pd.DataFrame, reference_attack: str | None, bootstrap: Mapping[str, int]
+) -> pd.DataFrame:
+    """Per model with references: its members' mean memorisation, the share at >= 0.5, and the
+    Spearman correlation (95% bootstrap interval over members) with its ``reference_attack``
+    score, the exposure Figure 9 sets memorisation against."""
+    members = table[table["member"]]
+    records = []
+    for name in memorisation_columns(table):
+        arch, model = name.removesuffix("/memorisation").split("/", 1)
+        estimate = members[name]
+        exposure = _reference_score(members, arch, model, reference_attack)
+        rho = (math.nan, math.nan, math.nan)
+        if exposure is not None:
+            both = pd.DataFrame({"estimate": estimate, "exposure": exposure}).dropna()
+            rho = spearman_with_interval(
+                both["estimate"].to_numpy(), both["exposure"].to_numpy(),
+                bootstrap["resamples"], bootstrap["seed"],
+            )  # fmt: skip
+        records.append(
+            (arch, model, reference_attack, len(members), estimate.mean(),
+             (estimate >= 0.5).mean(), *rho)
+        )  # fmt: skip
+    return pd.DataFrame.from_records(records, columns=list(MEMORISATION_COLUMNS))
+
+
 def _memorisation_lines(
-    table: pd.DataFrame, n_references: int, reference_attack: str | None
+    memorised: pd.DataFrame, n_references: int, reference_attack: str | None
 ) -> list[str]:
-    columns = [c for c in table.columns if c.endswith("/memorisation")]
-    if not columns:
+    if memorised.empty:
         return ["No reference models: no memorisation estimate.", ""]
     step = memorisation_resolution(n_references)
     lines = [
@@ -131,18 +178,14 @@ def _memorisation_lines(
         f"each row is IN for {n_references // 2}, so the estimate moves in steps of {step:g} "
         "(a coarse ranking at small K; zero means 'not resolved', not 'not memorised').",
         "",
-        f"| model | members | mean | share >= 0.5 | Spearman with its {reference_attack} score |",
+        f"| model | members | mean | share >= 0.5 | Spearman with its {reference_attack} score "
+        "[95% CI] |",
         "|:---|---:|---:|---:|---:|",
     ]
-    members = table[table["member"]]
-    for name in columns:
-        arch, model = name.removesuffix("/memorisation").split("/", 1)
-        estimate = members[name]
-        exposure = _reference_score(members, arch, model, reference_attack)
-        rho = spearmanr(estimate, exposure).statistic if exposure is not None else float("nan")
+    for row in memorised.to_dict("records"):
         lines.append(
-            f"| {arch}/{model} | {len(members)} | {estimate.mean():.3f} "
-            f"| {(estimate >= 0.5).mean():.3f} | {rho:.3f} |"
+            f"| {row['arch']}/{row['model']} | {row['n_members']} | {row['mean']:.3f} "
+            f"| {row['share_at_least_half']:.3f} | {_interval(row, 'spearman')} |"
         )
     return [*lines, ""]
 
@@ -186,6 +229,7 @@ def summary_markdown(
     dataset: str,
     table: pd.DataFrame,
     agreement: pd.DataFrame,
+    memorised: pd.DataFrame,
     n_references: int,
     reference_attack: str | None,
 ) -> str:
@@ -202,7 +246,7 @@ def summary_markdown(
         *_agreement_lines(agreement),
         "## Memorisation",
         "",
-        *_memorisation_lines(table, n_references, reference_attack),
+        *_memorisation_lines(memorised, n_references, reference_attack),
         "## Pruning-identified exemplars",
         "",
         *_exemplar_lines(table),

@@ -49,4 +49,5 @@ def exposure_files(dataset: str) -> list[str]:
         f"{TABLES}/exposure_{dataset}.parquet",
         f"{TABLES}/exposure_{dataset}.md",
         f"{TABLES}/exposure_agreement_{dataset}.csv",
+        f"{TABLES}/exposure_memorisation_{dataset}.csv",
     ]

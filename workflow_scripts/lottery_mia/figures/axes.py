@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator, PercentFormatter
 
@@ -122,3 +124,11 @@ def panel_grid(nrows: int, ncols: int, width: float, height: float) -> tuple[Fig
         layout="constrained",
     )
     return fig, axes
+
+
+def boxplot(data: pd.DataFrame, ax: plt.Axes, **options: Any) -> None:
+    """``seaborn.boxplot``, without the deprecation warning it triggers in matplotlib 3.11 (it
+    passes the deprecated ``vert``): seaborn's code, not ours, so kept out of the figure logs."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="vert: bool was deprecated")
+        sns.boxplot(data, ax=ax, **options)

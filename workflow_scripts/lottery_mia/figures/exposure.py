@@ -5,7 +5,8 @@ percentiles (Spearman's rho is a correlation of ranks, and the attacks' scores l
 scales), hexbinned, with the top-``fraction`` members of either model marked; the title carries
 rho and the top-k Jaccard with their intervals and the dense-vs-dense level.
 Figure 9: memorisation (from the reference models) against exposure under the model's
-strongest reference attack, members only, one box per memorisation level.
+strongest reference attack, members only, one box per memorisation level; each panel is titled
+with the Spearman correlation of the two and its interval (``exposure_steps.memorisation_rows``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
 from lottery_mia.exposure import top_count
 from lottery_mia.exposure_table import DENSE_MODEL, column
-from lottery_mia.figures.axes import panel_grid
+from lottery_mia.figures.axes import boxplot, panel_grid
 from lottery_mia.figures.style import arch_label, figure_style, save_figure, styled
 
 
@@ -110,36 +110,55 @@ def _lowest_seed(table: pd.DataFrame, arch: str) -> int:
     return min(seeds)
 
 
+def _memorisation_title(row: Mapping[str, Any]) -> str:
+    model = "dense" if row["model"] == DENSE_MODEL else row["model"]
+    title = f"{arch_label(row['arch'])} {model}"
+    if pd.isna(row["spearman"]):
+        return title
+    low, high = row["spearman_ci_low"], row["spearman_ci_high"]
+    return f"{title}\nSpearman {row['spearman']:.2f} [{low:.2f}, {high:.2f}]"
+
+
 def plot_memorisation(
-    table: pd.DataFrame, reference_attack: str | None, png: PathLike, pdf: PathLike, look: Any
+    table: pd.DataFrame,
+    memorisation: pd.DataFrame,
+    reference_attack: str | None,
+    png: PathLike,
+    pdf: PathLike,
+    look: Any,
 ) -> Figure:
-    """Figure 9: exposure rank under the strongest reference attack by memorisation level."""
+    """Figure 9: exposure rank under the strongest reference attack by memorisation level, one
+    panel per row of ``memorisation`` (``exposure_steps.memorisation_rows``: dense model first),
+    titled with the Spearman correlation of the two and its 95% interval."""
     # Without a reference attack there is no exposure to set the estimate against.
-    estimates = [c for c in table.columns if c.endswith("/memorisation") and reference_attack]
+    panels = memorisation.to_dict("records") if reference_attack else []
     members = table[table["member"]]
     with styled(look):
-        fig, axes = panel_grid(1, max(len(estimates), 1), 4.0, 3.4)
-        if not estimates:
+        fig, axes = panel_grid(1, max(len(panels), 1), 4.0, 3.4)
+        if not panels:
             axes[0, 0].text(0.5, 0.5, "no reference models: no memorisation estimate", ha="center")
             axes[0, 0].set_axis_off()
-        for ax, name in zip(axes[0], estimates, strict=False):
-            arch, model = name.removesuffix("/memorisation").split("/", 1)
+        for ax, row in zip(axes[0], panels, strict=False):
+            arch, model = row["arch"], row["model"]
             score = column(arch, _lowest_seed(table, arch), model, f"score_{reference_attack}")
             frame = pd.DataFrame(
                 {
-                    "memorisation": members[name].round(3),
+                    "memorisation": members[f"{arch}/{model}/memorisation"].round(3),
                     "exposure": _percentile_ranks(members[score]),
                 }
             ).dropna()
-            sns.boxplot(frame, x="memorisation", y="exposure", ax=ax, color="0.8", fliersize=2)
+            boxplot(frame, ax, x="memorisation", y="exposure", color="0.8", fliersize=2)
             counts = frame["memorisation"].value_counts().sort_index()
             ax.set_xticks(range(len(counts)), [f"{v:g}\n(n={n})" for v, n in counts.items()])
             ax.set(
                 xlabel="Memorisation P(correct|IN) - P(correct|OUT)",
                 ylabel=f"{reference_attack} exposure rank",
             )
-            ax.set_title(f"{arch_label(arch)} {model}", fontsize="small")
-        fig.suptitle("Memorised members are the exposed ones (reference-model estimate)")
+            ax.set_title(_memorisation_title(row), fontsize="small")
+        fig.suptitle(
+            "Are memorised members the exposed ones? (reference-model estimate; "
+            "Spearman [95% interval over members])"
+        )
         save_figure(fig, png, pdf, look.dpi)
     return fig
 
@@ -147,6 +166,7 @@ def plot_memorisation(
 def plot_exposure_figures(
     table: pd.DataFrame,
     agreement: pd.DataFrame,
+    memorisation: pd.DataFrame,
     dataset: str,
     top_fraction: float,
     reference_attack: str | None,
@@ -161,7 +181,9 @@ def plot_exposure_figures(
     look = figure_style(style)
     shown = agreement[agreement["dataset"] == dataset] if not agreement.empty else agreement
     plot_exposure(table, shown, top_fraction, exposure_png, exposure_pdf, look)
-    plot_memorisation(table, reference_attack, memorisation_png, memorisation_pdf, look)
+    plot_memorisation(
+        table, memorisation, reference_attack, memorisation_png, memorisation_pdf, look
+    )
 
 
 #: The rule that draws this figure (``figures.drawing``: its named inputs, outputs and params are

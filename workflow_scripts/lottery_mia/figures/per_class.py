@@ -6,7 +6,6 @@ The table drawn here is ``per_class_table.per_class_table``'s.
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from lottery_mia.atomic import PathLike
-from lottery_mia.figures.axes import chance_line, figure_legend, panel_grid
+from lottery_mia.figures.axes import boxplot, chance_line, figure_legend, panel_grid
 from lottery_mia.figures.style import (
     CHANCE_LEVEL,
     arch_label,
@@ -54,11 +53,8 @@ def plot_per_class(
             if np.isfinite(half):
                 ax.axhspan(CHANCE_LEVEL - half, CHANCE_LEVEL + half, color="0.9", zorder=0,
                            label=SAMPLING_BAND_LABEL)  # fmt: skip
-            with warnings.catch_warnings():
-                # seaborn 0.13 passes matplotlib 3.11 the deprecated `vert`: its code, not ours.
-                warnings.filterwarnings("ignore", message="vert: bool was deprecated")
-                sns.boxplot(rows, x="architecture", y="auc", hue="model", hue_order=models,
-                            ax=ax, fliersize=0, palette=look.palette, legend=False)  # fmt: skip
+            boxplot(rows, ax, x="architecture", y="auc", hue="model", hue_order=models,
+                    fliersize=0, palette=look.palette, legend=False)  # fmt: skip
             with _seeded_jitter():
                 sns.stripplot(rows, x="architecture", y="auc", hue="model", hue_order=models,
                               dodge=True, ax=ax, size=3, palette="dark:0.25",
