@@ -152,6 +152,47 @@ def test_figure_2_error_bars_are_the_intervals(tmp_path):
     assert low <= 0.5 <= high  # chance stays on screen
 
 
+def test_figure_1_bars_are_the_test_accuracy_interval_over_the_test_rows(tmp_path):
+    from test_figures import synthetic_summary
+
+    summary = synthetic_summary(("cifar10",))
+    one_seed = summary[summary["seed"] == 0].assign(
+        test_accuracy_ci_low=lambda frame: frame["test_accuracy"] - 0.01,
+        test_accuracy_ci_high=lambda frame: frame["test_accuracy"] + 0.02,
+    )
+    fig = figures.plot_test_accuracy(one_seed, tmp_path / "f.png", tmp_path / "f.pdf", STYLE)
+    bars = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 2  # one line per architecture, each with its bars
+    for container in bars:
+        points = container.lines[0].get_ydata()
+        segments = container.lines[2][0].get_segments()
+        below = [point - segment[0][1] for point, segment in zip(points, segments, strict=True)]
+        above = [segment[1][1] - point for point, segment in zip(points, segments, strict=True)]
+        assert below == pytest.approx([0.01] * 4) and above == pytest.approx([0.02] * 4)
+    assert fig.get_suptitle().endswith("one seed; bars: 95% Wilson interval over the test rows")
+
+
+def test_the_wilson_interval_is_scipys_and_needs_its_row_count():
+    from lottery_mia.stats.metrics import wilson_interval
+
+    for successes, n in ((883, 899), (10, 10), (0, 25), (37, 80)):
+        expected = stats.binomtest(successes, n).proportion_ci(method="wilson")
+        assert wilson_interval(successes / n, n) == pytest.approx((expected.low, expected.high))
+    assert np.isnan(wilson_interval(0.9, float("nan"))).all()
+
+
+def test_an_attack_record_carries_the_targets_test_accuracy_interval():
+    from lottery_mia.attack_steps import test_accuracy_interval
+    from lottery_mia.stats.metrics import wilson_interval
+
+    interval = test_accuracy_interval({"test_accuracy": 0.9, "test_rows": 500})
+    assert (interval["test_accuracy_ci_low"], interval["test_accuracy_ci_high"]) == (
+        wilson_interval(0.9, 500)
+    )
+    older = test_accuracy_interval({"test_accuracy": 0.9})  # train.json without test_rows
+    assert np.isnan(list(older.values())).all()
+
+
 def test_roc_figure_starts_at_one_non_member(tmp_path):
     scores = dense_and_ticket(0.3)
     fig = figures.plot_roc_curves(scores, ["mlp"], tmp_path / "r.png", tmp_path / "r.pdf", STYLE)

@@ -62,9 +62,27 @@ def attack_record(**overrides: Any) -> dict[str, Any]:
 def test_columns_follow_design_order_with_config_hash_last() -> None:
     summary = build_summary([attack_record()])
     assert SUMMARY_COLUMNS[: len(KEY_COLUMNS)] == KEY_COLUMNS
-    assert SUMMARY_COLUMNS[-2:] == ("generalization_gap", "n_reference_models")
+    assert SUMMARY_COLUMNS[-4:] == (
+        "generalization_gap", "n_reference_models", "test_accuracy_ci_low", "test_accuracy_ci_high"
+    )  # fmt: skip
     assert list(summary.columns) == [*SUMMARY_COLUMNS, CONFIG_HASH_COLUMN]
     assert "provenance" not in summary.columns
+
+
+def test_the_test_accuracy_interval_is_carried_and_nan_for_older_records() -> None:
+    summary = build_summary(
+        [
+            attack_record(test_accuracy_ci_low=0.85, test_accuracy_ci_high=0.89),
+            attack_record(seed=1),  # a model trained before train.json counted its test rows
+        ]
+    )
+    assert summary[["test_accuracy_ci_low", "test_accuracy_ci_high"]].iloc[0].tolist() == [
+        0.85,
+        0.89,
+    ]
+    assert summary[["test_accuracy_ci_low", "test_accuracy_ci_high"]].iloc[1].isna().all()
+    with pytest.raises(ValueError, match=r"test_accuracy_ci_high is 1\.2"):
+        build_summary([attack_record(test_accuracy_ci_low=0.8, test_accuracy_ci_high=1.2)])
 
 
 def test_n_reference_models_is_zero_for_attacks_that_read_none() -> None:

@@ -111,6 +111,7 @@ def test_members_are_fit_better_than_non_members_after_overfitting(digits):
     """A sanity check that the train pool is what the model learns from."""
     model = tiny_model()
     result = train(model, digits, TrainSettings.from_config({**TINY, "epochs": 8}), seed=0)
+    assert result.test_rows == len(digits.test)  # the n of the test accuracy's interval
     assert result.train_accuracy > result.test_accuracy
     assert result.train_loss < result.test_loss
     assert np.isfinite(result.train_loss)

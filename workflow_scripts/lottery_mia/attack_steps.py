@@ -7,6 +7,7 @@ Nothing here imports torch: attack jobs are many and short, and must start fast.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ from lottery_mia.outputs_table import read_outputs
 from lottery_mia.provenance import provenance
 from lottery_mia.reference_keep import reference_keep_frame
 from lottery_mia.selection import exported_ids
+from lottery_mia.stats.metrics import wilson_interval
 from lottery_mia.summary import build_summary
 from lottery_mia.transfer_matrix import transfer_matrix_from_files
 
@@ -68,6 +70,14 @@ def run_attacks(
     _write_results(scored, key, settings, read_json(record_path), attack_dir)
 
 
+def test_accuracy_interval(target_record: Mapping[str, Any]) -> dict[str, float]:
+    """The 95% Wilson interval of the target's test accuracy over the test rows it counts; NaN
+    for a model trained before train.json recorded ``test_rows``."""
+    rows = target_record.get("test_rows", math.nan)
+    low, high = wilson_interval(target_record["test_accuracy"], rows)
+    return {"test_accuracy_ci_low": low, "test_accuracy_ci_high": high}
+
+
 def _write_results(
     scored: Iterable[tuple[str, pd.DataFrame]],
     key: Mapping[str, Any],
@@ -82,6 +92,7 @@ def _write_results(
     shared = {
         **(extra or {}),
         **{name: target_record[name] for name in TARGET_FIELDS},
+        **test_accuracy_interval(target_record),
         "provenance": provenance(settings, seed=attack_settings.seed),  # once per job
     }
     for attack, scores in scored:

@@ -47,9 +47,16 @@ RECORD_KEYS: tuple[str, ...] = (
     "achieved_sparsity_all_parameters",
 )
 
-#: Summary columns in design.md order, plus the derived generalization gap and the number of
-#: reference models the attack read (0 for attacks that read none; records without it read none).
-SUMMARY_COLUMNS: tuple[str, ...] = (*RECORD_KEYS, "generalization_gap", "n_reference_models")
+#: The 95% Wilson interval of the target's test accuracy over its test rows; NaN in records of
+#: models trained before train.json counted them (the record may lack the keys).
+TEST_ACCURACY_INTERVAL: tuple[str, ...] = ("test_accuracy_ci_low", "test_accuracy_ci_high")
+
+#: Summary columns in design.md order, plus the derived generalization gap, the number of
+#: reference models the attack read (0 for attacks that read none; records without it read none)
+#: and the test accuracy's interval.
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    *RECORD_KEYS, "generalization_gap", "n_reference_models", *TEST_ACCURACY_INTERVAL,
+)  # fmt: skip
 
 #: Trailing provenance column: the hash of the configuration that produced the record.
 CONFIG_HASH_COLUMN = "config_hash"
@@ -70,7 +77,7 @@ SUMMARY_DTYPES: dict[str, str] = {
 # Metrics (and their intervals) that are undefined for some results may be null or NaN: precision
 # when nothing is called a member, a TPR at an FPR the evaluation set cannot resolve. The identity
 # of a result and the target's accuracies may not.
-_NULLABLE_COLUMNS = frozenset(METRIC_AND_INTERVAL_COLUMNS)
+_NULLABLE_COLUMNS = frozenset((*METRIC_AND_INTERVAL_COLUMNS, *TEST_ACCURACY_INTERVAL))
 # Advantages are TPR - FPR, so in [-1, 1]; every other metric and rate is in [0, 1].
 _SIGNED_COLUMNS = frozenset(
     column for column in METRIC_AND_INTERVAL_COLUMNS if column.startswith("advantage")
@@ -128,6 +135,7 @@ def _check_ranges(row: Mapping[str, Any], record: Mapping[str, Any]) -> None:
         "min_resolvable_fpr",
         "train_accuracy",
         "test_accuracy",
+        *TEST_ACCURACY_INTERVAL,
         "achieved_sparsity",
         "achieved_sparsity_all_parameters",
     )
@@ -161,10 +169,12 @@ def _summary_row(record: Mapping[str, Any]) -> dict[str, Any]:
             f"{_describe(record)} is missing key(s) {missing}; expected keys {list(RECORD_KEYS)}"
         )
     row = {key: _coerce(key, record[key], record) for key in RECORD_KEYS}
-    _check_ranges(row, record)
     row["generalization_gap"] = row["train_accuracy"] - row["test_accuracy"]
     references = record.get("n_reference_models", 0)
     row["n_reference_models"] = _coerce("n_reference_models", references, record)
+    for key in TEST_ACCURACY_INTERVAL:
+        row[key] = _coerce(key, record.get(key), record)
+    _check_ranges(row, record)
     row[CONFIG_HASH_COLUMN] = _config_hash(record)
     return row
 

@@ -119,6 +119,7 @@ class TrainResult:
     train_loss: float
     test_accuracy: float
     test_loss: float
+    test_rows: int  # how many test rows ``test_accuracy`` counts (its interval's n)
     epochs: int
     seconds: float
     resumed_from_epoch: int
@@ -275,6 +276,7 @@ def train(
         train_loss=train_loss,
         test_accuracy=test_accuracy,
         test_loss=test_loss,
+        test_rows=len(test_indices),
         epochs=settings.epochs,
         seconds=time.perf_counter() - started,
         resumed_from_epoch=first_epoch,

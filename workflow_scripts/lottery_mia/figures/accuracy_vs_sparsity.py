@@ -24,7 +24,12 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
-from lottery_mia.figures.summary_rows import model_accuracies, seed_note, with_method
+from lottery_mia.figures.summary_rows import (
+    TEST_ROWS_NOTE,
+    model_accuracies,
+    seed_note,
+    with_method,
+)
 from lottery_mia.stats.over_seeds import seed_means_by_group
 
 
@@ -34,7 +39,8 @@ def plot_test_accuracy(
     pdf: PathLike,
     style: Mapping[str, Any],
 ) -> Figure:
-    """Figure 1: test accuracy of the dense model and its tickets vs sparsity, per architecture."""
+    """Figure 1: test accuracy of the dense model and its tickets vs sparsity, per architecture,
+    with the 95% interval of the test rows (one seed: Wilson; several: seeds and rows)."""
     models = model_accuracies(summary)
     look, datasets, archs, arch_looks = panels_for(models, style)
     stats = seed_means_by_group(models, ["dataset", "arch", "sparsity"], "test_accuracy")
@@ -50,7 +56,8 @@ def plot_test_accuracy(
             sparsity_axis(ax, in_dataset["sparsity"])
             metric_axis(ax, "accuracy", "Test ")
             ax.set_title(dataset_label(dataset))
-        fig.suptitle(f"Test accuracy of dense models and lottery tickets\n{seed_note(stats)}")
+        note = seed_note(stats, rows_note=TEST_ROWS_NOTE)
+        fig.suptitle(f"Test accuracy of dense models and lottery tickets\n{note}")
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig

@@ -35,6 +35,7 @@ from lottery_mia.figures.style import (
     styled,
 )
 from lottery_mia.figures.summary_rows import (
+    TEST_ROWS_NOTE,
     require_columns,
     rows_for_attack,
     sample_count_for,
@@ -99,8 +100,10 @@ def plot_methods(
                 if row == 0:
                     chance_line(ax)
                     ax.set_title(f"{dataset_label(dataset)}, {arch_label(arch)}")
+        accuracy_note = seed_note(accuracy, rows_note=TEST_ROWS_NOTE, points=False)
         fig.suptitle(
-            f"Pruning methods: {attack} attack AUC ({n_note}) and test accuracy\n{seed_note(auc)}"
+            f"Pruning methods: {attack} attack AUC ({n_note}) and test accuracy\n"
+            f"{seed_note(auc)}\ntest accuracy {accuracy_note}"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)

@@ -18,6 +18,7 @@ from lottery_mia.stats.over_seeds import (
     SEEDS_AND_ROWS,
     SEEDS_ONLY,
 )
+from lottery_mia.summary import TEST_ACCURACY_INTERVAL
 
 #: How a title names each kind of error bar (``seed_means_by_group``'s ``interval`` column).
 INTERVAL_NOTES = {
@@ -25,6 +26,8 @@ INTERVAL_NOTES = {
     SEEDS_AND_ROWS: "interval over seeds and evaluation rows",
     SEEDS_ONLY: "t-interval over seeds",
 }
+#: What a one-seed test accuracy's bar is (``attack_steps.test_accuracy_interval``).
+TEST_ROWS_NOTE = "Wilson interval over the test rows"
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
@@ -92,20 +95,26 @@ def sample_count_for(rows: pd.DataFrame, requested: int) -> tuple[int, str]:
     return chosen, f"n = {chosen:,} ({requested:,} not run)"
 
 
-def seed_note(stats: pd.DataFrame) -> str:
+def seed_note(
+    stats: pd.DataFrame, rows_note: str = INTERVAL_NOTES[ROW_BOOTSTRAP], points: bool = True
+) -> str:
     """Title suffix saying what the points and their error bars are, group by group: a figure
-    mixing one-seed and several-seed groups names both kinds of bar."""
+    mixing one-seed and several-seed groups names both kinds of bar. ``rows_note`` says what a
+    one-seed bar is (a test accuracy's is not a bootstrap); ``points=False`` leaves out what the
+    points are, for a second note in one title."""
     counts = sorted(set(stats["seeds"].astype(int)))
     seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-    points = "one seed" if counts[-1] <= 1 else f"mean over {seeds} seeds"
     kinds = [kind for kind in INTERVAL_KINDS if kind in set(stats["interval"])]
     with_bars = [kind for kind in kinds if kind != NO_INTERVAL]
-    mixed = len(with_bars) > 1  # then say which groups the row bootstrap is for
+    mixed = len(with_bars) > 1  # then say which groups the one-seed bars are for
+    names = {**INTERVAL_NOTES, ROW_BOOTSTRAP: rows_note}
     bars = [
-        INTERVAL_NOTES[kind] + (" (one-seed groups)" if mixed and kind == ROW_BOOTSTRAP else "")
+        names[kind] + (" (one-seed groups)" if mixed and kind == ROW_BOOTSTRAP else "")
         for kind in with_bars
     ]
-    notes = [points]
+    notes = []
+    if points:
+        notes.append("one seed" if counts[-1] <= 1 else f"mean over {seeds} seeds")
     if bars:
         notes.append("bars: 95% " + "; ".join(bars))
     if 2 in counts and any(kind in (SEEDS_AND_ROWS, SEEDS_ONLY) for kind in kinds):
@@ -116,15 +125,18 @@ def seed_note(stats: pd.DataFrame) -> str:
 
 
 def model_accuracies(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per target model (dataset, arch, seed, sparsity) with its train and test accuracy.
+    """One row per target model (dataset, arch, seed, sparsity) with its train and test accuracy
+    and, where the summary has it, the test accuracy's interval over the test rows.
 
     The summary repeats a model's accuracies on every attack row; differing copies mean two runs
     were mixed in one summary, which is reported instead of silently averaged.
     """
     keys = ["dataset", "arch", "seed", "sparsity"]
-    require_columns(summary, (*keys, "train_accuracy", "test_accuracy"), "summary")
-    per_model = summary.groupby(keys, observed=True, sort=True)[["train_accuracy", "test_accuracy"]]
-    spread = per_model.max() - per_model.min()
+    accuracies = ["train_accuracy", "test_accuracy"]
+    require_columns(summary, (*keys, *accuracies), "summary")
+    interval = [column for column in TEST_ACCURACY_INTERVAL if column in summary.columns]
+    per_model = summary.groupby(keys, observed=True, sort=True)[[*accuracies, *interval]]
+    spread = per_model.max()[accuracies] - per_model.min()[accuracies]
     inconsistent = spread[(spread > 1e-9).any(axis=1)]
     if not inconsistent.empty:
         first = dict(zip(keys, inconsistent.index[0], strict=True))

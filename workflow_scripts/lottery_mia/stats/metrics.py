@@ -26,7 +26,9 @@ From First Principles"; Yeom et al. 2018 for the advantage):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from sklearn.metrics import roc_curve
@@ -240,3 +242,18 @@ def roc_points(member: np.ndarray, score: np.ndarray) -> RocCurve:
     fpr, tpr, _ = roc_curve(member, score, drop_intermediate=False)
     n_members = int(member.sum())
     return RocCurve(fpr, tpr, min_resolvable_fpr(member.size - n_members), 1.0 / n_members)
+
+
+def wilson_interval(proportion: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion measured on ``n`` rows (a test accuracy on the test
+    pool): it stays inside [0, 1] and is not degenerate at 0 or 1, unlike the normal one. (NaN,
+    NaN) when ``n`` is unknown (NaN) or zero."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence is {confidence}, expected a level in (0, 1)")
+    if not n > 0 or math.isnan(proportion):
+        return math.nan, math.nan
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    z2n = z * z / n
+    centre = (proportion + z2n / 2) / (1 + z2n)
+    half = z / (1 + z2n) * math.sqrt(proportion * (1 - proportion) / n + z2n / (4 * n))
+    return max(0.0, centre - half), min(1.0, centre + half)

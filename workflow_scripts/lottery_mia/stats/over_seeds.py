@@ -21,8 +21,9 @@ rests on the rows (about one seed's bootstrap width), not on a t quantile with d
 keeps its own percentile-bootstrap interval (``stats.resampling``), which needs no normal shape.
 
 ``seed_means_by_group`` applies this to a summary table, group by group (every figure's error bars
-and Table 1's sides); ``t_interval_over_seeds`` is the interval for values measured without row
-sampling (test accuracy on the whole test pool), where training noise is all there is.
+and Table 1's sides); ``t_interval_over_seeds`` is the interval for values that carry no row
+interval (a test accuracy recorded before its Wilson interval was), where only training noise is
+counted.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def t_interval_over_seeds(
     values: Sequence[float], confidence: float = 0.95
 ) -> tuple[float, float, float]:
     """Mean of one value over seeds with a Student-t interval of that mean: training randomness
-    only, for values measured without row sampling (``SeedMean`` covers the rows too).
+    only, for values without a row interval (``SeedMean`` covers the rows too).
 
     NaN values (a metric undefined for that seed) are left out, never counted as 0. With fewer
     than two defined values there is no spread to estimate: the interval is (NaN, NaN).
@@ -161,8 +162,9 @@ def seed_means_by_group(rows: pd.DataFrame, by: list[str], value: str) -> pd.Dat
     One seed: the row's own bootstrap interval over evaluation rows (``{value}_ci_low`` /
     ``_ci_high``), or none (NaN) for values without one. Several seeds with those columns: the
     interval over seeds *and* rows (``seed_mean_from_intervals``): every seed is scored
-    on the same rows, so the seeds' spread alone would forget them. Several seeds of a value
-    without a row interval (test accuracy on the whole test pool): a t-interval over seeds.
+    on the same rows, so the seeds' spread alone would forget them (the test accuracy's Wilson
+    interval over the test pool counts as such a row interval). Several seeds of a value without
+    a row interval: a t-interval over seeds.
     NaN values are left out, never counted as 0.
     """
     with_rows = f"{value}_ci_low" in rows.columns
