@@ -182,14 +182,14 @@ def test_the_wilson_interval_is_scipys_and_needs_its_row_count():
 
 
 def test_an_attack_record_carries_the_targets_test_accuracy_interval():
-    from lottery_mia.attack_steps import test_accuracy_interval
+    from lottery_mia.attack_steps import target_accuracy_interval
     from lottery_mia.stats.metrics import wilson_interval
 
-    interval = test_accuracy_interval({"test_accuracy": 0.9, "test_rows": 500})
+    interval = target_accuracy_interval({"test_accuracy": 0.9, "test_rows": 500})
     assert (interval["test_accuracy_ci_low"], interval["test_accuracy_ci_high"]) == (
         wilson_interval(0.9, 500)
     )
-    older = test_accuracy_interval({"test_accuracy": 0.9})  # train.json without test_rows
+    older = target_accuracy_interval({"test_accuracy": 0.9})  # train.json without test_rows
     assert np.isnan(list(older.values())).all()
 
 

@@ -70,7 +70,7 @@ def run_attacks(
     _write_results(scored, key, settings, read_json(record_path), attack_dir)
 
 
-def test_accuracy_interval(target_record: Mapping[str, Any]) -> dict[str, float]:
+def target_accuracy_interval(target_record: Mapping[str, Any]) -> dict[str, float]:
     """The 95% Wilson interval of the target's test accuracy over the test rows it counts; NaN
     for a model trained before train.json recorded ``test_rows``."""
     rows = target_record.get("test_rows", math.nan)
@@ -92,7 +92,7 @@ def _write_results(
     shared = {
         **(extra or {}),
         **{name: target_record[name] for name in TARGET_FIELDS},
-        **test_accuracy_interval(target_record),
+        **target_accuracy_interval(target_record),
         "provenance": provenance(settings, seed=attack_settings.seed),  # once per job
     }
     for attack, scores in scored:

@@ -26,7 +26,7 @@ INTERVAL_NOTES = {
     SEEDS_AND_ROWS: "interval over seeds and evaluation rows",
     SEEDS_ONLY: "t-interval over seeds",
 }
-#: What a one-seed test accuracy's bar is (``attack_steps.test_accuracy_interval``).
+#: What a one-seed test accuracy's bar is (``attack_steps.target_accuracy_interval``).
 TEST_ROWS_NOTE = "Wilson interval over the test rows"
 
 
