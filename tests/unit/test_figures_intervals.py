@@ -212,6 +212,19 @@ def test_gap_figure_has_one_point_per_model_with_its_interval(tmp_path):
     bars = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
     points = sum(len(container.lines[0].get_xdata()) for container in bars)
     assert points == 2 * 2 * 4  # 2 archs x 2 seeds x 4 sparsities
+    assert not any(container.has_xerr for container in bars)  # no test rows counted: no bar
+    # The gap's bar is the test accuracy's interval mirrored: a higher test accuracy, a lower gap.
+    summary["test_accuracy_ci_low"] = summary["test_accuracy"] - 0.01
+    summary["test_accuracy_ci_high"] = summary["test_accuracy"] + 0.03
+    fig = figures.plot_gap_vs_auc(
+        summary, 400, "mlp", tmp_path / "g.png", tmp_path / "g.pdf", STYLE
+    )
+    for container in [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]:
+        gaps = container.lines[0].get_xdata()
+        horizontal = container.lines[2][0].get_segments()  # xerr is drawn first
+        below = [gap - segment[0][0] for gap, segment in zip(gaps, horizontal, strict=True)]
+        above = [segment[1][0] - gap for gap, segment in zip(gaps, horizontal, strict=True)]
+        assert below == pytest.approx([0.03] * 8) and above == pytest.approx([0.01] * 8)
 
 
 def test_per_class_table_compares_dense_and_nearest_ticket(tmp_path):

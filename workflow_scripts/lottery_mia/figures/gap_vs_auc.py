@@ -20,6 +20,18 @@ from lottery_mia.figures.summary_rows import (
 )
 
 
+def gap_bars(points: pd.DataFrame) -> np.ndarray | None:
+    """(2, n) horizontal bars of the gap: train accuracy is measured on every member, so the gap's
+    interval is the test accuracy's (``test_accuracy_ci_low/high``) mirrored; None without one."""
+    if not {"test_accuracy_ci_low", "test_accuracy_ci_high"} <= set(points.columns):
+        return None
+    test = points["test_accuracy"].to_numpy()
+    bars = np.vstack(
+        [points["test_accuracy_ci_high"].to_numpy() - test, test - points["test_accuracy_ci_low"]]
+    )
+    return bars if np.isfinite(bars).any() else None
+
+
 def plot_gap_vs_auc(
     summary: pd.DataFrame,
     n_samples: int,
@@ -29,7 +41,8 @@ def plot_gap_vs_auc(
     style: Mapping[str, Any],
 ) -> Figure:
     """One point per model (architecture x sparsity x seed) at ``n_samples``: x the model's
-    generalisation gap, y the attack's AUC with its 95% bootstrap interval as an error bar."""
+    generalisation gap with its interval (``gap_bars``), y the attack's AUC with its 95%
+    bootstrap interval."""
     rows = rows_for_attack(summary, attack)
     require_columns(rows, ("generalization_gap", "auc", "auc_ci_low", "auc_ci_high"), "summary")
     panels = panels_for(rows, style)
@@ -48,16 +61,17 @@ def plot_gap_vs_auc(
                     [auc - points["auc_ci_low"].to_numpy(), points["auc_ci_high"].to_numpy() - auc]
                 )
                 ax.errorbar(
-                    points["generalization_gap"], auc, yerr=bars, linestyle="none",  # NaN: no bar
-                    capsize=2, markersize=5, label=arch_label(arch), **panels.arch_looks[arch],
+                    points["generalization_gap"], auc, xerr=gap_bars(points), yerr=bars,
+                    linestyle="none", capsize=2, markersize=5,  # NaN: no bar
+                    label=arch_label(arch), **panels.arch_looks[arch],
                 )  # fmt: skip
             chance_line(ax)
             ax.set_xlabel("Generalisation gap (train - test accuracy)")
             ax.set_ylabel("Attack AUC")
             ax.set_title(f"{dataset_label(dataset)}, {note}")
         fig.suptitle(
-            f"Does the gap predict leakage? ({attack} attack; every model; "
-            "bars: 95% bootstrap interval)"
+            f"Does the gap predict leakage? ({attack} attack; every model)\n"
+            "bars: AUC 95% bootstrap interval; gap: 95% Wilson interval of the test accuracy"
         )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, panels.look.dpi)
