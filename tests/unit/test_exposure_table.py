@@ -14,6 +14,7 @@ from lottery_mia.atomic import write_parquet
 from lottery_mia.attack_scores import SCORES_SCHEMA, score_frame
 from lottery_mia.exposure import (
     NEEDS_TWO_SEEDS,
+    mean_with_interval,
     memorisation,
     modal_prediction,
     spearman_with_interval,
@@ -156,12 +157,14 @@ def test_memorisation_rows_carry_spearman_with_its_interval(fabricated):
     assert row["mean"] == pytest.approx(estimate.mean())
     expected = spearmanr(estimate, members["resnet18/seed0/sparsity0/score_mlp"]).statistic
     assert row["spearman"] == pytest.approx(expected)
-    assert row["spearman_ci_low"] < row["spearman"] < row["spearman_ci_high"]
+    assert row["share_at_least_half"] == pytest.approx((estimate >= 0.5).mean())
     summary = fabricated["summary.md"].read_text()
-    interval = (
-        f"{row['spearman']:.3f} [{row['spearman_ci_low']:.3f}, {row['spearman_ci_high']:.3f}]"
-    )
-    assert f"| {row['share_at_least_half']:.3f} | {interval} |" in summary
+    cells = []
+    for name in ("mean", "share_at_least_half", "spearman"):
+        low, value, high = row[f"{name}_ci_low"], row[name], row[f"{name}_ci_high"]
+        assert low <= value <= high and low < high, name
+        cells.append(f"{value:.3f} [{low:.3f}, {high:.3f}]")
+    assert f"| {EVAL // 2} | {' | '.join(cells)} |" in summary
 
 
 def test_spearman_interval_covers_the_truth_and_is_exact_for_a_monotone_pair():
@@ -175,6 +178,10 @@ def test_spearman_interval_covers_the_truth_and_is_exact_for_a_monotone_pair():
     sparse[:3] = 1.0
     rho, low, high = spearman_with_interval(sparse, x, 500, 0)
     assert np.isfinite([rho, low, high]).all()
+    # A share's interval: the bootstrap of a 0/1 vector, near the binomial one (SE 0.017 here).
+    share, low, high = mean_with_interval(np.r_[np.ones(30), np.zeros(270)], 2000, 0)
+    assert share == pytest.approx(0.1)
+    assert (low, high) == pytest.approx((0.1 - 1.96 * 0.0173, 0.1 + 1.96 * 0.0173), abs=0.006)
 
 
 def test_the_figures_draw_from_the_tables(fabricated, tmp_path):

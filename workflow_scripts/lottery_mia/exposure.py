@@ -203,6 +203,17 @@ def spearman_with_interval(
     return float(rho), low, high
 
 
+def mean_with_interval(
+    values: np.ndarray, n_resamples: int, seed: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """The mean of per-member ``values`` and the percentile interval of its bootstrap over
+    members (a share is the mean of a 0/1 vector)."""
+    values = np.asarray(values, dtype=np.float64)
+    resampled = member_resamples(values.size, n_resamples, seed)
+    low, high = percentile_interval(values[resampled].mean(axis=1), confidence)
+    return float(values.mean()), low, high
+
+
 def agreement_verdict(low: float, high: float) -> str:
     """Reading of the interval of (dense-vs-ticket) - (dense-vs-dense) agreement."""
     if math.isnan(low) or math.isnan(high):

@@ -14,6 +14,7 @@ import pandas as pd
 from lottery_mia.atomic import PathLike, atomic_path, write_parquet
 from lottery_mia.exposure import (
     NEEDS_TWO_SEEDS,
+    mean_with_interval,
     memorisation_resolution,
     spearman_with_interval,
 )
@@ -128,7 +129,9 @@ def _agreement_lines(agreement: pd.DataFrame) -> list[str]:
 
 #: Columns of ``exposure_memorisation_{dataset}.csv``: one row per model with references.
 MEMORISATION_COLUMNS = (
-    "arch", "model", "attack", "n_members", "mean", "share_at_least_half",
+    "arch", "model", "attack", "n_members",
+    "mean", "mean_ci_low", "mean_ci_high",
+    "share_at_least_half", "share_at_least_half_ci_low", "share_at_least_half_ci_high",
     "spearman", "spearman_ci_low", "spearman_ci_high",
 )  # fmt: skip
 
@@ -145,24 +148,25 @@ def memorisation_rows(
     table: pd.DataFrame, reference_attack: str | None, bootstrap: Mapping[str, int]
 ) -> pd.DataFrame:
     """Per model with references: its members' mean memorisation, the share at >= 0.5, and the
-    Spearman correlation (95% bootstrap interval over members) with its ``reference_attack``
-    score, the exposure Figure 9 sets memorisation against."""
+    Spearman correlation with its ``reference_attack`` score (the exposure Figure 9 sets
+    memorisation against), each with its 95% bootstrap interval over members."""
     members = table[table["member"]]
+    resampling = (bootstrap["resamples"], bootstrap["seed"])
     records = []
     for name in memorisation_columns(table):
         arch, model = name.removesuffix("/memorisation").split("/", 1)
-        estimate = members[name]
+        estimate = members[name].dropna().to_numpy()
         exposure = _reference_score(members, arch, model, reference_attack)
         rho = (math.nan, math.nan, math.nan)
         if exposure is not None:
-            both = pd.DataFrame({"estimate": estimate, "exposure": exposure}).dropna()
+            both = pd.DataFrame({"estimate": members[name], "exposure": exposure}).dropna()
             rho = spearman_with_interval(
-                both["estimate"].to_numpy(), both["exposure"].to_numpy(),
-                bootstrap["resamples"], bootstrap["seed"],
-            )  # fmt: skip
+                both["estimate"].to_numpy(), both["exposure"].to_numpy(), *resampling
+            )
         records.append(
-            (arch, model, reference_attack, len(members), estimate.mean(),
-             (estimate >= 0.5).mean(), *rho)
+            (arch, model, reference_attack, len(members),
+             *mean_with_interval(estimate, *resampling),
+             *mean_with_interval(estimate >= 0.5, *resampling), *rho)
         )  # fmt: skip
     return pd.DataFrame.from_records(records, columns=list(MEMORISATION_COLUMNS))
 
@@ -178,14 +182,14 @@ def _memorisation_lines(
         f"each row is IN for {n_references // 2}, so the estimate moves in steps of {step:g} "
         "(a coarse ranking at small K; zero means 'not resolved', not 'not memorised').",
         "",
-        f"| model | members | mean | share >= 0.5 | Spearman with its {reference_attack} score "
-        "[95% CI] |",
+        f"| model | members | mean [95% CI] | share >= 0.5 [95% CI] | Spearman with its "
+        f"{reference_attack} score [95% CI] |",
         "|:---|---:|---:|---:|---:|",
     ]
     for row in memorised.to_dict("records"):
         lines.append(
-            f"| {row['arch']}/{row['model']} | {row['n_members']} | {row['mean']:.3f} "
-            f"| {row['share_at_least_half']:.3f} | {_interval(row, 'spearman')} |"
+            f"| {row['arch']}/{row['model']} | {row['n_members']} | {_interval(row, 'mean')} "
+            f"| {_interval(row, 'share_at_least_half')} | {_interval(row, 'spearman')} |"
         )
     return [*lines, ""]
 
