@@ -179,6 +179,8 @@ def test_spearman_interval_covers_the_truth_and_is_exact_for_a_monotone_pair():
     rho, low, high = spearman_with_interval(sparse, x, 500, 0)
     assert np.isfinite([rho, low, high]).all()
     # A share's interval: the bootstrap of a 0/1 vector, near the binomial one (SE 0.017 here).
+    assert np.isnan(spearman_with_interval(x[:1], x[:1], 100, 0)).all()
+    assert np.isnan(mean_with_interval(np.array([]), 100, 0)).all()
     share, low, high = mean_with_interval(np.r_[np.ones(30), np.zeros(270)], 2000, 0)
     assert share == pytest.approx(0.1)
     assert (low, high) == pytest.approx((0.1 - 1.96 * 0.0173, 0.1 + 1.96 * 0.0173), abs=0.006)

@@ -197,6 +197,8 @@ def spearman_with_interval(
     """Spearman's rho of two vectors over the same members, and the percentile interval of its
     bootstrap over members (a resample in which one vector is constant has no rho: left out)."""
     ((a, b),) = _checked_pairs([(a, b)])
+    if a.size < 2:  # no rank correlation of fewer than two members
+        return math.nan, math.nan, math.nan
     rho = _spearman_rows(a[np.newaxis, :], b[np.newaxis, :])[0]
     resampled = member_resamples(a.size, n_resamples, seed)
     low, high = percentile_interval(_spearman_rows(a[resampled], b[resampled]), confidence)
@@ -209,6 +211,8 @@ def mean_with_interval(
     """The mean of per-member ``values`` and the percentile interval of its bootstrap over
     members (a share is the mean of a 0/1 vector)."""
     values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:  # nothing to resample: no interval
+        return (float(values.mean()) if values.size else math.nan), math.nan, math.nan
     resampled = member_resamples(values.size, n_resamples, seed)
     low, high = percentile_interval(values[resampled].mean(axis=1), confidence)
     return float(values.mean()), low, high
