@@ -15,11 +15,12 @@ from lottery_mia.attack_scores import SCORES_SCHEMA, score_frame
 from lottery_mia.exposure import (
     NEEDS_TWO_SEEDS,
     mean_with_interval,
+    member_resamples,
     memorisation,
     modal_prediction,
     spearman_with_interval,
 )
-from lottery_mia.exposure_steps import exposure
+from lottery_mia.exposure_steps import exposure, memorisation_rows
 from lottery_mia.figures.exposure import plot_exposure_figures
 from lottery_mia.reference_keep import reference_keep_frame
 
@@ -168,20 +169,31 @@ def test_memorisation_rows_carry_spearman_with_its_interval(fabricated):
 
 
 def test_spearman_interval_covers_the_truth_and_is_exact_for_a_monotone_pair():
+    def draws(n_resamples: int) -> np.ndarray:
+        return member_resamples(300, n_resamples, seed=0)
+
     rng = np.random.default_rng(0)
     x = rng.normal(size=300)
-    assert spearman_with_interval(x, np.exp(x), 200, 0) == (1.0, 1.0, 1.0)
-    rho, low, high = spearman_with_interval(x, rng.normal(size=300), 500, 0)
+    assert spearman_with_interval(x, np.exp(x), draws(200)) == (1.0, 1.0, 1.0)
+    rho, low, high = spearman_with_interval(x, rng.normal(size=300), draws(500))
     assert low < 0 < high and low < rho < high and high - low < 0.3
     # A vector constant in some resamples (mostly zeros) leaves those resamples out.
     sparse = np.zeros(300)
     sparse[:3] = 1.0
-    rho, low, high = spearman_with_interval(sparse, x, 500, 0)
+    rho, low, high = spearman_with_interval(sparse, x, draws(500))
     assert np.isfinite([rho, low, high]).all()
     # A share's interval: the bootstrap of a 0/1 vector, near the binomial one (SE 0.017 here).
-    assert np.isnan(spearman_with_interval(x[:1], x[:1], 100, 0)).all()
-    assert np.isnan(mean_with_interval(np.array([]), 100, 0)).all()
-    share, low, high = mean_with_interval(np.r_[np.ones(30), np.zeros(270)], 2000, 0)
+    # Fewer than two members: nothing to resample, every statistic NaN.
+    one_member = pd.DataFrame(
+        {
+            "member": [True, False],
+            "resnet18/sparsity0/memorisation": [0.5, 0.0],
+            "resnet18/seed0/sparsity0/score_mlp": [1.0, 0.0],
+        }
+    )
+    (row,) = memorisation_rows(one_member, "mlp", {"resamples": 100, "seed": 0}).to_dict("records")
+    assert np.isnan([row["spearman"], row["mean_ci_low"], row["share_at_least_half_ci_high"]]).all()
+    share, low, high = mean_with_interval(np.r_[np.ones(30), np.zeros(270)], draws(2000))
     assert share == pytest.approx(0.1)
     assert (low, high) == pytest.approx((0.1 - 1.96 * 0.0173, 0.1 + 1.96 * 0.0173), abs=0.006)
 

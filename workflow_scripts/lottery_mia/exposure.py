@@ -192,28 +192,23 @@ def member_resamples(n_members: int, n_resamples: int, seed: int) -> np.ndarray:
 
 
 def spearman_with_interval(
-    a: np.ndarray, b: np.ndarray, n_resamples: int, seed: int, confidence: float = 0.95
+    a: np.ndarray, b: np.ndarray, resampled: np.ndarray, confidence: float = 0.95
 ) -> tuple[float, float, float]:
     """Spearman's rho of two vectors over the same members, and the percentile interval of its
-    bootstrap over members (a resample in which one vector is constant has no rho: left out)."""
+    bootstrap over the member draws ``resampled`` (``member_resamples``; a draw in which one
+    vector is constant has no rho: left out)."""
     ((a, b),) = _checked_pairs([(a, b)])
-    if a.size < 2:  # no rank correlation of fewer than two members
-        return math.nan, math.nan, math.nan
     rho = _spearman_rows(a[np.newaxis, :], b[np.newaxis, :])[0]
-    resampled = member_resamples(a.size, n_resamples, seed)
     low, high = percentile_interval(_spearman_rows(a[resampled], b[resampled]), confidence)
     return float(rho), low, high
 
 
 def mean_with_interval(
-    values: np.ndarray, n_resamples: int, seed: int, confidence: float = 0.95
+    values: np.ndarray, resampled: np.ndarray, confidence: float = 0.95
 ) -> tuple[float, float, float]:
-    """The mean of per-member ``values`` and the percentile interval of its bootstrap over
-    members (a share is the mean of a 0/1 vector)."""
+    """The mean of per-member ``values`` and the percentile interval of its bootstrap over the
+    member draws ``resampled`` (a share is the mean of a 0/1 vector)."""
     values = np.asarray(values, dtype=np.float64)
-    if values.size < 2:  # nothing to resample: no interval
-        return (float(values.mean()) if values.size else math.nan), math.nan, math.nan
-    resampled = member_resamples(values.size, n_resamples, seed)
     low, high = percentile_interval(values[resampled].mean(axis=1), confidence)
     return float(values.mean()), low, high
 

@@ -15,6 +15,7 @@ from lottery_mia.atomic import PathLike, atomic_path, write_parquet
 from lottery_mia.exposure import (
     NEEDS_TWO_SEEDS,
     mean_with_interval,
+    member_resamples,
     memorisation_resolution,
     spearman_with_interval,
 )
@@ -151,24 +152,34 @@ def memorisation_rows(
     Spearman correlation with its ``reference_attack`` score (the exposure Figure 9 sets
     memorisation against), each with its 95% bootstrap interval over members."""
     members = table[table["member"]]
-    resampling = (bootstrap["resamples"], bootstrap["seed"])
     records = []
     for name in memorisation_columns(table):
         arch, model = name.removesuffix("/memorisation").split("/", 1)
-        estimate = members[name].dropna().to_numpy()
         exposure = _reference_score(members, arch, model, reference_attack)
-        rho = (math.nan, math.nan, math.nan)
-        if exposure is not None:
-            both = pd.DataFrame({"estimate": members[name], "exposure": exposure}).dropna()
-            rho = spearman_with_interval(
-                both["estimate"].to_numpy(), both["exposure"].to_numpy(), *resampling
-            )
+        frame = pd.DataFrame(
+            {"estimate": members[name], "exposure": np.nan if exposure is None else exposure}
+        ).dropna(subset=["estimate"] if exposure is None else None)
         records.append(
-            (arch, model, reference_attack, len(members),
-             *mean_with_interval(estimate, *resampling),
-             *mean_with_interval(estimate >= 0.5, *resampling), *rho)
-        )  # fmt: skip
+            (arch, model, reference_attack, len(members), *_memorisation_stats(frame, bootstrap))
+        )
     return pd.DataFrame.from_records(records, columns=list(MEMORISATION_COLUMNS))
+
+
+def _memorisation_stats(frame: pd.DataFrame, bootstrap: Mapping[str, int]) -> tuple[float, ...]:
+    """Mean, share >= 0.5 and Spearman with the exposure (NaN without one), each with its
+    interval, all from one set of member draws; NaN throughout below two members."""
+    if len(frame) < 2:
+        return (math.nan,) * 9
+    resampled = member_resamples(len(frame), bootstrap["resamples"], bootstrap["seed"])
+    estimate, exposure = frame["estimate"].to_numpy(), frame["exposure"].to_numpy()
+    rho = (math.nan,) * 3
+    if not np.isnan(exposure).all():
+        rho = spearman_with_interval(estimate, exposure, resampled)
+    return (
+        *mean_with_interval(estimate, resampled),
+        *mean_with_interval(estimate >= 0.5, resampled),
+        *rho,
+    )
 
 
 def _memorisation_lines(
