@@ -100,9 +100,12 @@ def draw_series(
     )
 
 
-def figure_legend(fig: Figure, axes: np.ndarray) -> None:
-    """One legend for the whole figure, below the panels (each panel shows the same series)."""
+def figure_legend(fig: Figure, axes: np.ndarray, extra: Sequence[Any] = ()) -> None:
+    """One legend for the whole figure, below the panels (each panel shows the same series),
+    plus ``extra`` labelled proxy artists for what the axes draw without a label."""
     handles: dict[str, Any] = {}
+    for handle in extra:
+        handles.setdefault(handle.get_label(), handle)
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)

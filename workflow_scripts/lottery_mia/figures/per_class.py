@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch
 
 from lottery_mia.atomic import PathLike
 from lottery_mia.figures.axes import boxplot, chance_line, figure_legend, panel_grid
@@ -84,9 +84,10 @@ def sampling_band(rows: pd.DataFrame) -> float:
 def _model_legend(fig: Figure, axes: np.ndarray, models: list[str], palette: Any) -> None:
     """One legend below the panels: the models' box colours, chance and the sampling band."""
     colours = sns.color_palette(palette, n_colors=len(models))
-    for model, colour in zip(models, colours, strict=True):
-        axes[0, 0].add_patch(Rectangle((0, 0), 0, 0, facecolor=colour, label=model))
-    figure_legend(fig, axes)
+    boxes = [
+        Patch(facecolor=colour, label=model) for model, colour in zip(models, colours, strict=True)
+    ]
+    figure_legend(fig, axes, extra=boxes)
 
 
 @contextlib.contextmanager
