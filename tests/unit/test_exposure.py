@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lottery_mia.exposure import (
+    MIN_TOP_K,
     NEEDS_TWO_SEEDS,
     compare_agreement,
     cross_entropy,
@@ -15,6 +16,7 @@ from lottery_mia.exposure import (
     modal_prediction,
     pruning_identified_exemplars,
     top_count,
+    top_set_too_small,
 )
 
 N_MEMBERS = 1000  # top 1% = 10 members
@@ -56,12 +58,30 @@ def test_planted_top_sets_give_their_jaccard(shared, expected):
 
 
 def test_spearman_of_a_planted_monotone_pair_and_of_a_reversal():
-    a = np.random.default_rng(2).random(500)
+    a = np.random.default_rng(2).random(N_MEMBERS)
     same = compare_agreement([(a, np.exp(3 * a))], [], n_resamples=100, seed=0)
     reversed_ = compare_agreement([(a, -a)], [], n_resamples=100, seed=0)
     assert same["spearman"] == pytest.approx(1.0)
     assert reversed_["spearman"] == pytest.approx(-1.0)
-    assert reversed_["jaccard"] == 0.0  # the top 5 of one are the bottom 5 of the other
+    assert reversed_["jaccard"] == 0.0  # the top 10 of one are the bottom 10 of the other
+
+
+@pytest.mark.parametrize("n_members", [200, 999])
+def test_a_top_set_under_ten_members_has_no_jaccard_and_says_why(n_members):
+    """1% of 200 members is a top 2 (no Jaccard), of 999 a top 10 (reported). Identical scores
+    give Jaccard 1 [1, 1]: at k = 2 a certainty the bootstrap of so few members does not have."""
+    a = np.random.default_rng(4).random(n_members)
+    row = compare_agreement([(a, a.copy())], [], n_resamples=100, seed=0)
+    k = top_count(n_members, 0.01)
+    assert row["top_k"] == k
+    if k < MIN_TOP_K:
+        columns = [name for name in row if name.startswith("jaccard") and name != "jaccard_verdict"]
+        assert len(columns) == 9 and all(np.isnan(row[name]) for name in columns)
+        assert row["jaccard_verdict"] == top_set_too_small(k)
+        assert f"top {k} " in row["jaccard_verdict"]
+    else:
+        assert (row["jaccard"], row["jaccard_ci_low"], row["jaccard_ci_high"]) == (1.0, 1.0, 1.0)
+    assert row["spearman"] == pytest.approx(1.0)  # Spearman is unaffected by the top set
 
 
 def test_ticket_that_differs_more_than_retraining_is_called_so():

@@ -87,7 +87,7 @@ def fabricated(tmp_path):
         reference_outputs=references,
         reference_keys=[{"arch": "resnet18", "model": "sparsity0", "reference": k} for k in range(4)],
         counts_path=counts_path, dataset="digits", n_references=4,
-        bootstrap={"resamples": 200, "seed": 0}, top_fraction=0.1,
+        bootstrap={"resamples": 200, "seed": 0}, top_fraction=0.25,
         # The fabricated mlp score stands in for a reference attack's.
         reference_attack="mlp",
         table_path=paths["table.parquet"], agreement_path=paths["agreement.csv"],
@@ -140,7 +140,7 @@ def test_two_seeds_give_the_dense_vs_dense_level_with_an_interval(fabricated):
         2,
         1,
     )
-    assert row["n_members"] == EVAL // 2 and row["top_k"] == 4
+    assert row["n_members"] == EVAL // 2 and row["top_k"] == 10
     for name in ("spearman", "spearman_dense_dense", "jaccard", "jaccard_dense_dense"):
         assert row[f"{name}_ci_low"] <= row[name] <= row[f"{name}_ci_high"]
     assert row["spearman_verdict"] != NEEDS_TWO_SEEDS
@@ -215,6 +215,13 @@ def test_the_figures_draw_from_the_tables(fabricated, tmp_path):
         table, agreement, 0.1, tmp_path / "a.png", tmp_path / "a.pdf", look
     )
     assert "dense-dense" in exposure_fig.axes[0].get_title()
+    assert "J@10 " in exposure_fig.axes[0].get_title()
+    # One legend for the figure, none repeated in a panel.
+    assert len(exposure_fig.legends) == 1 and exposure_fig.axes[0].get_legend() is None
+    # A top set the bootstrap cannot resolve is titled as such, not as a number.
+    small = agreement.assign(top_k=2, jaccard=np.nan, jaccard_ci_low=np.nan, jaccard_ci_high=np.nan)
+    small_fig = plot_exposure(table, small, 0.1, tmp_path / "s.png", tmp_path / "s.pdf", look)
+    assert small_fig.axes[0].get_title().endswith("J@2 n/a (top set under 10 members)")
     # The fabricated mlp score stands in for a reference attack: one box per memorisation level.
     boxes = plot_memorisation(table, memorised, "mlp", tmp_path / "b.png", tmp_path / "b.pdf", look)
     levels = table.loc[table["member"], "resnet18/sparsity0/memorisation"].nunique()

@@ -32,6 +32,15 @@ from lottery_mia.stats.resampling import percentile_interval
 #: A pair of score vectors over the same members, in the same order.
 ScorePair = tuple[np.ndarray, np.ndarray]
 NEEDS_TWO_SEEDS = "needs two seeds: the retraining level is the agreement of two dense runs"
+#: The smallest top set whose Jaccard is reported. Below it the member bootstrap of a top-k set
+#: (an extreme order statistic) does not cover: for a nominal 95%, 66% at k = 2 and 84% at k = 5
+#: (rho 0.5), 87% to 94% from k = 10 (``tools/jaccard_coverage.py``, docs/exposure.md).
+MIN_TOP_K = 10
+
+
+def top_set_too_small(k: int) -> str:
+    """Why a Jaccard of a top set of ``k`` members is not reported."""
+    return f"top {k} is under {MIN_TOP_K} members: the bootstrap cannot resolve its Jaccard"
 
 
 # --- loss, correctness, memorisation, pruning-identified exemplars ------------------------------
@@ -250,20 +259,36 @@ def compare_agreement(
         "n_seed_pairs": len(ticket_pairs),
         "n_dense_pairs": len(dense_pairs),
     }
-    for metric in ("spearman", "jaccard"):
-        point, draws = getattr(ticket, metric), getattr(ticket, f"{metric}_draws")
-        level, level_draws = getattr(dense, metric), getattr(dense, f"{metric}_draws")
-        difference = draws - level_draws
-        row[metric] = point
-        row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = percentile_interval(draws, confidence)
-        row[f"{metric}_dense_dense"] = level
-        low_high = percentile_interval(level_draws, confidence)
-        row[f"{metric}_dense_dense_ci_low"], row[f"{metric}_dense_dense_ci_high"] = low_high
-        row[f"{metric}_difference"] = point - level
-        diff_low, diff_high = percentile_interval(difference, confidence)
-        row[f"{metric}_difference_ci_low"], row[f"{metric}_difference_ci_high"] = (
-            diff_low,
-            diff_high,
-        )
-        row[f"{metric}_verdict"] = agreement_verdict(diff_low, diff_high)
+    row.update(_metric_columns("spearman", ticket, dense, confidence))
+    if row["top_k"] < MIN_TOP_K:  # type: ignore[operator]
+        row.update(_unresolved("jaccard", top_set_too_small(int(row["top_k"]))))
+    else:
+        row.update(_metric_columns("jaccard", ticket, dense, confidence))
     return row
+
+
+def _metric_columns(
+    metric: str, ticket: AgreementDraws, dense: AgreementDraws, confidence: float
+) -> dict[str, float | str]:
+    """One agreement metric: dense vs ticket, the dense-vs-dense level and their difference, each
+    with its interval, and the verdict on the difference."""
+    draws, level_draws = getattr(ticket, f"{metric}_draws"), getattr(dense, f"{metric}_draws")
+    point, level = getattr(ticket, metric), getattr(dense, metric)
+    row: dict[str, float | str] = {}
+    for name, value, value_draws in (
+        (metric, point, draws),
+        (f"{metric}_dense_dense", level, level_draws),
+        (f"{metric}_difference", point - level, draws - level_draws),
+    ):
+        low, high = percentile_interval(value_draws, confidence)
+        row.update({name: value, f"{name}_ci_low": low, f"{name}_ci_high": high})
+    # The last interval drawn is the difference's: the verdict reads it.
+    return {**row, f"{metric}_verdict": agreement_verdict(low, high)}
+
+
+def _unresolved(metric: str, reason: str) -> dict[str, float | str]:
+    """A metric's columns when the members cannot resolve it: NaN throughout, the verdict says
+    why (the column order is ``_metric_columns``')."""
+    names = [f"{metric}{part}{bound}" for part in ("", "_dense_dense", "_difference")
+             for bound in ("", "_ci_low", "_ci_high")]  # fmt: skip
+    return {**dict.fromkeys(names, np.nan), f"{metric}_verdict": reason}

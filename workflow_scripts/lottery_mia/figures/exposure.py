@@ -21,9 +21,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
-from lottery_mia.exposure import top_count
+from lottery_mia.exposure import MIN_TOP_K, top_count
 from lottery_mia.exposure_table import DENSE_MODEL, column
-from lottery_mia.figures.axes import boxplot, panel_grid
+from lottery_mia.figures.axes import boxplot, figure_legend, panel_grid
 from lottery_mia.figures.style import arch_label, figure_style, save_figure, styled
 
 
@@ -42,8 +42,15 @@ def _title(row: Mapping[str, Any]) -> str:
     return (
         f"{arch_label(row['arch'])} {row['model']}, {row['attack']}\n"
         f"Spearman {_stat(row, 'spearman')} (dense-dense {_stat(row, 'spearman_dense_dense')})\n"
-        f"J@{row['top_k']} {_stat(row, 'jaccard')} (dense-dense {_stat(row, 'jaccard_dense_dense')})"
+        f"{_jaccard_line(row)}"
     )
+
+
+def _jaccard_line(row: Mapping[str, Any]) -> str:
+    k = row["top_k"]
+    if k < MIN_TOP_K:  # compare_agreement leaves it NaN: the bootstrap cannot resolve it
+        return f"J@{k} n/a (top set under {MIN_TOP_K} members)"
+    return f"J@{k} {_stat(row, 'jaccard')} (dense-dense {_stat(row, 'jaccard_dense_dense')})"
 
 
 def _exposure_panel(
@@ -76,7 +83,6 @@ def _exposure_panel(
         ylabel="Ticket: exposure rank",
     )
     ax.set_title(_title(row), fontsize="small")
-    ax.legend(fontsize="x-small", loc="lower right")
 
 
 def plot_exposure(
@@ -97,6 +103,7 @@ def plot_exposure(
         for ax in list(axes.flat)[len(rows) :]:
             ax.set_visible(False)
         fig.suptitle("Does the ticket expose the same members as its dense model? (members only)")
+        figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig
 
