@@ -21,6 +21,7 @@ from lottery_mia.exposure import (
     spearman_with_interval,
 )
 from lottery_mia.exposure_steps import exposure, memorisation_rows
+from lottery_mia.exposure_table import lowest_seed
 from lottery_mia.figures.exposure import plot_exposure_figures
 from lottery_mia.reference_keep import reference_keep_frame
 
@@ -231,3 +232,16 @@ def test_the_figures_draw_from_the_tables(fabricated, tmp_path):
         f"ResNet-18 dense\nSpearman {row['spearman']:.2f} "
         f"[{row['spearman_ci_low']:.2f}, {row['spearman_ci_high']:.2f}]"
     )
+
+
+def test_the_lowest_seed_compares_seeds_as_numbers():
+    columns = [
+        "resnet18/seed10/sparsity0/score_mlp",
+        "resnet18/seed2/sparsity0/score_mlp",
+        "resnet18/seed1/magnitude/sparsity0.8/score_mlp",  # another model
+        "resnet50/seed0/sparsity0/score_mlp",  # another architecture
+        "resnet18/seed0/sparsity0/score_lira_online",  # another field
+    ]
+    assert lowest_seed(columns, "resnet18", "sparsity0", "score_mlp") == 2
+    assert lowest_seed(columns, "resnet18", "magnitude/sparsity0.8", "score_mlp") == 1
+    assert lowest_seed(columns, "resnet18", "sparsity0", "score_rmia") is None

@@ -22,8 +22,10 @@ from lottery_mia.exposure import (
 from lottery_mia.exposure_table import (
     DENSE_MODEL,
     agreement_rows,
+    column,
     evaluated_rows,
     exposure_table,
+    lowest_seed,
     read_inputs,
     reference_memorisations,
 )
@@ -211,12 +213,8 @@ def _reference_score(
     """The lowest seed's score of ``attack`` for the model (None: no such score)."""
     if attack is None:
         return None
-    found = sorted(
-        c
-        for c in frame.columns
-        if c.startswith(f"{arch}/seed") and c.endswith(f"/{model}/score_{attack}")
-    )
-    return frame[found[0]] if found else None
+    seed = lowest_seed(frame.columns, arch, model, f"score_{attack}")
+    return None if seed is None else frame[column(arch, seed, model, f"score_{attack}")]
 
 
 def _exemplar_lines(table: pd.DataFrame) -> list[str]:

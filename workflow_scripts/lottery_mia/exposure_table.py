@@ -15,7 +15,8 @@ ticket ``{arch}/{model}/pie`` (a pruning-identified exemplar of that ticket).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,14 @@ def column(arch: str, seed: int | None, model: str, field: str) -> str:
     """``{arch}/seed{N}/{model}/{field}``, or ``{arch}/{model}/{field}`` for a value over seeds."""
     run = [] if seed is None else [f"seed{seed}"]
     return "/".join([arch, *run, model, field])
+
+
+def lowest_seed(columns: Iterable[str], arch: str, model: str, field: str) -> int | None:
+    """The lowest seed N with a column ``{arch}/seed{N}/{model}/{field}`` (None: no seed has one);
+    seeds compare as numbers, so seed 2 comes before seed 10."""
+    pattern = re.compile(rf"{re.escape(arch)}/seed(\d+)/{re.escape(model)}/{re.escape(field)}")
+    seeds = [int(found[1]) for name in columns if (found := pattern.fullmatch(name))]
+    return min(seeds, default=None)
 
 
 def model_outputs(path: str) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
 from lottery_mia.exposure import MIN_TOP_K, top_count
-from lottery_mia.exposure_table import DENSE_MODEL, column
+from lottery_mia.exposure_table import DENSE_MODEL, column, lowest_seed
 from lottery_mia.figures.axes import boxplot, figure_legend, panel_grid
 from lottery_mia.figures.style import arch_label, figure_style, save_figure, styled
 
@@ -54,9 +54,11 @@ def _jaccard_line(row: Mapping[str, Any]) -> str:
 
 
 def _exposure_panel(
-    ax: Axes, members: pd.DataFrame, row: Mapping[str, Any], seed: int, fraction: float
+    ax: Axes, members: pd.DataFrame, row: Mapping[str, Any], fraction: float
 ) -> None:
+    """The lowest seed's dense and ticket scores of one agreement row, ranked and hexbinned."""
     arch, ticket, attack = row["arch"], row["model"], row["attack"]
+    seed = lowest_seed(members.columns, arch, ticket, f"score_{attack}")
     pair = members[
         [
             column(arch, seed, DENSE_MODEL, f"score_{attack}"),
@@ -99,22 +101,13 @@ def plot_exposure(
             if row is None:
                 ax.text(0.5, 0.5, "no ticket beside a dense model", ha="center")
                 continue
-            _exposure_panel(ax, members, row, _lowest_seed(table, row["arch"]), fraction)
+            _exposure_panel(ax, members, row, fraction)
         for ax in list(axes.flat)[len(rows) :]:
             ax.set_visible(False)
         fig.suptitle("Does the ticket expose the same members as its dense model? (members only)")
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig
-
-
-def _lowest_seed(table: pd.DataFrame, arch: str) -> int:
-    seeds = {
-        int(c.split("/")[1].removeprefix("seed"))
-        for c in table.columns
-        if c.startswith(f"{arch}/seed")
-    }
-    return min(seeds)
 
 
 def _memorisation_title(row: Mapping[str, Any]) -> str:
@@ -147,7 +140,8 @@ def plot_memorisation(
             axes[0, 0].set_axis_off()
         for ax, row in zip(axes[0], panels, strict=False):
             arch, model = row["arch"], row["model"]
-            score = column(arch, _lowest_seed(table, arch), model, f"score_{reference_attack}")
+            field = f"score_{reference_attack}"
+            score = column(arch, lowest_seed(table.columns, arch, model, field), model, field)
             frame = pd.DataFrame(
                 {
                     "memorisation": members[f"{arch}/{model}/memorisation"].round(3),
