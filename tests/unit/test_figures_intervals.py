@@ -10,7 +10,7 @@ from scipy import stats
 
 from lottery_mia import figures, tables
 from lottery_mia.attack_scores import score_key
-from lottery_mia.figures.per_class import SAMPLING_BAND_LABEL
+from lottery_mia.figures.per_class import NO_RATED_CLASS, SAMPLING_BAND_LABEL
 from lottery_mia.per_class_table import per_class_table
 from lottery_mia.stats.over_seeds import seed_means_by_group
 from lottery_mia.stats.paired import ticket_minus_dense
@@ -249,6 +249,24 @@ def test_per_class_table_compares_dense_and_nearest_ticket(tmp_path):
     np.random.seed(1)  # noqa: NPY002
     figures.plot_per_class(table, tmp_path / "d.png", tmp_path / "d.pdf", STYLE)
     assert (tmp_path / "c.png").read_bytes() == (tmp_path / "d.png").read_bytes()
+
+
+def test_classes_without_an_auc_are_counted_not_drawn(tmp_path):
+    """Classes under MIN_CLASS_ROWS have NaN AUC: the figures say how many and draw the rest; a
+    dataset with none rated (1,000 classes on a small evaluation set) says so instead of a box."""
+    table = per_class_table(dense_and_ticket(0.3), 0.8, n_resamples=100, bootstrap_seed=0)
+    table["class_frequency"] = table["label"] + 10
+    unrated = table.assign(**dict.fromkeys(["auc", "auc_ci_low", "auc_ci_high"], np.nan))
+    some = table.where(table["label"] != 0, unrated)
+    fig = figures.plot_per_class(some, tmp_path / "a.png", tmp_path / "a.pdf", STYLE)
+    assert "(3 of 4 classes rated; band" in fig.axes[0].get_title()
+    frequency = figures.plot_per_class_frequency(
+        some, tmp_path / "b.png", tmp_path / "b.pdf", STYLE
+    )
+    assert frequency.axes[0].get_title().endswith("\n1 class with too few rows: no AUC")
+    none = figures.plot_per_class(unrated, tmp_path / "c.png", tmp_path / "c.pdf", STYLE)
+    assert "(0 of 4 classes rated)" in none.axes[0].get_title()
+    assert [text.get_text() for text in none.axes[0].texts] == [NO_RATED_CLASS]
 
 
 def test_table1_auc_carries_its_interval_and_the_verdict():

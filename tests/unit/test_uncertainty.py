@@ -13,6 +13,7 @@ from lottery_mia.stats.metrics import METRIC_NAMES, EvaluationRows, point_metric
 from lottery_mia.stats.over_seeds import t_interval_over_seeds
 from lottery_mia.stats.paired import PairedDifference, align_paired, paired_differences
 from lottery_mia.stats.resampling import (
+    MIN_CLASS_ROWS,
     bootstrap_distribution,
     metrics_with_intervals,
     per_class_auc,
@@ -344,6 +345,26 @@ def test_per_class_auc_finds_the_leaky_class_and_refuses_one_class_labels():
     assert table.loc[1, "auc_ci_low"] < 0.5 < table.loc[1, "auc_ci_high"]
     assert table.loc[3, ["n_members", "n_non_members"]].tolist() == [0, 1]
     assert np.isnan(table.loc[3, ["auc", "auc_ci_low", "auc_ci_high"]].astype(float)).all()
+
+
+@pytest.mark.parametrize(("n_members", "reported"), [(3, False), (9, False), (10, True)])
+def test_a_class_under_ten_members_has_no_auc(n_members, reported):
+    """Members all ranked above every non-member: with 3 of them the bootstrap reads
+    1.000 [1.000, 1.000], a certainty so few rows cannot give; from MIN_CLASS_ROWS it is reported.
+    The same holds for non-members (AUC is symmetric in the two)."""
+    assert MIN_CLASS_ROWS == 10
+    member = np.r_[np.ones(n_members, bool), np.zeros(30, bool)]
+    score = np.r_[np.full(n_members, 5.0), np.zeros(30)] + np.linspace(0, 0.1, n_members + 30)
+    for swapped in (False, True):
+        rows = (~member, -score) if swapped else (member, score)
+        (row,) = per_class_auc(*rows, np.zeros(n_members + 30, int), n_resamples=50).to_dict(
+            "records"
+        )
+        assert sorted((row["n_members"], row["n_non_members"])) == [n_members, 30]
+        if reported:
+            assert (row["auc"], row["auc_ci_low"], row["auc_ci_high"]) == (1.0, 1.0, 1.0)
+        else:
+            assert np.isnan([row["auc"], row["auc_ci_low"], row["auc_ci_high"]]).all()
 
 
 def test_t_interval_over_seeds_leaves_nan_out():

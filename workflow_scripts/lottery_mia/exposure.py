@@ -34,7 +34,7 @@ ScorePair = tuple[np.ndarray, np.ndarray]
 NEEDS_TWO_SEEDS = "needs two seeds: the retraining level is the agreement of two dense runs"
 #: The smallest top set whose Jaccard is reported. Below it the member bootstrap of a top-k set
 #: (an extreme order statistic) does not cover: for a nominal 95%, 66% at k = 2 and 84% at k = 5
-#: (rho 0.5), 87% to 94% from k = 10 (``tools/jaccard_coverage.py``, docs/exposure.md).
+#: (rho 0.5), 87% to 94% from k = 10 (``tools/interval_coverage.py``, docs/exposure.md).
 MIN_TOP_K = 10
 
 

@@ -26,9 +26,15 @@ from lottery_mia.figures.style import (
     save_figure,
     styled,
 )
+from lottery_mia.stats.resampling import MIN_CLASS_ROWS
 
 #: Label of the grey band, so that a reader of the figure object can find it.
 SAMPLING_BAND_LABEL = "median class's 95% interval"
+#: What a panel says when no class has enough evaluation rows for an AUC.
+NO_RATED_CLASS = (
+    f"no class has {MIN_CLASS_ROWS} evaluated members\nand {MIN_CLASS_ROWS} non-members: "
+    "no per-class AUC"
+)
 
 
 def plot_per_class(
@@ -53,16 +59,14 @@ def plot_per_class(
             if np.isfinite(half):
                 ax.axhspan(CHANCE_LEVEL - half, CHANCE_LEVEL + half, color="0.9", zorder=0,
                            label=SAMPLING_BAND_LABEL)  # fmt: skip
-            boxplot(rows, ax, x="architecture", y="auc", hue="model", hue_order=models,
-                    fliersize=0, palette=look.palette, legend=False)  # fmt: skip
-            with _seeded_jitter():
-                sns.stripplot(rows, x="architecture", y="auc", hue="model", hue_order=models,
-                              dodge=True, ax=ax, size=3, palette="dark:0.25",
-                              legend=False)  # fmt: skip
+            rated = rows.dropna(subset=["auc"])
+            if rated.empty:
+                ax.text(0.5, 0.5, NO_RATED_CLASS, ha="center", va="center", transform=ax.transAxes)
+            else:
+                _class_boxes(ax, rated, models, look.palette)
             chance_line(ax)
-            n_classes = rows["label"].nunique()
             band = f"; band ±{half:.2f}" if np.isfinite(half) else ""
-            ax.set_title(f"{dataset_label(dataset)} ({n_classes} classes{band})")
+            ax.set_title(f"{dataset_label(dataset)} ({_class_count(rows)}{band})")
             ax.set_ylabel("Attack AUC within a class")
             ax.set_xlabel("")
         _model_legend(fig, axes, models, look.palette)
@@ -72,6 +76,26 @@ def plot_per_class(
         )
         save_figure(fig, png, pdf, look.dpi)
     return fig
+
+
+def _class_boxes(ax: Any, rated: pd.DataFrame, models: list[str], palette: Any) -> None:
+    """A box per architecture and model over the classes with an AUC, each class a dot."""
+    boxplot(rated, ax, x="architecture", y="auc", hue="model", hue_order=models,
+            fliersize=0, palette=palette, legend=False)  # fmt: skip
+    with _seeded_jitter():
+        sns.stripplot(rated, x="architecture", y="auc", hue="model", hue_order=models,
+                      dodge=True, ax=ax, size=3, palette="dark:0.25", legend=False)  # fmt: skip
+
+
+def _class_count(rows: pd.DataFrame) -> str:
+    """``10 classes``, or ``4 of 10 classes rated`` when some class has too few evaluation rows
+    for an AUC under every model (``stats.resampling.MIN_CLASS_ROWS``)."""
+    n_classes, n_rated = rows["label"].nunique(), rows.dropna(subset=["auc"])["label"].nunique()
+    return (
+        f"{n_classes} classes"
+        if n_rated == n_classes
+        else f"{n_rated} of {n_classes} classes rated"
+    )
 
 
 def sampling_band(rows: pd.DataFrame) -> float:
@@ -136,7 +160,10 @@ def plot_per_class_frequency(
             rows = panels[(panels["dataset"] == dataset) & (panels["arch"] == arch)]
             _frequency_panel(ax, rows, look)
             attack = rows["attack"].iloc[0]
-            ax.set_title(f"{dataset_label(dataset)}, {arch_label(arch)} ({attack})")
+            unrated = rows.loc[rows["auc"].isna(), "label"].nunique()
+            classes = "class" if unrated == 1 else "classes"
+            missing = f"\n{unrated} {classes} with too few rows: no AUC" if unrated else ""
+            ax.set_title(f"{dataset_label(dataset)}, {arch_label(arch)} ({attack}){missing}")
             ax.legend(fontsize="x-small")
         fig.suptitle("Per-class vulnerability against class frequency in training, dense vs ticket")
         save_figure(fig, png, pdf, look.dpi)
