@@ -129,7 +129,8 @@ def _seeded_jitter(seed: int = 0) -> Iterator[None]:
 def _frequency_panel(ax: Any, rows: pd.DataFrame, look: Any) -> None:
     """AUC with its interval against the class's training frequency, one colour per model."""
     colours = sns.color_palette(look.palette, n_colors=rows["model"].nunique())
-    spread = rows["class_frequency"].max() / max(rows["class_frequency"].min(), 1)
+    rated = rows["class_frequency"][rows["auc"].notna()]  # the x range of what is drawn
+    spread = rated.max() / max(rated.min(), 1) if not rated.empty else 1.0
     for i, (model, group) in enumerate(rows.groupby("model", sort=True)):
         # dodge the two models apart by 2% of x so that their bars do not overlap
         x = group["class_frequency"] * (1.02 if i else 0.98)
