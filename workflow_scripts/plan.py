@@ -20,7 +20,8 @@ from lottery_mia.atomic import write_json
 from lottery_mia.config import ConfigError
 from lottery_mia.plan import cost_plan
 from lottery_mia.plan_dag import PlanError, planned_workflow
-from lottery_mia.plan_report import cost_lines, plan_document, power_lines
+from lottery_mia.plan_report import cost_lines, plan_document, power_lines, resolution_lines
+from lottery_mia.plan_resolution import resolutions
 from lottery_mia.power import power_plan
 from lottery_mia.power_pilot import PilotError, read_pilot
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         workflow = planned_workflow(args.config)
         cost = cost_plan(workflow.jobs, workflow.config)
+        resolution = resolutions(workflow.config)
         power = None
         if args.pilot is not None:
             pilot = read_pilot(args.pilot, workflow.table1_method)
@@ -41,12 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, PlanError, PilotError) as err:
         print(err, file=sys.stderr)
         return 1
-    lines = cost_lines(cost, str(args.config))
+    lines = [*cost_lines(cost, str(args.config)), "", *resolution_lines(resolution)]
     if power is not None:
         lines += ["", *power_lines(power, str(args.pilot))]
     print("\n".join(lines))
     pilot_name = None if args.pilot is None else str(args.pilot)
-    document = plan_document(str(args.config), cost, power, pilot_name)
+    document = plan_document(str(args.config), cost, resolution, power, pilot_name)
     write_json(args.output, json.loads(json.dumps(document, default=str)))
     print(f"\nwritten to {args.output}")
     return 0

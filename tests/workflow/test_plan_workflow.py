@@ -74,6 +74,9 @@ def test_the_paper_grid_is_planned_before_its_data_is_on_disk(tmp_path):
     assert "skipped checks" in result.stdout
     kinds = {rate["kind"] for rate in plan["rates"]}
     assert "estimated" in kinds and "*" in result.stdout
+    # What the 1,000 non-members per model cannot resolve is said before anything runs.
+    assert "What the evaluation rows resolve" in result.stdout
+    assert {row["tpr_resolved"]["tpr_at_0.1pct_fpr"] for row in plan["resolution"]} == {False}
     # Training is sized for the cluster's GPU even on a machine without one (160 CIFAR epochs:
     # about 30 minutes each at the GPU rates, days at the CPU rates).
     (cifar_dense,) = [

@@ -7,8 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from lottery_mia.attack_cost import ESTIMATE
+from lottery_mia.exposure import MIN_TOP_K
 from lottery_mia.plan import CostPlan, RateUse, StageHours
+from lottery_mia.plan_resolution import Resolution
 from lottery_mia.power import PowerPlan, RowForecast
+from lottery_mia.stats.metrics import FPR_BOUNDS
+from lottery_mia.stats.resampling import MIN_CLASS_ROWS
 
 ESTIMATE_MARK = "*"
 
@@ -162,6 +166,32 @@ def _rate_lines(cost: CostPlan) -> list[str]:
     ]
 
 
+def _resolution_row(row: Resolution) -> list[Any]:
+    return [
+        row.dataset, row.scoring, f"{row.members:,}", f"{row.non_members:,}",
+        *("yes" if row.tpr_resolved[name] else "NaN" for name in FPR_BOUNDS),
+        row.classes, f"{row.members_per_class:,.1f}", f"{row.share_of_classes_with_auc:.0%}",
+        row.top_k, "yes" if row.jaccard_resolved else "NaN",
+    ]  # fmt: skip
+
+
+def resolution_lines(rows: Sequence[Resolution]) -> list[str]:
+    """What the scored rows resolve: a "NaN" here is NaN in every table and figure of the run."""
+    bounds = [f"TPR at {bound:.1%} FPR".replace(".0%", "%") for bound in FPR_BOUNDS.values()]
+    header = [
+        "dataset", "scored rows", "members", "non-members", *bounds, "classes",
+        "members per class", "classes with an AUC", "exposure top k", "top-k Jaccard",
+    ]  # fmt: skip
+    return [
+        "What the evaluation rows resolve (NaN: reported as NaN, however long the run): TPR at a "
+        "bound needs more non-members than 1 / bound; a class's AUC needs "
+        f"{MIN_CLASS_ROWS} evaluated members and {MIN_CLASS_ROWS} non-members (expected share of "
+        f"balanced classes); a top-k Jaccard needs k >= {MIN_TOP_K} "
+        "(attack.eval_size, outputs.max_per_pool and figures.exposure_top_fraction set them)",
+        *_table(header, [_resolution_row(row) for row in rows]),
+    ]
+
+
 def _maybe(value: float | int | None, spec: str = "") -> str:
     return "-" if value is None else format(value, spec)
 
@@ -200,11 +230,16 @@ def power_lines(power: PowerPlan, pilot_name: str) -> list[str]:
 
 
 def plan_document(
-    config_name: str, cost: CostPlan, power: PowerPlan | None, pilot_name: str | None
+    config_name: str,
+    cost: CostPlan,
+    resolution: Sequence[Resolution],
+    power: PowerPlan | None,
+    pilot_name: str | None,
 ) -> dict[str, Any]:
     """results/plan.json: the same numbers as the printed tables."""
     return {
         "config": config_name,
         **cost.as_dict(),
+        "resolution": [row.as_dict() for row in resolution],
         "power": None if power is None else {"pilot": pilot_name, **power.as_dict()},
     }
