@@ -155,6 +155,7 @@ rule fig_roc_curves:
         attacks=roc_attacks(),
         scores=[m["path"] for m in scored_models(roc_attacks())],
         score_keys=[m["key"] for m in scored_models(roc_attacks())],
+        bootstrap=bootstrap_settings(),
     script:
         "../workflow_scripts/draw_figure.py"
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/interval_coverage.py jaccard --out docs/interval_coverage
     .venv/bin/python tools/interval_coverage.py class_auc --out docs/interval_coverage
+    .venv/bin/python tools/interval_coverage.py roc_band --out docs/interval_coverage
 
 Each study draws data with a known true value, computes the interval exactly as the pipeline
 reports it, and counts how often the interval holds the truth over seeded replicates.
@@ -15,6 +16,9 @@ reports it, and counts how often the interval holds the truth over seeded replic
 - ``class_auc`` (``stats.resampling.MIN_CLASS_ROWS``): one class's members and non-members with
   binormal scores (unit variances, shift sqrt(2) x Phi^-1(AUC), so the true AUC is known); the
   interval is ``per_class_auc``'s stratified bootstrap. Writes ``class_auc.csv``.
+- ``roc_band`` (Figure 5's band, ``stats.roc_band``): members N(d, 1) against non-members
+  N(0, 1), whose TPR at FPR f is 1 - Phi(Phi^-1(1 - f) - d), read at the band's budget nearest
+  below f. Writes ``roc_band.csv``.
 
 docs/exposure.md and docs/attacks_and_statistics.md quote the files (tests/unit/test_docs_numbers.py
 checks the quotes).
@@ -26,6 +30,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow_scripts")
 
 from lottery_mia.exposure import agreement_draws, member_resamples, top_count
 from lottery_mia.stats.resampling import per_class_auc, percentile_interval
+from lottery_mia.stats.roc_band import roc_band
 
 FRACTION = 0.01
 
@@ -110,34 +116,69 @@ def class_auc_coverage(
     }
 
 
+def roc_band_coverage(
+    shift: float, fpr: float, n_per_class: int, replicates: int, resamples: int, seed: int
+) -> dict[str, float | int]:
+    """How often Figure 5's band holds the true TPR at the budget nearest below ``fpr``."""
+    member = np.r_[np.ones(n_per_class, bool), np.zeros(n_per_class, bool)]
+
+    def interval(rng: np.random.Generator, replicate: int) -> tuple[float, float]:
+        score = np.r_[rng.normal(shift, 1, n_per_class), rng.normal(0, 1, n_per_class)]
+        band = roc_band(member, score, resamples, replicate)
+        at = int(np.searchsorted(band.fpr, fpr, side="right") - 1)
+        # Centred on the truth at the budget read, so that one truth (0) serves every replicate.
+        truth = 1 - norm.cdf(norm.ppf(1 - band.fpr[at]) - shift)
+        return band.low[at] - truth, band.high[at] - truth
+
+    return {
+        "shift": shift,
+        "fpr": fpr,
+        "n_per_class": n_per_class,
+        **_coverage(0.0, interval, replicates, seed),
+        "replicates": replicates,
+        "resamples": resamples,
+    }
+
+
+#: Each study's grid: the file it writes and its rows' arguments (before the common ones).
+STUDIES: dict[str, tuple[str, Callable[..., dict[str, float | int]], list[tuple[Any, ...]]]] = {
+    "jaccard": (
+        "jaccard_top_k.csv",
+        jaccard_coverage,
+        [(rho, n) for rho in (0.5, 0.8) for n in (200, 500, 1000, 2000, 5000)],
+    ),
+    "class_auc": (
+        "class_auc.csv",
+        class_auc_coverage,
+        # the long tail's rare classes (3 and 5 evaluated members) first
+        [
+            (auc, *size)
+            for auc in (0.6, 0.75, 0.9)
+            for size in ((3, 22), (5, 24), (10, 20), (20, 20), (40, 40))
+        ],
+    ),
+    "roc_band": (
+        "roc_band.csv",
+        roc_band_coverage,
+        [(0.8, fpr, n) for n in (200, 500) for fpr in (0.01, 0.1)],
+    ),
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", choices=["jaccard", "class_auc"])
+    parser.add_argument("study", choices=list(STUDIES))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--resamples", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    common = (args.replicates, args.resamples, args.seed)
-    if args.study == "jaccard":
-        grid = [(rho, n) for rho in (0.5, 0.8) for n in (200, 500, 1000, 2000, 5000)]
-        rows = [jaccard_coverage(rho, n, *common) for rho, n in grid]
-        name = "jaccard_top_k.csv"
-    else:
-        sizes = [
-            (3, 22),
-            (5, 24),
-            (10, 20),
-            (20, 20),
-            (40, 40),
-        ]  # the long tail's rare classes first
-        rows = [
-            class_auc_coverage(auc, m, n, *common) for auc in (0.6, 0.75, 0.9) for m, n in sizes
-        ]
-        name = "class_auc.csv"
-    args.out.mkdir(parents=True, exist_ok=True)
-    frame = pd.DataFrame(rows)
+    name, study, grid = STUDIES[args.study]
+    frame = pd.DataFrame(
+        [study(*arguments, args.replicates, args.resamples, args.seed) for arguments in grid]
+    )
     print(frame.to_string(index=False))
+    args.out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out / name, index=False, float_format="%.4g")
 
 

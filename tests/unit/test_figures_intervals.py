@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgb
 from matplotlib.container import ErrorbarContainer
 from scipy import stats
 
@@ -193,13 +195,23 @@ def test_an_attack_record_carries_the_targets_test_accuracy_interval():
     assert np.isnan(list(older.values())).all()
 
 
-def test_roc_figure_starts_at_one_non_member(tmp_path):
+def test_roc_figure_starts_at_one_non_member_and_bands_every_curve(tmp_path):
     scores = dense_and_ticket(0.3)
-    fig = figures.plot_roc_curves(scores, ["mlp"], tmp_path / "r.png", tmp_path / "r.pdf", STYLE)
+    bootstrap = {"resamples": 200, "seed": 0}
+    fig = figures.plot_roc_curves(
+        scores, ["mlp"], tmp_path / "r.png", tmp_path / "r.pdf", STYLE, bootstrap
+    )
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_xlim()[0] == pytest.approx(1 / 400)
     assert {line.get_label() for line in ax.get_lines()} >= {"0% (dense)", "80%", "chance"}
+    # One shaded band per curve, in the curve's colour, reaching down to one false positive.
+    curves = [line for line in ax.get_lines() if line.get_label() != "chance"]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == len(curves) == 2
+    for band, curve in zip(bands, curves, strict=True):
+        assert to_rgb(band.get_facecolor()[0]) == pytest.approx(to_rgb(curve.get_color()))
+        assert band.get_paths()[0].vertices[:, 0].min() == pytest.approx(1 / 400)
 
 
 def test_gap_figure_has_one_point_per_model_with_its_interval(tmp_path):

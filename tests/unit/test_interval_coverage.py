@@ -1,6 +1,6 @@
 """tools/interval_coverage.py: the simulations behind ``exposure.MIN_TOP_K`` (no Jaccard below a
-top 10) and ``stats.resampling.MIN_CLASS_ROWS`` (no per-class AUC below 10 members or
-non-members), and the true values they check intervals against."""
+top 10), ``stats.resampling.MIN_CLASS_ROWS`` (no per-class AUC below 10 members or non-members)
+and Figure 5's ROC band, and the true values they check intervals against."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_a_class_of_three_members_undercovers_and_one_of_ten_does_not():
 
 
 def test_the_committed_files_are_what_the_tool_writes(tmp_path):
-    """A row of each committed CSV, recomputed (the cheapest one: 200 members, 3 members)."""
+    """The first row of each committed CSV, recomputed with the tool's defaults."""
     tool = interval_coverage()
     committed = REPO / "docs" / "interval_coverage"
     jaccard = pd.read_csv(committed / "jaccard_top_k.csv").iloc[0]
@@ -67,3 +67,6 @@ def test_the_committed_files_are_what_the_tool_writes(tmp_path):
     auc = pd.read_csv(committed / "class_auc.csv").iloc[0]
     args = (auc["auc"], int(auc["n_members"]), int(auc["n_non_members"]), 200, 400, 0)
     assert tool.class_auc_coverage(*args)["coverage"] == pytest.approx(auc["coverage"])
+    band = pd.read_csv(committed / "roc_band.csv").iloc[0]
+    args = (band["shift"], band["fpr"], int(band["n_per_class"]), 200, 400, 0)
+    assert tool.roc_band_coverage(*args)["coverage"] == pytest.approx(band["coverage"])

@@ -1,4 +1,5 @@
-"""Figure 5: ROC curves on log-log axes, dense model vs its tickets (Carlini et al. 2022)."""
+"""Figure 5: ROC curves on log-log axes, dense model vs its tickets (Carlini et al. 2022), each
+with its pointwise 95% bootstrap band (``stats.roc_band``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from lottery_mia.figures.style import (
     styled,
 )
 from lottery_mia.stats.metrics import roc_points
+from lottery_mia.stats.roc_band import roc_band
 
 
 def plot_roc_curves(
@@ -32,9 +34,11 @@ def plot_roc_curves(
     png: PathLike,
     pdf: PathLike,
     style: Mapping[str, Any],
+    bootstrap: Mapping[str, int],
 ) -> Figure:
     """One panel per attack (rows) and dataset x architecture (columns): the ROC curve of the
-    dense model and of each ticket (first seed), on log-log axes from one row to 1.
+    dense model and of each ticket (first seed), on log-log axes from one row to 1, each in a
+    band of its pointwise 95% interval (``bootstrap``: the attacks' resamples and seed).
 
     Each axis starts at its resolution: FPR 1/(non-members) and TPR 1/(members); rates below it
     are drawn at the axis floor. The dotted diagonal is a guessing attack.
@@ -61,12 +65,14 @@ def plot_roc_curves(
                     continue
                 for key in curves:
                     _draw_curve(ax, scores[key], sparsity_label(key[4]).replace("\n", " "),
-                                colours[key[4]])  # fmt: skip
+                                colours[key[4]], bootstrap)  # fmt: skip
                 n_samples = curves[0][5] if curves else "?"
                 ax.set_title(
                     f"{dataset_label(dataset)}, {arch_label(arch)}\n{attack}, n = {n_samples}"
                 )
-        fig.suptitle("ROC curves of the attacks (log-log; first seed)")
+        fig.suptitle(
+            "ROC curves of the attacks (log-log; first seed; bands: pointwise 95% bootstrap)"
+        )
         figure_legend(fig, axes)
         save_figure(fig, png, pdf, look.dpi)
     return fig
@@ -81,10 +87,16 @@ def _panel_keys(keys: Sequence[ScoreKey], attack: str, dataset: str, arch: str) 
     return sorted((k for k in here if k[3] == first_seed), key=lambda k: k[4])
 
 
-def _draw_curve(ax: Any, frame: pd.DataFrame, label: str, colour: Any) -> None:
-    curve = roc_points(frame["member"].to_numpy(), frame["score"].to_numpy())
+def _draw_curve(
+    ax: Any, frame: pd.DataFrame, label: str, colour: Any, bootstrap: Mapping[str, int]
+) -> None:
+    member, score = frame["member"].to_numpy(), frame["score"].to_numpy()
+    curve = roc_points(member, score)
     fpr, tpr = curve.for_log_axes()
     ax.step(fpr, tpr, where="post", color=colour, label=label, linewidth=1.4)
+    band = roc_band(member, score, bootstrap["resamples"], bootstrap["seed"])
+    low, high = (np.clip(edge, curve.min_tpr, 1.0) for edge in (band.low, band.high))
+    ax.fill_between(band.fpr, low, high, step="post", color=colour, alpha=0.15, linewidth=0)
     floor = min(curve.min_fpr, curve.min_tpr)
     chance = np.array([floor, 1.0])
     ax.plot(chance, chance, linestyle=":", color="0.4", linewidth=1.0, label="chance")
@@ -108,6 +120,8 @@ def draw(
     png: PathLike,
     pdf: PathLike,
     style: Mapping[str, Any],
+    bootstrap: Mapping[str, int],
 ) -> Figure:
     """Figure 5 from the rule's params: the scores files (``scores``) and their keys."""
-    return plot_roc_curves(read_score_files(score_keys, scores), attacks, png, pdf, style)
+    curves = read_score_files(score_keys, scores)
+    return plot_roc_curves(curves, attacks, png, pdf, style, bootstrap)
