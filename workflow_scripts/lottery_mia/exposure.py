@@ -38,6 +38,11 @@ NEEDS_TWO_SEEDS = "needs two seeds: the retraining level is the agreement of two
 MIN_TOP_K = 10
 
 
+def resolves_top_k(k: int) -> bool:
+    """Whether the Jaccard of a top set of ``k`` members is reported (``MIN_TOP_K``)."""
+    return k >= MIN_TOP_K
+
+
 def top_set_too_small(k: int) -> str:
     """Why a Jaccard of a top set of ``k`` members is not reported."""
     return f"top {k} is under {MIN_TOP_K} members: the bootstrap cannot resolve its Jaccard"
@@ -253,18 +258,24 @@ def compare_agreement(
     resampled = member_resamples(n_members, n_resamples, seed)
     ticket = agreement_draws(ticket_pairs, resampled, fraction)
     dense = agreement_draws(dense_pairs, resampled, fraction)
+    k = top_count(n_members, fraction)
     row: dict[str, float | int | str] = {
         "n_members": n_members,
-        "top_k": top_count(n_members, fraction),
+        "top_k": k,
         "n_seed_pairs": len(ticket_pairs),
         "n_dense_pairs": len(dense_pairs),
     }
     row.update(_metric_columns("spearman", ticket, dense, confidence))
-    if row["top_k"] < MIN_TOP_K:  # type: ignore[operator]
-        row.update(_unresolved("jaccard", top_set_too_small(int(row["top_k"]))))
-    else:
+    if resolves_top_k(k):
         row.update(_metric_columns("jaccard", ticket, dense, confidence))
+    else:
+        row.update(_unresolved("jaccard", top_set_too_small(k)))
     return row
+
+
+#: The three numbers of an agreement metric, by column suffix: dense vs ticket, the dense-vs-dense
+#: level, and their difference.
+_COMPARED = ("", "_dense_dense", "_difference")
 
 
 def _metric_columns(
@@ -275,11 +286,11 @@ def _metric_columns(
     draws, level_draws = getattr(ticket, f"{metric}_draws"), getattr(dense, f"{metric}_draws")
     point, level = getattr(ticket, metric), getattr(dense, metric)
     row: dict[str, float | str] = {}
-    for name, value, value_draws in (
-        (metric, point, draws),
-        (f"{metric}_dense_dense", level, level_draws),
-        (f"{metric}_difference", point - level, draws - level_draws),
-    ):
+    for part, value, value_draws in zip(
+        _COMPARED, (point, level, point - level), (draws, level_draws, draws - level_draws),
+        strict=True,
+    ):  # fmt: skip
+        name = f"{metric}{part}"
         low, high = percentile_interval(value_draws, confidence)
         row.update({name: value, f"{name}_ci_low": low, f"{name}_ci_high": high})
     # The last interval drawn is the difference's: the verdict reads it.
@@ -288,7 +299,8 @@ def _metric_columns(
 
 def _unresolved(metric: str, reason: str) -> dict[str, float | str]:
     """A metric's columns when the members cannot resolve it: NaN throughout, the verdict says
-    why (the column order is ``_metric_columns``')."""
-    names = [f"{metric}{part}{bound}" for part in ("", "_dense_dense", "_difference")
-             for bound in ("", "_ci_low", "_ci_high")]  # fmt: skip
+    why (the columns and order of ``_metric_columns``)."""
+    names = [
+        f"{metric}{part}{bound}" for part in _COMPARED for bound in ("", "_ci_low", "_ci_high")
+    ]
     return {**dict.fromkeys(names, np.nan), f"{metric}_verdict": reason}

@@ -3,7 +3,7 @@
 Every table and figure reports NaN where the rows cannot resolve a number: TPR at an FPR bound
 that admits no false positive (``stats.metrics.resolves_fpr``), a class with fewer than
 ``MIN_CLASS_ROWS`` evaluated members or non-members (``stats.resampling.per_class_auc``), a top set
-under ``MIN_TOP_K`` members (``exposure.compare_agreement``). A researcher should learn that from
+under ``exposure.MIN_TOP_K`` members (``exposure.compare_agreement``). A researcher should learn that from
 ``make plan``, not from a finished run's NaN columns. Per dataset and kind of scoring:
 
 - the fixed evaluation rows (``attack.eval_size``, half members): the learned and threshold
@@ -25,7 +25,7 @@ from typing import Any
 from scipy.stats import binom
 
 from lottery_mia.attack.registry import SCORE_REFERENCE_ATTACKS
-from lottery_mia.exposure import MIN_TOP_K, top_count
+from lottery_mia.exposure import resolves_top_k, top_count
 from lottery_mia.plan_disk import scored_rows
 from lottery_mia.resources import DATASETS
 from lottery_mia.stats.metrics import FPR_BOUNDS, resolves_fpr
@@ -51,7 +51,7 @@ class Resolution:
 
     @property
     def jaccard_resolved(self) -> bool:
-        return self.top_k >= MIN_TOP_K
+        return resolves_top_k(self.top_k)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "jaccard_resolved": self.jaccard_resolved}

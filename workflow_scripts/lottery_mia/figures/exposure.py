@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lottery_mia.atomic import PathLike
-from lottery_mia.exposure import MIN_TOP_K, top_count
+from lottery_mia.exposure import MIN_TOP_K, resolves_top_k, top_count
 from lottery_mia.exposure_table import DENSE_MODEL, column, lowest_seed
 from lottery_mia.figures.axes import boxplot, figure_legend, panel_grid
 from lottery_mia.figures.style import arch_label, figure_style, save_figure, styled
@@ -48,7 +48,7 @@ def _title(row: Mapping[str, Any]) -> str:
 
 def _jaccard_line(row: Mapping[str, Any]) -> str:
     k = row["top_k"]
-    if k < MIN_TOP_K:  # compare_agreement leaves it NaN: the bootstrap cannot resolve it
+    if not resolves_top_k(k):  # compare_agreement leaves it NaN
         return f"J@{k} n/a (top set under {MIN_TOP_K} members)"
     return f"J@{k} {_stat(row, 'jaccard')} (dense-dense {_stat(row, 'jaccard_dense_dense')})"
 

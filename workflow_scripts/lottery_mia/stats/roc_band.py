@@ -63,12 +63,11 @@ def roc_band(
     budgets = false_positive_budgets(int((~member).sum()))
     point = tpr_within_budgets(score[member][np.newaxis], score[~member][np.newaxis], budgets)[0]
     # Every resample keeps each column's class (stratified), so the member mask still applies.
-    draws = np.concatenate(
-        [
-            tpr_within_budgets(score[rows][:, member], score[rows][:, ~member], budgets)
-            for rows in bootstrap_index_blocks(member, n_resamples, seed)
-        ]
-    )
+    blocks = []
+    for rows in bootstrap_index_blocks(member, n_resamples, seed):
+        drawn = score[rows]
+        blocks.append(tpr_within_budgets(drawn[:, member], drawn[:, ~member], budgets))
+    draws = np.concatenate(blocks)
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(draws, [tail, 100 - tail], axis=0)
     return RocBand(budgets / (~member).sum(), point, low, high)
